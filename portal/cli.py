@@ -1,0 +1,215 @@
+"""flask commands: serve, seed-demo, faq import, staff create."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from portal.extensions import db
+
+
+@click.command("seed-demo")
+@click.option("--orders", "order_count", type=click.IntRange(min=0), default=None,
+              help="Generate this many synthetic orders (for benchmarks) instead of the demo set.")
+@click.option("--articles", "article_count", type=click.IntRange(min=0), default=None,
+              help="Generate this many synthetic articles (for benchmarks) instead of the demo set.")
+@with_appcontext
+def seed_demo_command(order_count, article_count):
+    """Create the demo customers, staff, orders and help articles (idempotent)."""
+    from portal import demo
+
+    if order_count is None and article_count is None:
+        result = demo.seed_demo()
+        report = result["articles"]
+        click.echo(f"demo data: {result['customers']} customers, {len(demo.DEMO_STAFF)} staff, "
+                   f"{result['orders_created']} new orders, {report.imported} articles imported "
+                   f"({len(report.unchanged)} unchanged)")
+        for name, reason in report.errors:
+            click.echo(f"  skipped {name}: {reason}", err=True)
+        return
+    started = time.perf_counter()
+    if article_count:
+        demo.generate_articles(article_count)
+    if order_count:
+        demo.generate_orders(order_count)
+    click.echo(f"generated {order_count or 0} orders and {article_count or 0} articles "
+               f"in {time.perf_counter() - started:.1f} s")
+
+
+@click.group("faq")
+def faq_group():
+    """Help-center articles."""
+
+
+@faq_group.command("import")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@with_appcontext
+def faq_import_command(directory):
+    """Import (create or update by slug) every article file under DIRECTORY."""
+    from portal.help.importer import article_files, import_files
+
+    paths = article_files(directory)
+    with click.progressbar(paths, label="articles", show_pos=True) as bar:
+        report = import_files(bar)
+    db.session.commit()
+    click.echo(f"{len(report.created)} created, {len(report.updated)} updated, "
+               f"{len(report.unchanged)} unchanged, {len(report.errors)} skipped")
+    for name, reason in report.errors:
+        click.echo(f"  skipped {name}: {reason}", err=True)
+
+
+@click.group("staff")
+def staff_group():
+    """Agent and lead accounts."""
+
+
+@staff_group.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["agent", "lead"]), default="agent", show_default=True)
+@click.option("--name", default="")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@with_appcontext
+def staff_create_command(email, role, name, password):
+    """Create a staff account, or reset its role and password if it exists."""
+    from sqlalchemy import select
+
+    from portal.models import Staff
+
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise click.BadParameter("not an e-mail address", param_hint="EMAIL")
+    if len(password) < 10:
+        raise click.BadParameter("use at least 10 characters", param_hint="--password")
+    staff = db.session.scalar(select(Staff).where(Staff.email == email))
+    created = staff is None
+    if created:
+        staff = Staff(email=email, name=name or email.split("@")[0])
+        db.session.add(staff)
+    staff.role = role
+    staff.set_password(password)
+    staff.session_version = (staff.session_version or 0) + 1
+    db.session.commit()
+    click.echo(f"{'created' if created else 'updated'} {role} {email}")
+
+
+def _wait_until_healthy(url, processes, timeout=90):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for name, process in processes:
+            if process.poll() is not None:
+                raise click.ClickException(f"the {name} stopped during start-up (exit {process.returncode})")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own loopback URL
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise click.ClickException(f"{url} did not report healthy within {timeout} s")
+
+
+@click.command("serve")
+@click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", "8000")), show_default="8000")
+@with_appcontext
+def serve_command(port):
+    """Set up and run everything: database, demo data, search index, Redis, worker and web server."""
+    from flask_migrate import upgrade
+
+    from portal import demo
+    from portal.embedded_redis import EmbeddedRedis
+
+    app = current_app._get_current_object()
+    upgrade()
+    demo.seed_demo()
+    _build_search_index(app)
+
+    env = dict(os.environ)
+    redis_server = None
+    started = []
+    if app.config["REDIS_EMBEDDED"]:
+        socket_path = app.config["REDIS_URL"][len("unix://"):]
+        redis_server = EmbeddedRedis(socket_path).start()
+        click.echo(f"redis: embedded server on {socket_path}")
+    env["REDIS_URL"] = app.config["REDIS_URL"]
+    try:
+        worker = subprocess.Popen([sys.executable, "-m", "worker"], env=env, start_new_session=True)
+        started.append(("worker", worker))
+        web = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}",
+             "--workers", "2", "--threads", "4", "--access-logfile", "-", "--graceful-timeout", "10"],
+            env=env, start_new_session=True,
+        )
+        started.append(("web server", web))
+        base = f"http://127.0.0.1:{port}"
+        _wait_until_healthy(f"{base}/healthz", started)
+        _print_welcome(base)
+        _wait_for_signal(started)
+    finally:
+        _stop_all(started, redis_server)
+
+
+def _build_search_index(app):
+    try:
+        from portal.help import search
+    except ImportError:
+        return
+    search.rebuild(app)
+
+
+def _print_welcome(base):
+    from portal.demo import DEMO_CUSTOMERS, DEMO_STAFF
+
+    click.echo("")
+    click.secho(f"  The portal is running at {base}/", bold=True)
+    click.echo("  Staff sign-in:")
+    for person in DEMO_STAFF:
+        click.echo(f"    {person.role:<6} {person.email:<22} password: {person.password}")
+    click.echo("  Customers sign in with an e-mail link; the dev mailbox shows the mail:")
+    for email, name, *_rest, tier in DEMO_CUSTOMERS:
+        click.echo(f"    {email:<22} {name} ({tier})")
+    click.echo("  Press Ctrl-C to stop everything.\n")
+
+
+def _wait_for_signal(processes):
+    stop = {"asked": False}
+
+    def ask_stop(_signum, _frame):
+        stop["asked"] = True
+
+    signal.signal(signal.SIGINT, ask_stop)
+    signal.signal(signal.SIGTERM, ask_stop)
+    while not stop["asked"]:
+        for name, process in processes:
+            if process.poll() is not None:
+                click.echo(f"the {name} stopped (exit {process.returncode}); shutting down", err=True)
+                return
+        time.sleep(0.5)
+
+
+def _stop_all(processes, redis_server):
+    click.echo("stopping...")
+    # Web first (no new work), then the worker (finishes its job), then Redis.
+    for _name, process in reversed(processes):
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for _name, process in reversed(processes):
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    if redis_server is not None:
+        redis_server.stop()
+    click.echo("stopped.")
+
+
+def init_app(app):
+    for command in (seed_demo_command, faq_group, staff_group, serve_command):
+        app.cli.add_command(command)

@@ -1,0 +1,131 @@
+"""Every setting, read once from the environment, with defaults that work on a bare machine."""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+
+def _int(env, name, default):
+    raw = env.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def _minutes(env, name, default):
+    return timedelta(minutes=_int(env, name, default))
+
+
+def _hours(env, name, default):
+    return timedelta(hours=_int(env, name, default))
+
+
+def normalise_database_url(url):
+    """Use the psycopg 3 driver for PostgreSQL URLs however they are spelled."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load_secret_key(instance_path):
+    """Read the instance's secret key, creating it once so sessions survive restarts."""
+    key_file = Path(instance_path) / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def embedded_redis_socket(instance_path):
+    return str(Path(instance_path) / "redis.sock")
+
+
+class Config:
+    """Settings for one app instance; `env` is the process environment unless a test passes another."""
+
+    def __init__(self, instance_path, env=None):
+        env = os.environ if env is None else env
+        instance = Path(instance_path)
+
+        self.PORTAL_ENV = env.get("PORTAL_ENV", "production")
+        self.DEV_MODE = self.PORTAL_ENV == "development"
+        self.SECRET_KEY = env.get("SECRET_KEY") or load_secret_key(instance)
+
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
+            env.get("DATABASE_URL") or f"sqlite:///{instance / 'portal.db'}"
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+        # Unset means the embedded redis-server that `make run` and the tests start on this socket.
+        self.REDIS_URL = env.get("REDIS_URL") or f"unix://{embedded_redis_socket(instance)}"
+        self.REDIS_EMBEDDED = not env.get("REDIS_URL")
+        self.SEARCH_INDEX_DIR = env.get("SEARCH_INDEX_DIR") or str(instance / "search")
+        self.MAIL_URL = env.get("MAIL_URL") or f"file://{instance / 'mail'}"
+        self.MAIL_FROM = env.get("MAIL_FROM", "Help Center <help@shop.example>")
+        self.UPLOAD_DIR = env.get("UPLOAD_DIR") or str(instance / "uploads")
+        self.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+        self.SHOP_WEBHOOK_SECRET = env.get("SHOP_WEBHOOK_SECRET") or self.SECRET_KEY
+
+        # The SLA promise, the same for every customer (see ARCHITECTURE.md).
+        self.SLA_FIRST_RESPONSE = {
+            "high": _minutes(env, "SLA_HIGH_FIRST_RESPONSE_MINUTES", 10),
+            "medium": _minutes(env, "SLA_MEDIUM_FIRST_RESPONSE_MINUTES", 60),
+            "low": _minutes(env, "SLA_LOW_FIRST_RESPONSE_MINUTES", 24 * 60),
+        }
+        self.SLA_RESOLUTION = {
+            "high": _hours(env, "SLA_HIGH_RESOLUTION_HOURS", 24),
+            "medium": _hours(env, "SLA_MEDIUM_RESOLUTION_HOURS", 24),
+            "low": _hours(env, "SLA_LOW_RESOLUTION_HOURS", 72),
+        }
+        self.SLA_WARN_FRACTION = _int(env, "SLA_WARN_PERCENT", 80) / 100
+
+        self.RETURN_WINDOW_NO_REASON_DAYS = _int(env, "RETURN_WINDOW_NO_REASON_DAYS", 7)
+        self.RETURN_WINDOW_QUALITY_DAYS = _int(env, "RETURN_WINDOW_QUALITY_DAYS", 30)
+        self.RETURN_WINDOW_CROSS_BORDER_DAYS = _int(env, "RETURN_WINDOW_CROSS_BORDER_DAYS", 14)
+        self.RETURN_HIGH_VALUE_CENTS = _int(env, "RETURN_HIGH_VALUE_CENTS", 50_000)
+        self.REOPEN_WINDOW_DAYS = _int(env, "REOPEN_WINDOW_DAYS", 14)
+
+        self.LATE_SHIP_GRACE_HOURS = _int(env, "LATE_SHIP_GRACE_HOURS", 0)
+        self.LATE_NO_EVENT_HOURS = _int(env, "LATE_NO_EVENT_HOURS", 72)
+
+        self.FOLLOWUP_DELAY = _hours(env, "FOLLOWUP_DELAY_HOURS", 72)
+        self.SURVEY_DELAY = _minutes(env, "SURVEY_DELAY_MINUTES", 60)
+        self.SURVEY_REMINDER_DELAY = _hours(env, "SURVEY_REMINDER_DELAY_HOURS", 72)
+        self.SURVEY_COOLDOWN = timedelta(days=_int(env, "SURVEY_COOLDOWN_DAYS", 7))
+        self.SURVEY_LINK_LIFETIME = timedelta(days=_int(env, "SURVEY_LINK_DAYS", 14))
+        self.ARTICLE_FLAG_RATE = _int(env, "ARTICLE_FLAG_PERCENT", 30) / 100
+        self.ARTICLE_FLAG_MIN_READERS = _int(env, "ARTICLE_FLAG_MIN_READERS", 20)
+
+        self.OUTBOX_RELAY_INTERVAL = float(env.get("OUTBOX_RELAY_INTERVAL_SECONDS", "1"))
+        self.OUTBOX_STALE_AFTER = timedelta(seconds=_int(env, "OUTBOX_STALE_SECONDS", 120))
+        self.OUTBOX_RETRY_DELAYS = [
+            timedelta(seconds=int(s)) for s in env.get("OUTBOX_RETRY_SECONDS", "10,60,600").split(",")
+        ]
+
+        self.MAX_CONTENT_LENGTH = _int(env, "MAX_UPLOAD_MB", 30) * 1024 * 1024
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        # Plain http on 127.0.0.1 during development; https everywhere else.
+        self.SESSION_COOKIE_SECURE = not self.DEV_MODE
+        self.PERMANENT_SESSION_LIFETIME = timedelta(days=14)
+        self.WTF_CSRF_TIME_LIMIT = None
+
+        self.BABEL_DEFAULT_LOCALE = "en"
+        self.BABEL_DEFAULT_TIMEZONE = "UTC"
+        self.LANGUAGES = ["en", "zh"]
+        self.RATELIMIT_STORAGE_URI = _limits_storage_uri(self.REDIS_URL)
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        self.RATELIMIT_HEADERS_ENABLED = True
+
+    def as_dict(self):
+        return {k: v for k, v in vars(self).items() if k.isupper()}
+
+
+def _limits_storage_uri(redis_url):
+    # The `limits` package spells a unix-socket Redis as redis+unix://.
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url[len("unix://"):]
+    return redis_url

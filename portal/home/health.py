@@ -1,0 +1,62 @@
+"""What /healthz reports: each part of the system, up or down, and the queue's state."""
+
+from flask import current_app
+from sqlalchemy import func, select, text
+
+from portal.extensions import db, redis_connection
+from portal.models import OutboxRow
+
+WORKER_HEARTBEAT_PREFIX = "portal:worker:heartbeat:"
+QUEUES = ("high", "default", "low")
+
+
+def _database():
+    db.session.execute(text("SELECT 1"))
+    failed = db.session.scalar(select(func.count()).where(OutboxRow.status == "failed"))
+    pending = db.session.scalar(select(func.count()).where(OutboxRow.status.in_(("pending", "enqueued"))))
+    return {"status": "up", "outbox_pending": pending, "outbox_failed": failed}
+
+
+def _redis():
+    client = redis_connection()
+    client.ping()
+    depths = {name: client.llen(f"rq:queue:{name}") for name in QUEUES}
+    return {"status": "up", "queues": depths}
+
+
+def _search():
+    from whoosh import index
+
+    directory = current_app.config["SEARCH_INDEX_DIR"]
+    try:
+        ready = index.exists_in(directory)
+    except OSError:
+        ready = False
+    if not ready:
+        raise RuntimeError("no search index: run `flask search reindex`")
+    return {"status": "up"}
+
+
+def _worker():
+    client = redis_connection()
+    workers = list(client.scan_iter(match=WORKER_HEARTBEAT_PREFIX + "*", count=100))
+    if not workers:
+        raise RuntimeError("no worker heartbeat in the last 30 seconds")
+    return {"status": "up", "workers": len(workers)}
+
+
+CHECKS = {"database": _database, "redis": _redis, "search": _search, "worker": _worker}
+
+
+def check():
+    """Run every check; returns (all_up, report)."""
+    report = {}
+    for name, probe in CHECKS.items():
+        try:
+            report[name] = probe()
+        except Exception as error:  # noqa: BLE001 - any failure means this part is down
+            if name == "database":
+                db.session.rollback()
+            report[name] = {"status": "down", "error": f"{type(error).__name__}: {error}"[:300]}
+    all_up = all(part["status"] == "up" for part in report.values())
+    return all_up, report

@@ -1,0 +1,61 @@
+"""The only door to the queue: work is written to the outbox in the caller's transaction.
+
+The worker's relay moves due rows into RQ; see worker/relay.py. Nothing here talks to Redis,
+so a request succeeds and its work is kept even while Redis is down.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.dialects import postgresql, sqlite
+
+from portal.extensions import db
+from portal.models import OutboxRow, utcnow
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    function: str  # dotted path of a plain function in worker/ that takes ids
+    queue: str = "default"  # high, default or low
+    timeout: int = 60  # seconds before RQ stops the job
+
+
+# Every job the portal may schedule. High: what a customer is waiting for right now.
+JOBS = {
+    "mail.welcome": JobSpec("worker.notifications.send_welcome"),
+}
+
+
+class UnknownJob(ValueError):
+    pass
+
+
+def schedule(job_name, *args, key, not_before=None):
+    """Write an outbox row for `job_name(*args)` unless one with `key` exists; True when written.
+
+    Runs inside the caller's transaction: the row commits, or rolls back, with the change that caused it.
+    """
+    spec = JOBS.get(job_name)
+    if spec is None:
+        raise UnknownJob(job_name)
+    if not_before is not None and not isinstance(not_before, datetime):
+        raise TypeError("not_before must be a datetime")
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(OutboxRow.__table__)
+        .values(
+            key=key,
+            job_name=job_name,
+            args=list(args),
+            queue=spec.queue,
+            status="pending",
+            attempts=0,
+            not_before=not_before or utcnow(),
+            created_at=utcnow(),
+            result="",
+            last_error="",
+        )
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    return db.session.execute(statement).rowcount == 1

@@ -1,0 +1,129 @@
+"""Sending e-mail through MAIL_URL: smtp://user:pass@host:port, or file:///dir for a folder of .eml files."""
+
+import contextlib
+import smtplib
+import ssl
+import threading
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from flask import current_app
+
+
+class MailError(Exception):
+    """Sending failed in a way worth retrying later."""
+
+
+class FileSink:
+    """Writes each message to its own .eml file: the default, and the dev mailbox's source."""
+
+    def __init__(self, directory):
+        self.directory = Path(directory)
+
+    def send(self, message):
+        self.directory.mkdir(parents=True, exist_ok=True)
+        message_id = message["Message-ID"].strip("<>")
+        # Write then rename, so a reader never sees half a message.
+        final = self.directory / f"{message_id.split('@')[0]}.eml"
+        partial = final.with_suffix(".part")
+        partial.write_bytes(bytes(message))
+        partial.replace(final)
+
+    def close(self):
+        pass
+
+
+class SMTPSender:
+    """One SMTP connection, kept open between messages and reopened when the server dropped it."""
+
+    def __init__(self, url, timeout=10):
+        parts = urlsplit(url)
+        options = parse_qs(parts.query)
+        self.host = parts.hostname or "localhost"
+        self.port = parts.port or (465 if parts.scheme == "smtps" else 25)
+        self.username = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else None
+        self.use_ssl = parts.scheme == "smtps"
+        self.starttls = options.get("starttls", ["0"])[0] in ("1", "true", "yes")
+        self.timeout = timeout
+        self._connection = None
+        self._lock = threading.Lock()
+
+    def _connect(self):
+        if self.use_ssl:
+            connection = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
+                                          context=ssl.create_default_context())
+        else:
+            connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            if self.starttls:
+                connection.starttls(context=ssl.create_default_context())
+        if self.username:
+            connection.login(self.username, self.password or "")
+        return connection
+
+    def send(self, message):
+        with self._lock:
+            try:
+                if self._connection is None:
+                    self._connection = self._connect()
+                try:
+                    self._connection.send_message(message)
+                except smtplib.SMTPServerDisconnected:
+                    self._connection = self._connect()
+                    self._connection.send_message(message)
+            except (OSError, smtplib.SMTPException) as error:
+                self._drop()
+                raise MailError(f"SMTP {self.host}:{self.port}: {error}") from error
+
+    def _drop(self):
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                connection.close()
+
+    def close(self):
+        with self._lock:
+            if self._connection is not None:
+                with contextlib.suppress(OSError, smtplib.SMTPException):
+                    self._connection.quit()
+                self._drop()
+
+
+def sender_for(url):
+    scheme = urlsplit(url).scheme
+    if scheme == "file":
+        return FileSink(unquote(urlsplit(url).path))
+    if scheme in ("smtp", "smtps"):
+        return SMTPSender(url)
+    raise ValueError(f"MAIL_URL must start with smtp://, smtps:// or file://, not {scheme!r}")
+
+
+def mail_sender():
+    """The app's sender, created once per app and reused (one SMTP connection per process)."""
+    sender = current_app.extensions.get("portal_mail")
+    if sender is None:
+        sender = sender_for(current_app.config["MAIL_URL"])
+        current_app.extensions["portal_mail"] = sender
+    return sender
+
+
+def build_message(to, subject, text_body, html_body=None, headers=None):
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_FROM"]
+    message["To"] = to
+    message["Subject"] = subject
+    message["Message-ID"] = make_msgid(domain="portal.local")
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(text_body)
+    if html_body:
+        message.add_alternative(html_body, subtype="html")
+    return message
+
+
+def send(message):
+    """Send and return the Message-ID; raises MailError when the server did not take it."""
+    mail_sender().send(message)
+    return message["Message-ID"]

@@ -1,0 +1,26 @@
+"""All models, imported here so that the metadata is complete wherever the package is imported."""
+
+from .audit import AuditEntry
+from .cases import Callback, Case, CaseAttachment, CaseEvent, CaseItem, CaseMessage
+from .customers import Customer, LoginToken, Notification
+from .knowledge import (
+    Article,
+    ArticleFeedback,
+    ArticleView,
+    CannedReply,
+    IntentAction,
+    SearchLog,
+    Synonym,
+)
+from .orders import Order, OrderItem, ShipmentEvent, ShopEvent
+from .outbox import OutboxRow
+from .staff import Staff
+from .surveys import Survey, SurveyAnswer
+from .types import UTCDateTime, utcnow
+
+__all__ = [
+    "Article", "ArticleFeedback", "ArticleView", "AuditEntry", "Callback", "CannedReply", "Case",
+    "CaseAttachment", "CaseEvent", "CaseItem", "CaseMessage", "Customer", "IntentAction", "LoginToken",
+    "Notification", "Order", "OrderItem", "OutboxRow", "SearchLog", "ShipmentEvent", "ShopEvent", "Staff",
+    "Survey", "SurveyAnswer", "Synonym", "UTCDateTime", "utcnow",
+]

@@ -1,0 +1,196 @@
+"""A case: one table for returns, exchanges, repairs and complaints, with its conversation and audit trail."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+
+from .types import UTCDateTime, utcnow
+
+KINDS = ("return", "exchange", "repair", "complaint")
+URGENCIES = ("high", "medium", "low")
+# Lower sorts first in the agents' queue.
+URGENCY_RANK = {"high": 0, "medium": 1, "low": 2}
+
+# The allowed status flow, as data: every transition goes through one function that checks this map.
+TRANSITIONS = {
+    "submitted": {"approved", "needs_review", "escalated", "acknowledged", "rejected", "resolved"},
+    "acknowledged": {"escalated", "resolved"},
+    "needs_review": {"approved", "rejected", "escalated"},
+    "escalated": {"answered", "approved", "rejected", "resolved"},
+    "answered": {"escalated", "resolved"},
+    "approved": {"awaiting_item", "resolved"},
+    "awaiting_item": {"received"},
+    "received": {"refunded", "exchanged", "repaired"},
+    "refunded": {"closed"},
+    "exchanged": {"closed"},
+    "repaired": {"closed"},
+    "rejected": {"closed", "reopened"},
+    "resolved": {"closed", "reopened"},
+    "reopened": {"escalated", "resolved"},
+    "closed": set(),
+}
+STATUSES = tuple(TRANSITIONS)
+OPEN_STATUSES = ("submitted", "acknowledged", "needs_review", "escalated", "answered", "reopened")
+RESOLVED_STATUSES = ("refunded", "exchanged", "repaired", "resolved", "rejected", "closed")
+RESOLUTION_TYPES = ("refund", "replacement", "repair_booked", "coupon", "explanation")
+
+
+class Case(db.Model):
+    __tablename__ = "cases"
+    __table_args__ = (
+        # The agents' queue: escalated and open, by priority then due time.
+        Index("ix_cases_queue", "escalated", "status", "priority", "first_response_due"),
+        Index("ix_cases_customer_created", "customer_id", "created_at"),
+        Index("ix_cases_created", "created_at"),
+        Index("ix_cases_resolved", "resolved_at"),
+        CheckConstraint("urgency in ('high', 'medium', 'low')", name="ck_cases_urgency"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(12), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(20), default="submitted")
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    category: Mapped[str] = mapped_column(String(40), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    desired_outcome: Mapped[str] = mapped_column(String(40), default="")
+    # Return / exchange / repair details chosen in the wizard.
+    refund_method: Mapped[str] = mapped_column(String(24), default="")
+    exchange_for: Mapped[str] = mapped_column(String(120), default="")
+    repair_slot: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fee_cents: Mapped[int] = mapped_column(default=0)
+    refund_estimate_cents: Mapped[int] = mapped_column(default=0)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    return_label: Mapped[str] = mapped_column(String(80), default="")
+
+    urgency: Mapped[str] = mapped_column(String(8), default="low")
+    angry: Mapped[bool] = mapped_column(default=False)
+    triage_reasons: Mapped[list] = mapped_column(JSON, default=list)
+    priority: Mapped[int] = mapped_column(default=0)
+    escalated: Mapped[bool] = mapped_column(default=False)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    first_response_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_breached: Mapped[bool] = mapped_column(default=False)
+    resolution_breached: Mapped[bool] = mapped_column(default=False)
+
+    resolution_type: Mapped[str] = mapped_column(String(20), default="")
+    resolution_note: Mapped[str] = mapped_column(Text, default="")
+    resolution_amount_cents: Mapped[int] = mapped_column(default=0)
+    # The help article the customer read last before filing, for the article's escalation rate.
+    source_article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    customer = relationship("Customer")
+    order = relationship("Order")
+    assignee = relationship("Staff")
+    items = relationship("CaseItem", back_populates="case", cascade="all, delete-orphan")
+    attachments = relationship("CaseAttachment", back_populates="case", cascade="all, delete-orphan")
+    messages = relationship("CaseMessage", back_populates="case", cascade="all, delete-orphan",
+                            order_by="CaseMessage.created_at")
+    events = relationship("CaseEvent", back_populates="case", cascade="all, delete-orphan",
+                          order_by="CaseEvent.created_at")
+
+    def can_transition(self, to_status):
+        return to_status in TRANSITIONS.get(self.status, set())
+
+    def __repr__(self):
+        return f"<Case {self.reference} {self.kind} {self.status}>"
+
+
+class CaseItem(db.Model):
+    __tablename__ = "case_items"
+    __table_args__ = (CheckConstraint("qty > 0", name="ck_case_items_qty_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    order_item_id: Mapped[int] = mapped_column(ForeignKey("order_items.id"))
+    qty: Mapped[int] = mapped_column(default=1)
+
+    case = relationship("Case", back_populates="items")
+    order_item = relationship("OrderItem")
+
+
+class CaseAttachment(db.Model):
+    """A customer's photo, re-encoded and stored outside static/ under a random name."""
+
+    __tablename__ = "case_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    content_type: Mapped[str] = mapped_column(String(40))
+    size_bytes: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case = relationship("Case", back_populates="attachments")
+
+
+class CaseMessage(db.Model):
+    __tablename__ = "case_messages"
+    __table_args__ = (Index("ix_case_messages_case_created", "case_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    author_type: Mapped[str] = mapped_column(String(16))  # customer, agent, system
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    body: Mapped[str] = mapped_column(Text)
+    # Internal notes are for staff only: never on the customer's pages, e-mails or data export.
+    internal: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case = relationship("Case", back_populates="messages")
+    staff = relationship("Staff")
+
+
+class CaseEvent(db.Model):
+    """The audit timeline: who changed what, from what, to what, and why."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (Index("ix_case_events_case_created", "case_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    actor_type: Mapped[str] = mapped_column(String(16))  # customer, staff, system
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    field: Mapped[str] = mapped_column(String(40), default="status")
+    old_value: Mapped[str] = mapped_column(String(200), default="")
+    new_value: Mapped[str] = mapped_column(String(200), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case = relationship("Case", back_populates="events")
+    staff = relationship("Staff")
+
+
+class Callback(db.Model):
+    """A follow-up call an agent owes a customer."""
+
+    __tablename__ = "callbacks"
+    __table_args__ = (Index("ix_callbacks_status_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    reason: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open, done, cancelled
+    outcome_note: Mapped[str] = mapped_column(Text, default="")
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case = relationship("Case")
+    customer = relationship("Customer")

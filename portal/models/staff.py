@@ -1,0 +1,48 @@
+"""Agents and support leads."""
+
+from datetime import datetime
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.extensions import db
+
+from .types import UTCDateTime, utcnow
+
+ROLES = ("agent", "lead")
+
+
+class Staff(db.Model):
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    role: Mapped[str] = mapped_column(String(16), default="agent")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # Bumped on sign-out so that a copied session cookie stops working.
+    session_version: Mapped[int] = mapped_column(default=1)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def set_password(self, password):
+        from argon2 import PasswordHasher
+
+        self.password_hash = PasswordHasher().hash(password)
+
+    def check_password(self, password):
+        from argon2 import PasswordHasher
+        from argon2.exceptions import Argon2Error, InvalidHashError
+
+        try:
+            return PasswordHasher().verify(self.password_hash, password)
+        except (Argon2Error, InvalidHashError):
+            return False
+
+    def can(self, role):
+        """A lead can do everything an agent can."""
+        return self.role == "lead" or self.role == role
+
+    def __repr__(self):
+        return f"<Staff {self.id} {self.role}>"

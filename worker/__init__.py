@@ -1,0 +1,1 @@
+"""The RQ side of the portal: `python -m worker` runs the worker, its scheduler and the outbox relay."""

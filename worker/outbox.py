@@ -1,0 +1,77 @@
+"""Runs one outbox row's job, exactly once per key as far as the database can tell.
+
+RQ carries only the row's id. The row is claimed with a compare-and-set on its status, so two workers,
+or a job RQ delivers twice, run the effect once. The job's own database writes commit together with
+the row's `done`; a kill between an external effect (an SMTP server accepting a message) and that
+commit is the one window where the effect can repeat, when the relay hands the row out again.
+"""
+
+import importlib
+import logging
+import time
+from contextvars import ContextVar
+
+from flask import current_app
+from sqlalchemy import update
+
+from portal.extensions import db
+from portal.jobs import JOBS
+from portal.models import OutboxRow, utcnow
+
+log = logging.getLogger("worker.jobs")
+# The key of the row being run, for effects that record it (a notification keeps its outbox key).
+current_key = ContextVar("current_outbox_key", default=None)
+
+
+def resolve(dotted_path):
+    module_name, _, function_name = dotted_path.rpartition(".")
+    return getattr(importlib.import_module(module_name), function_name)
+
+
+def run(outbox_id):
+    """The RQ entry point for every job: claim the row, run its function, record the outcome."""
+    started = time.perf_counter()
+    claimed = db.session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id == outbox_id, OutboxRow.status.in_(("pending", "enqueued")))
+        .values(status="running", started_at=utcnow(), attempts=OutboxRow.attempts + 1)
+    ).rowcount
+    db.session.commit()
+    if not claimed:
+        log.info("outbox=%s skipped: already taken or finished", outbox_id)
+        return "skipped"
+
+    row = db.session.get(OutboxRow, outbox_id)
+    function = resolve(JOBS[row.job_name].function)
+    token = current_key.set(row.key)
+    try:
+        result = function(*row.args)
+    except Exception as error:
+        db.session.rollback()
+        _record_failure(outbox_id, error)
+        log.warning("%s key=%s outbox=%s failed after %.0f ms: %s", row.job_name, row.key, outbox_id,
+                    (time.perf_counter() - started) * 1000, error)
+        raise
+    finally:
+        current_key.reset(token)
+    row.status = "done"
+    row.finished_at = utcnow()
+    row.result = str(result or "")[:300]
+    db.session.commit()
+    log.info("%s key=%s outbox=%s done in %.0f ms", row.job_name, row.key, outbox_id,
+             (time.perf_counter() - started) * 1000)
+    return row.result
+
+
+def _record_failure(outbox_id, error):
+    """Back off and let the relay hand the row out again, or give up after the last delay."""
+    row = db.session.get(OutboxRow, outbox_id)
+    delays = current_app.config["OUTBOX_RETRY_DELAYS"]
+    row.last_error = f"{type(error).__name__}: {error}"[:2000]
+    if row.attempts <= len(delays):
+        row.status = "pending"
+        row.not_before = utcnow() + delays[row.attempts - 1]
+    else:
+        row.status = "failed"
+        row.finished_at = utcnow()
+    db.session.commit()
