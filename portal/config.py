@@ -91,6 +91,16 @@ class Config:
         self.LATE_SHIP_GRACE_HOURS = _int(env, "LATE_SHIP_GRACE_HOURS", 0)
         self.LATE_NO_EVENT_HOURS = _int(env, "LATE_NO_EVENT_HOURS", 72)
 
+        # Customer sign-in by e-mail link, guest order lookup and the shop's feed (issue 4).
+        self.SIGNIN_LINK_LIFETIME = _minutes(env, "SIGNIN_LINK_MINUTES", 15)
+        self.ACCOUNT_DELETE_LINK_LIFETIME = _minutes(env, "ACCOUNT_DELETE_LINK_MINUTES", 60)
+        self.SIGNIN_LIMIT_PER_ADDRESS = env.get("SIGNIN_LIMIT_PER_ADDRESS", "5 per 15 minutes")
+        self.SIGNIN_LIMIT_PER_IP = env.get("SIGNIN_LIMIT_PER_IP", "10 per minute;50 per hour")
+        self.ORDER_LOOKUP_LIMIT_PER_IP = env.get("ORDER_LOOKUP_LIMIT_PER_IP", "10 per minute")
+        self.ORDER_LOOKUP_LIMIT_PER_ORDER = env.get("ORDER_LOOKUP_LIMIT_PER_ORDER", "10 per minute")
+        self.SHOP_WEBHOOK_MAX_AGE = timedelta(seconds=_int(env, "SHOP_WEBHOOK_MAX_AGE_SECONDS", 300))
+        self.SHOP_WEBHOOK_MAX_BYTES = _int(env, "SHOP_WEBHOOK_MAX_KB", 1024) * 1024
+
         self.FOLLOWUP_DELAY = _hours(env, "FOLLOWUP_DELAY_HOURS", 72)
         self.SURVEY_DELAY = _minutes(env, "SURVEY_DELAY_MINUTES", 60)
         self.SURVEY_REMINDER_DELAY = _hours(env, "SURVEY_REMINDER_DELAY_HOURS", 72)
@@ -98,6 +108,12 @@ class Config:
         self.SURVEY_LINK_LIFETIME = timedelta(days=_int(env, "SURVEY_LINK_DAYS", 14))
         self.ARTICLE_FLAG_RATE = _int(env, "ARTICLE_FLAG_PERCENT", 30) / 100
         self.ARTICLE_FLAG_MIN_READERS = _int(env, "ARTICLE_FLAG_MIN_READERS", 20)
+        # Help-center search: writer processes and memory for `flask search reindex`, how long synonyms
+        # are cached by each web process, and how long a case is attributed to the article read before it.
+        self.SEARCH_INDEX_PROCS = _int(env, "SEARCH_INDEX_PROCS", 1)
+        self.SEARCH_INDEX_LIMIT_MB = _int(env, "SEARCH_INDEX_LIMIT_MB", 256)
+        self.SEARCH_SYNONYM_TTL = _int(env, "SEARCH_SYNONYM_TTL_SECONDS", 30)
+        self.ARTICLE_ATTRIBUTION_WINDOW = _minutes(env, "ARTICLE_ATTRIBUTION_MINUTES", 120)
 
         self.OUTBOX_RELAY_INTERVAL = float(env.get("OUTBOX_RELAY_INTERVAL_SECONDS", "1"))
         self.OUTBOX_STALE_AFTER = timedelta(seconds=_int(env, "OUTBOX_STALE_SECONDS", 120))

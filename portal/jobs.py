@@ -23,6 +23,7 @@ class JobSpec:
 # Every job the portal may schedule. High: what a customer is waiting for right now.
 JOBS = {
     "mail.welcome": JobSpec("worker.notifications.send_welcome"),
+    "search.reindex_article": JobSpec("worker.search.reindex_article", queue="default", timeout=300),
 }
 
 

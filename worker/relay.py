@@ -99,7 +99,7 @@ def requeue_lost(connection, now=None):
     for row in enqueued:
         if row.rq_job_id and Job.exists(row.rq_job_id, connection=connection):
             continue
-        lost += _back_to_pending(row.id, "enqueued", now)
+        lost += _back_to_pending(row.id, "enqueued")
 
     running = db.session.execute(
         select(OutboxRow.id, OutboxRow.job_name, OutboxRow.started_at)
@@ -110,15 +110,16 @@ def requeue_lost(connection, now=None):
         spec = JOBS.get(row.job_name)
         # RQ stops a job at its timeout, so a row running past it belongs to a worker that died.
         if row.started_at + timedelta(seconds=spec.timeout if spec else 60) < stale_before:
-            lost += _back_to_pending(row.id, "running", now)
+            lost += _back_to_pending(row.id, "running")
     db.session.commit()
     if lost:
         log.warning("handed out again %d outbox rows whose job was lost", lost)
     return lost
 
 
-def _back_to_pending(row_id, from_status, now):
+def _back_to_pending(row_id, from_status):
+    # not_before stays as it was: the row was due then and is due now.
     return db.session.execute(
         update(OutboxRow).where(OutboxRow.id == row_id, OutboxRow.status == from_status)
-        .values(status="pending", not_before=now, enqueued_at=None)
+        .values(status="pending", enqueued_at=None)
     ).rowcount

@@ -100,8 +100,8 @@ def run(app, burst=False, queue_names=QUEUE_NAMES):
     relay_thread.start()
     try:
         while True:
-            worker = make_worker(app, connection, queue_names, name)
             try:
+                worker = make_worker(app, connection, queue_names, name)
                 worker.work(logging_level="WARNING", with_scheduler=False)
             except (RedisConnectionError, RedisTimeoutError) as error:
                 log.warning("worker: redis unavailable (%s); reconnecting in 2 s", error)

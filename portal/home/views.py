@@ -1,18 +1,36 @@
 from flask import current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from portal.home import bp
 from portal.home.health import check
 from portal.web import has_endpoint
 
-# The self-service journeys offered on the front page, most asked-for first.
+# The self-service journeys offered on the front page, most asked-for first: (endpoint, icon, title, text).
 HOME_ACTIONS = [
-    ("orders.track", _l("Track your order"), _l("See where your parcel is and when it arrives.")),
-    ("returns.start", _l("Start a return"),
+    ("orders.track", "truck", _l("Track your order"), _l("See where your parcel is and when it arrives.")),
+    ("returns.start", "return", _l("Start a return"),
      _l("Return, exchange or repair an item. You see the policy and your refund before you submit.")),
-    ("complaints.new", _l("File a complaint"), _l("Tell us what went wrong. Urgent problems reach a person fast.")),
-    ("cases.index", _l("Follow your cases"), _l("See the status of your returns and complaints.")),
-    ("help.index", _l("Browse help articles"), _l("Answers on orders, returns, refunds and your account.")),
+    ("complaints.new", "flag", _l("File a complaint"),
+     _l("Tell us what went wrong. Urgent problems reach a person fast.")),
+    ("cases.index", "list", _l("Follow your cases"), _l("See the status of your returns and complaints.")),
+    ("help.index", "book", _l("Browse help articles"), _l("Answers on orders, returns, refunds and your account.")),
+]
+
+# What customers search for most; each is a search query in the reader's language.
+POPULAR_SEARCHES = [
+    _l("Where is my order?"),
+    _l("When will I get my refund?"),
+    _l("Return an item"),
+    _l("Item arrived damaged"),
+]
+
+# The first-response promise by urgency, with examples of what counts: (urgency, title, examples).
+PROMISE_TIERS = [
+    ("high", _l("Urgent"),
+     _l("A lost or late parcel, a damaged or unsafe product, an allergic reaction, a double charge.")),
+    ("medium", _l("Other problems"), _l("Something wrong with an order, a return or a refund.")),
+    ("low", _l("Questions"), _l("Anything else you would like to ask or tell us.")),
 ]
 
 
@@ -20,11 +38,28 @@ HOME_ACTIONS = [
 def index():
     """The help center's front door: search first, then the common self-service actions."""
     actions = [
-        {"url": url_for(endpoint), "title": title, "text": text}
-        for endpoint, title, text in HOME_ACTIONS
+        {"url": url_for(endpoint), "icon": icon, "title": title, "text": text}
+        for endpoint, icon, title, text in HOME_ACTIONS
         if has_endpoint(endpoint)
     ]
-    return render_template("home/index.html", home_actions=actions)
+    promise = [
+        {"urgency": urgency, "title": title, "text": text,
+         "within": current_app.config["SLA_FIRST_RESPONSE"][urgency]}
+        for urgency, title, text in PROMISE_TIERS
+    ]
+    return render_template("home/index.html", home_actions=actions, popular_searches=POPULAR_SEARCHES,
+                           promise_tiers=promise)
+
+
+@bp.app_template_filter("duration")
+def duration(span):
+    """A response time in words, in the reader's language: "10 minutes", "1 hour", "3 days"."""
+    minutes = int(span.total_seconds() // 60)
+    if minutes >= 48 * 60 and minutes % (24 * 60) == 0:
+        return ngettext("%(num)d day", "%(num)d days", minutes // (24 * 60))
+    if minutes >= 60 and minutes % 60 == 0:
+        return ngettext("%(num)d hour", "%(num)d hours", minutes // 60)
+    return ngettext("%(num)d minute", "%(num)d minutes", minutes)
 
 
 @bp.post("/locale")

@@ -135,6 +135,7 @@ def test_work_written_while_redis_is_down_is_delivered_when_it_is_back(app, db, 
                               env=_worker_env(app, server.url),
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
+        assert _wait_for(lambda: Redis.from_url(server.url).keys("portal:worker:heartbeat:*")), "worker not up"
         server.stop()
 
         assert client.get("/").status_code == 200
@@ -148,12 +149,13 @@ def test_work_written_while_redis_is_down_is_delivered_when_it_is_back(app, db, 
         assert mail_sink.to("alice@example.com") == []
 
         server.start()
-        assert _wait_for(lambda: len(mail_sink.to("alice@example.com")) == 1), "mail never arrived"
-        assert _wait_for(lambda: _outbox(db, "welcome:outage").status == "done")
-        assert _wait_for(lambda: Redis.from_url(server.url).keys("portal:worker:heartbeat:*"))
+        delivered = _wait_for(lambda: len(mail_sink.to("alice@example.com")) == 1)
+        done = _wait_for(lambda: _outbox(db, "welcome:outage").status == "done")
+        beating = _wait_for(lambda: Redis.from_url(server.url).keys("portal:worker:heartbeat:*"))
     finally:
         worker.terminate()
         output = worker.communicate(timeout=30)[0].decode()
         server.stop()
+    assert delivered and done and beating, output
     assert worker.returncode == 0, output
     assert "mail.welcome key=welcome:outage" in output

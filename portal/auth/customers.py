@@ -1,0 +1,93 @@
+"""Who the customer is: the signed-in customer for this request, and signing in and out.
+
+A customer is signed in when the session holds their id; an account that was deleted (anonymised)
+signs nobody in. Staff sign-in lives beside this module and never shares its session key.
+"""
+
+import secrets
+from functools import wraps
+
+from flask import current_app, g, redirect, request, session, url_for
+from sqlalchemy import func, select
+
+from portal.auth import tokens
+from portal.extensions import db
+from portal.jobs import schedule
+from portal.models import Customer
+from portal.web import rotate_session
+
+SESSION_KEY = "customer_id"
+
+
+def normalise_email(raw):
+    return (raw or "").strip().lower()
+
+
+def current_customer():
+    """The signed-in customer, or None; loaded once per request."""
+    if "customer" not in g:
+        customer = None
+        customer_id = session.get(SESSION_KEY)
+        if isinstance(customer_id, int):
+            customer = db.session.get(Customer, customer_id)
+            if customer is not None and customer.anonymised_at is not None:
+                customer = None
+        g.customer = customer
+        if customer is not None and not g.get("timezone"):
+            g.timezone = customer.timezone
+    return g.customer
+
+
+def customer_required(view):
+    """Send visitors who are not signed in to the sign-in page, and back here afterwards."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_customer() is None:
+            return redirect(url_for("auth.signin", next=request.path))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def sign_in(customer):
+    """Start a fresh session for the customer: a new visitor id, so an old cookie grants nothing."""
+    rotate_session()
+    session[SESSION_KEY] = customer.id
+    session.setdefault("locale", customer.locale)
+    session.permanent = True
+    g.customer = customer
+
+
+def sign_out():
+    rotate_session()
+    g.customer = None
+
+
+def find_customer_by_email(email):
+    return db.session.scalar(select(Customer).where(func.lower(Customer.email) == normalise_email(email),
+                                                    Customer.anonymised_at.is_(None)))
+
+
+def safe_path(target, default=""):
+    """A path on this site, or `default`: an open redirect would let others send our customers anywhere."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target \
+            and len(target) <= 500:
+        return target
+    return default
+
+
+def request_signin_link(email, next_path=""):
+    """Schedule a sign-in link if the address belongs to a customer; the caller answers the same either way."""
+    customer = find_customer_by_email(email)
+    if customer is None:
+        return False
+    # The worker makes the token, so the raw link never sits in the outbox table.
+    schedule("mail.signin_link", customer.id, safe_path(next_path),
+             key=f"signin:{customer.id}:{secrets.token_hex(8)}")
+    return True
+
+
+def issue_signin_link(customer_id):
+    """A fresh raw sign-in token for the e-mail (used by the worker)."""
+    return tokens.issue(customer_id, "signin", current_app.config["SIGNIN_LINK_LIFETIME"])

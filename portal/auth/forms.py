@@ -1,0 +1,20 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField
+from wtforms.validators import DataRequired, Length, Regexp
+
+# Deliberately loose: the e-mail we send is the real check.
+EMAIL_PATTERN = r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$"
+
+
+class SigninForm(FlaskForm):
+    # CSRFProtect checks every POST already; the form only validates what the customer typed.
+    class Meta:
+        csrf = False
+
+    email = EmailField(_l("E-mail address"), validators=[
+        DataRequired(_l("Enter your e-mail address.")),
+        Length(max=254, message=_l("An e-mail address has at most 254 characters.")),
+        Regexp(EMAIL_PATTERN, message=_l("Enter an e-mail address like name@example.com.")),
+    ])
+    next = HiddenField()

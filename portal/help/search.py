@@ -1,0 +1,583 @@
+"""The help-center search index: Whoosh, one index with English and Chinese fields.
+
+Layout of SEARCH_INDEX_DIR: each full build is a directory `gen-<time>-<random>`, and the file
+`CURRENT` names the one searches use. A rebuild writes a new generation and then replaces `CURRENT`
+in one rename, so a search sees the old index or the new one, never half of one. Only the worker
+(`update_article`) and `flask search reindex` (`rebuild`) write; web processes only read.
+
+Queries are built here, not parsed: what a customer types is never query syntax.
+"""
+
+import fcntl
+import logging
+import os
+import re
+import secrets
+import shutil
+import threading
+import time
+from collections import OrderedDict
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from flask import current_app
+from markupsafe import Markup, escape
+from sqlalchemy import select
+from whoosh import index as whoosh_index
+from whoosh.analysis import LowercaseFilter, StemmingAnalyzer, StemFilter, StopFilter, Token, Tokenizer
+from whoosh.analysis.filters import STOP_WORDS
+from whoosh.fields import ID, TEXT, Schema
+from whoosh.query import AndMaybe, Or, Term
+
+from portal.extensions import db
+from portal.models import Article, Synonym, utcnow
+
+log = logging.getLogger("portal.search")
+
+POINTER = "CURRENT"
+SWAP_LOCK = ".swap.lock"
+KEEP_GENERATIONS = 2  # the current one and the one before, for readers still holding it open
+
+LOCALE_FIELDS = {locale: (f"title_{locale}", f"keywords_{locale}", f"body_{locale}") for locale in ("en", "zh")}
+FIELD_BOOST = {"title": 3.0, "keywords": 2.5, "body": 1.0}
+FUZZY_WEIGHT = 0.3  # a corrected spelling counts, but less than the word as typed
+SYNONYM_WEIGHT = 0.8
+MAX_FUZZY_VARIANTS = 3
+MAX_QUERY_CHARS = 200
+MAX_QUERY_TERMS = 12
+# A term found in more than this share of the articles tells little: it ranks, it does not select.
+COMMON_TERM_SHARE = 0.1
+RERANK_DEPTH = 30
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+WORD = re.compile(r"\w+")
+ASCII_WORD = re.compile(r"^[a-z]+$")
+SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*|\n+")
+
+
+# ---- Analysis ------------------------------------------------------------------------------------
+
+_jieba_lock = threading.Lock()
+_jieba_ready = False
+
+
+def _jieba():
+    """jieba with its dictionary loaded, once per process and only when Chinese text is first seen."""
+    global _jieba_ready
+    import jieba
+
+    if not _jieba_ready:
+        with _jieba_lock:
+            if not _jieba_ready:
+                jieba.setLogLevel(logging.WARNING)  # it announces the dictionary load on stderr
+                jieba.initialize()
+                _jieba_ready = True
+    return jieba
+
+
+class ChineseTokenizer(Tokenizer):
+    """jieba's Whoosh tokenizer (search mode: long words also yield their parts), loading jieba lazily.
+
+    jieba's own `ChineseAnalyzer` imports jieba.analyse, which loads its keyword tables at import time;
+    this class is what the index schema pickles, so opening an index costs nothing until Chinese text comes.
+    """
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, mode="", **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for position, (word, start, end) in enumerate(_jieba().tokenize(value, mode="search")):
+            if not word.strip() or (len(word) == 1 and not word.isalnum()):
+                continue
+            token.text = word
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = word
+            if positions:
+                token.pos = start_pos + position
+            if chars:
+                token.startchar = start_char + start
+                token.endchar = start_char + end
+            yield token
+
+
+def english_analyzer():
+    return StemmingAnalyzer(cachesize=100_000)
+
+
+def chinese_analyzer():
+    return (ChineseTokenizer() | LowercaseFilter()
+            | StopFilter(stoplist=STOP_WORDS | {"的", "了", "和"}, minsize=1)
+            | StemFilter(cachesize=50_000))
+
+
+ANALYZERS = {"en": english_analyzer(), "zh": chinese_analyzer()}
+
+
+def build_schema():
+    # No positions (phrase=False): queries are bags of terms, and the index is smaller and faster to write.
+    schema = Schema(id=ID(stored=True, unique=True), slug=ID(stored=True), locale=ID(stored=True),
+                    category=ID(stored=True), scenario=ID(stored=True))
+    for locale, (title, keywords, body) in LOCALE_FIELDS.items():
+        analyzer = ANALYZERS[locale]
+        schema.add(title, TEXT(analyzer=analyzer, phrase=False, stored=True))
+        schema.add(keywords, TEXT(analyzer=analyzer, phrase=False))
+        schema.add(body, TEXT(analyzer=analyzer, phrase=False, stored=True))
+    return schema
+
+
+MARKDOWN_MARKUP = re.compile(r"(^#+\s*|\*\*|__|[*_`>]|!?\[([^\]]*)\]\([^)]*\))", re.MULTILINE)
+
+
+def plain_text(markdown_text):
+    """Article text without Markdown markup, for the index and for snippets."""
+    return MARKDOWN_MARKUP.sub(lambda m: m.group(2) or "", markdown_text)
+
+
+def document(article):
+    """The index document for an article (a dict of field values)."""
+    title, keywords, body = LOCALE_FIELDS[article.locale]
+    return {
+        "id": str(article.id), "slug": article.slug, "locale": article.locale,
+        "category": article.category, "scenario": article.scenario or "",
+        title: article.title, keywords: "\n".join(article.keywords or []), body: plain_text(article.body),
+    }
+
+
+# ---- Index directories and writing ----------------------------------------------------------------
+
+def current_dir(root):
+    """The directory holding the index searches use (the root itself for an index made there directly)."""
+    root = Path(root)
+    try:
+        name = (root / POINTER).read_text().strip()
+    except FileNotFoundError:
+        return root
+    return root / name
+
+
+def index_exists(root):
+    try:
+        return whoosh_index.exists_in(str(current_dir(root)))
+    except OSError:
+        return False
+
+
+@contextmanager
+def _swap_lock(root):
+    """Serialises index writers and the generation swap across processes on this host."""
+    Path(root).mkdir(parents=True, exist_ok=True)
+    with open(Path(root) / SWAP_LOCK, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _published_articles():
+    return select(Article).where(Article.published.is_(True)).order_by(Article.id)
+
+
+def _write_pointer(root, name):
+    temporary = Path(root) / f".{POINTER}.{secrets.token_hex(4)}"
+    temporary.write_text(name)
+    os.replace(temporary, Path(root) / POINTER)
+
+
+def _remove_old_generations(root, keep):
+    generations = sorted((p for p in Path(root).glob("gen-*") if p.is_dir()), key=lambda p: p.name)
+    for old in generations:
+        if old.name not in keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def rebuild(app, progress=None, procs=None, limitmb=None):
+    """Build a complete new index from the database, then swap it in; returns how many articles it holds.
+
+    `progress(n)` is called as articles are added. Edits that land while it builds are caught up before the swap.
+    """
+    with app.app_context():
+        root = Path(app.config["SEARCH_INDEX_DIR"])
+        root.mkdir(parents=True, exist_ok=True)
+        name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
+        directory = root / name
+        directory.mkdir()
+        ix = whoosh_index.create_in(str(directory), build_schema())
+        # Edits stamped after this (less a margin for clocks of other processes) are caught up below.
+        snapshot_time = utcnow() - timedelta(seconds=5)
+        procs = procs or app.config["SEARCH_INDEX_PROCS"]
+        writer = ix.writer(procs=procs, limitmb=limitmb or app.config["SEARCH_INDEX_LIMIT_MB"],
+                           multisegment=procs > 1)
+        count = 0
+        try:
+            for article in db.session.scalars(_published_articles().execution_options(yield_per=1000)):
+                writer.add_document(**document(article))
+                count += 1
+                if progress and count % 100 == 0:
+                    progress(100)
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
+        if progress:
+            progress(count % 100)
+        db.session.expire_all()
+        with _swap_lock(root):
+            _catch_up(ix, snapshot_time)
+            previous = current_dir(root).name
+            _write_pointer(root, name)
+            _remove_old_generations(root, keep={name, previous})
+        _clear_caches()
+        log.info("search index rebuilt: %d articles in %s", count, name)
+        return count
+
+
+def _catch_up(ix, since):
+    """Apply to a fresh generation the edits and deletions made while it was being built."""
+    changed = db.session.scalars(select(Article).where(Article.updated_at >= since)).all()
+    live_ids = {str(i) for i in db.session.scalars(select(Article.id).where(Article.published.is_(True)))}
+    with ix.searcher() as searcher:
+        indexed_ids = {fields["id"] for fields in searcher.all_stored_fields()}
+    gone = indexed_ids - live_ids
+    if not changed and not gone:
+        return
+    writer = ix.writer(timeout=30)
+    for article_id in gone:
+        writer.delete_by_term("id", article_id)
+    for article in changed:
+        writer.delete_by_term("id", str(article.id))
+        if article.published:
+            writer.add_document(**document(article))
+    writer.commit()
+
+
+def update_article(app, article_id):
+    """Bring one article's entry up to date (added, replaced or removed); the worker's job."""
+    root = Path(app.config["SEARCH_INDEX_DIR"])
+    if not index_exists(root):
+        return f"built the index with {rebuild(app)} articles"
+    article = db.session.get(Article, article_id)
+    with _swap_lock(root):
+        ix = whoosh_index.open_dir(str(current_dir(root)))
+        writer = ix.writer(timeout=30)
+        writer.delete_by_term("id", str(article_id))
+        if article is not None and article.published:
+            writer.add_document(**document(article))
+            outcome = "indexed"
+        else:
+            outcome = "removed"
+        writer.commit()
+    return outcome
+
+
+# ---- Reading: one searcher per thread, refreshed when the index changes -------------------------------
+
+_local = threading.local()
+
+
+def searcher(root=None):
+    """This thread's searcher for the current generation, refreshed if a writer committed since."""
+    root = str(root or current_app.config["SEARCH_INDEX_DIR"])
+    cached = getattr(_local, "searchers", None)
+    if cached is None:
+        cached = _local.searchers = {}
+    directory = current_dir(root)
+    held = cached.get(root)
+    if held is not None and held[0] == directory:
+        current = held[1]
+        if not current.up_to_date():
+            current = current.refresh()
+            cached[root] = (directory, current)
+        return current
+    if held is not None:
+        held[1].close()
+    current = whoosh_index.open_dir(str(directory)).searcher()
+    cached[root] = (directory, current)
+    return current
+
+
+class _LRU:
+    def __init__(self, size):
+        self.size = size
+        self.items = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        return None
+
+    def put(self, key, value):
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+    def clear(self):
+        with self.lock:
+            self.items.clear()
+
+
+# Lexicon look-ups (fuzzy variants) depend only on the index version, so they are kept per version.
+_fuzzy_cache = _LRU(20_000)
+_synonym_cache = {}
+
+
+def _clear_caches():
+    _fuzzy_cache.clear()
+    _synonym_cache.clear()
+
+
+def clear_caches():
+    """Forget cached lexicon look-ups and synonyms (after synonyms are edited, and in benchmarks)."""
+    _clear_caches()
+
+
+# ---- Queries ------------------------------------------------------------------------------------------
+
+@dataclass
+class Hit:
+    slug: str
+    title: str
+    category: str
+    scenario: str
+    locale: str
+    snippet: Markup
+    score: float
+
+
+@dataclass
+class SearchResult:
+    query: str
+    locale: str  # the locale of the hits: the visitor's, or the other one as a fallback
+    hits: list
+    fell_back: bool = False
+
+    @property
+    def total(self):
+        return len(self.hits)
+
+
+def clean_query(text):
+    """What we search for: control characters out, whitespace collapsed, at most MAX_QUERY_CHARS."""
+    text = CONTROL_CHARS.sub(" ", str(text or ""))
+    return " ".join(text.split())[:MAX_QUERY_CHARS]
+
+
+def _synonyms(locale):
+    """{term: [expansions]} for a locale, re-read from the database every SEARCH_SYNONYM_TTL seconds."""
+    ttl = current_app.config["SEARCH_SYNONYM_TTL"]
+    cached = _synonym_cache.get(locale)
+    if cached and time.monotonic() - cached[0] < ttl:
+        return cached[1]
+    rows = db.session.execute(select(Synonym.term, Synonym.expansions).where(Synonym.locale == locale)).all()
+    table = {term.lower(): list(expansions or []) for term, expansions in rows}
+    _synonym_cache[locale] = (time.monotonic(), table)
+    return table
+
+
+def _mentions(query, term, locale):
+    if locale == "zh" or not term.isascii():
+        return term in query
+    return f" {term} " in f" {' '.join(WORD.findall(query))} "
+
+
+def _terms(text, locale):
+    """(term as indexed, word as typed) for each distinct word of the text, in order."""
+    seen = {}
+    for token in ANALYZERS[locale](text, keeporiginal=True, mode="query"):
+        if token.text not in seen:
+            seen[token.text] = token.original.lower()
+    return list(seen.items())
+
+
+def _fuzzy_variants(reader, version, field, term, typed):
+    """Indexed terms a small edit away from `term` (1 edit, 2 from 8 letters), most frequent first."""
+    if len(typed) < 4 or not ASCII_WORD.match(typed):
+        return []
+    key = (version, field, term)
+    cached = _fuzzy_cache.get(key)
+    if cached is not None:
+        return cached
+    maxdist = 2 if len(typed) >= 8 else 1
+    # Typos rarely touch the first letter; requiring it keeps the lexicon walk short.
+    candidates = [v for v in reader.terms_within(field, term, maxdist, prefix=1) if v != term]
+    candidates.sort(key=lambda v: -reader.doc_frequency(field, v))
+    variants = candidates[:MAX_FUZZY_VARIANTS]
+    _fuzzy_cache.put(key, variants)
+    return variants
+
+
+@dataclass
+class _Group:
+    """One word of the query (or one synonym expansion): its exact and fuzzy terms over the fields."""
+
+    clauses: list
+    doc_frequency: int
+
+    def query(self, fields=None):
+        chosen = [c for c in self.clauses if fields is None or c.fieldname in fields]
+        return Or(chosen) if len(chosen) > 1 else (chosen[0] if chosen else None)
+
+
+def _group(reader, version, fields, term, typed, weight=1.0):
+    clauses, frequency = [], 0
+    for field in fields:
+        boost = FIELD_BOOST[field.rsplit("_", 1)[0]] * weight
+        exact = reader.doc_frequency(field, term)
+        if exact:
+            clauses.append(Term(field, term, boost=boost))
+            frequency = max(frequency, exact)
+        for variant in _fuzzy_variants(reader, version, field, term, typed):
+            clauses.append(Term(field, variant, boost=boost * FUZZY_WEIGHT))
+            frequency = max(frequency, reader.doc_frequency(field, variant))
+    return _Group(clauses, frequency) if clauses else None
+
+
+def _groups(reader, version, query, locale):
+    fields = LOCALE_FIELDS[locale]
+    groups = []
+    terms = _terms(query, locale)[:MAX_QUERY_TERMS]
+    for term, typed in terms:
+        group = _group(reader, version, fields, term, typed)
+        if group:
+            groups.append(group)
+    lowered = query.lower()
+    known = {term for term, _typed in terms}
+    for phrase, expansions in _synonyms(locale).items():
+        if not _mentions(lowered, phrase, locale):
+            continue
+        for expansion in expansions:
+            for term, typed in _terms(expansion, locale):
+                if term in known:
+                    continue
+                known.add(term)
+                group = _group(reader, version, fields, term, typed, weight=SYNONYM_WEIGHT)
+                if group:
+                    groups.append(group)
+    return groups
+
+
+def _plan(groups, doc_count):
+    """The query to run: selective terms choose the documents, very common ones only add to their score."""
+    threshold = max(50, doc_count * COMMON_TERM_SHARE)
+    selective = [g for g in groups if g.doc_frequency <= threshold]
+    common = [g for g in groups if g.doc_frequency > threshold]
+    if not common:
+        return Or([g.query() for g in groups]), False
+    required = [g.query() for g in selective]
+    # With only common words, a match in a title or keyword list is what makes an article a candidate.
+    if not required:
+        required = [q for g in common if (q := g.query(fields=_title_fields(g)))]
+    if not required:
+        return Or([g.query() for g in groups]), False
+    return AndMaybe(Or(required), Or([g.query() for g in common])), True
+
+
+def _title_fields(group):
+    return {c.fieldname for c in group.clauses if not c.fieldname.startswith("body_")}
+
+
+def _coordination(searcher, groups, docnums):
+    """How many query groups each document matches, read by skipping each group's postings to those documents."""
+    counts = dict.fromkeys(docnums, 0)
+    ordered = sorted(docnums)
+    for group in groups:
+        matcher = group.query().matcher(searcher, searcher.boolean_context())
+        for docnum in ordered:
+            if not matcher.is_active():
+                break
+            if matcher.id() < docnum:
+                matcher.skip_to(docnum)
+                if not matcher.is_active():
+                    break
+            if matcher.id() == docnum:
+                counts[docnum] += 1
+    return counts
+
+
+def _run(searcher, groups, limit):
+    if not groups:
+        return []
+    query, restricted = _plan(groups, searcher.doc_count())
+    depth = max(limit, RERANK_DEPTH)
+    results = searcher.search(query, limit=depth)
+    scored = [(hit.docnum, hit.score) for hit in results]
+    if not scored and restricted:
+        results = searcher.search(Or([g.query() for g in groups]), limit=depth)
+        scored = [(hit.docnum, hit.score) for hit in results]
+    if len(groups) > 1 and scored:
+        # Favour articles that match more of the words: a coordination factor over the top candidates only.
+        counts = _coordination(searcher, groups, [docnum for docnum, _score in scored])
+        scored = [(docnum, score * (0.5 + 0.5 * counts[docnum] / len(groups))) for docnum, score in scored]
+        scored.sort(key=lambda pair: -pair[1])
+    return scored[:limit]
+
+
+def _hits(searcher, scored, groups, locale):
+    title_field, _keywords, body_field = LOCALE_FIELDS[locale]
+    marked = {c.text for g in groups for c in g.clauses}
+    hits = []
+    for docnum, score in scored:
+        fields = searcher.stored_fields(docnum)
+        hits.append(Hit(slug=fields["slug"], title=fields.get(title_field, ""), category=fields["category"],
+                        scenario=fields.get("scenario", ""), locale=fields["locale"],
+                        snippet=snippet(fields.get(body_field, ""), marked, locale), score=score))
+    return hits
+
+
+def search(query, locale, limit=10, fallback=True):
+    """Articles for what a visitor typed, best first, in their locale or else the other one."""
+    query = clean_query(query)
+    if not query or not index_exists(current_app.config["SEARCH_INDEX_DIR"]):
+        return SearchResult(query=query, locale=locale, hits=[])
+    root = current_app.config["SEARCH_INDEX_DIR"]
+    current = searcher(root)
+    version = (str(current_dir(root)), current.reader().generation())
+    order = [locale] + ([other for other in LOCALE_FIELDS if other != locale] if fallback else [])
+    for position, candidate in enumerate(order):
+        groups = _groups(current.reader(), version, query, candidate)
+        scored = _run(current, groups, limit)
+        if scored:
+            return SearchResult(query=query, locale=candidate, hits=_hits(current, scored, groups, candidate),
+                                fell_back=position > 0)
+    return SearchResult(query=query, locale=locale, hits=[])
+
+
+# ---- Snippets -----------------------------------------------------------------------------------------
+
+SNIPPET_CHARS = 220
+
+
+def snippet(text, terms, locale):
+    """The sentence that mentions most query terms, escaped, with those words in <mark>."""
+    if not text:
+        return Markup("")
+    analyzer = ANALYZERS[locale]
+    best, best_score = None, -1
+    for position, sentence in enumerate(s for s in SENTENCE_END.split(text) if s and s.strip()):
+        found = {token.text for token in analyzer(sentence) if token.text in terms}
+        if len(found) > best_score:
+            best, best_score = sentence, len(found)
+        if position > 40 or (best_score and best_score == len(terms)):
+            break
+    return _mark(best.strip()[:SNIPPET_CHARS], terms, analyzer)
+
+
+def _mark(sentence, terms, analyzer):
+    spans = [(t.startchar, t.endchar) for t in analyzer(sentence, chars=True) if t.text in terms]
+    out, last = [], 0
+    for start, end in spans:
+        if start < last:
+            continue
+        out.append(escape(sentence[last:start]))
+        out.append(Markup("<mark>%s</mark>") % sentence[start:end])
+        last = end
+    out.append(escape(sentence[last:]))
+    return Markup("").join(out)

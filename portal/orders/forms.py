@@ -1,0 +1,19 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, StringField
+from wtforms.validators import DataRequired, Length
+
+
+class LookupForm(FlaskForm):
+    # CSRFProtect checks every POST already.
+    class Meta:
+        csrf = False
+
+    number = StringField(_l("Order number"), validators=[
+        DataRequired(_l("Enter your order number.")),
+        Length(max=40, message=_l("An order number has at most 40 characters.")),
+    ])
+    email = EmailField(_l("E-mail address used for the order"), validators=[
+        DataRequired(_l("Enter the e-mail address you ordered with.")),
+        Length(max=254, message=_l("An e-mail address has at most 254 characters.")),
+    ])

@@ -1,0 +1,172 @@
+"""Order rules: who may see an order, when it is late, what a customer may do with it."""
+
+import hmac
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, or_, select
+
+from portal.extensions import db
+from portal.jobs import schedule
+from portal.models import Customer, Order
+from portal.models.orders import IN_TRANSIT_STATUSES
+from portal.returns import policy
+
+STATUS_LABELS = {
+    "placed": _l("Order placed"),
+    "paid": _l("Paid, being prepared"),
+    "shipped": _l("Shipped"),
+    "in_transit": _l("In transit"),
+    "out_for_delivery": _l("Out for delivery"),
+    "delivered": _l("Delivered"),
+    "delivery_exception": _l("Delivery problem"),
+    "cancelled": _l("Cancelled"),
+    "returned": _l("Returned"),
+}
+EVENT_LABELS = {
+    "label_created": _l("Label created"),
+    "shipped": _l("Picked up by the carrier"),
+    "in_transit": _l("In transit"),
+    "customs": _l("In customs"),
+    "out_for_delivery": _l("Out for delivery"),
+    "delivered": _l("Delivered"),
+    "delivery_exception": _l("Delivery problem"),
+    "returned_to_sender": _l("Returned to sender"),
+}
+# Not yet handed to the carrier: the customer may still cancel, and the ship-by promise applies.
+NOT_SHIPPED_STATUSES = ("placed", "paid")
+MAX_GUEST_ORDERS = 20
+
+
+# ---- Lateness ------------------------------------------------------------------------------------
+
+def _late_thresholds(now):
+    config = current_app.config
+    ship_deadline = now - timedelta(hours=config["LATE_SHIP_GRACE_HOURS"])
+    silent_since = now - timedelta(hours=config["LATE_NO_EVENT_HOURS"])
+    return ship_deadline, silent_since
+
+
+def _last_sign_of_life(order):
+    return order.last_event_at or order.shipped_at or order.placed_at
+
+
+def is_late(order, now):
+    """'not_shipped', 'no_carrier_event', or None when the order is on time."""
+    ship_deadline, silent_since = _late_thresholds(now)
+    if order.status in NOT_SHIPPED_STATUSES and order.ship_by is not None and order.ship_by < ship_deadline:
+        return "not_shipped"
+    if order.status in IN_TRANSIT_STATUSES and _last_sign_of_life(order) < silent_since:
+        return "no_carrier_event"
+    return None
+
+
+def late_orders_query(now):
+    """The same rule as is_late, as one query (index on status, ship_by), oldest promise first."""
+    ship_deadline, silent_since = _late_thresholds(now)
+    not_shipped = and_(Order.status.in_(NOT_SHIPPED_STATUSES), Order.ship_by.is_not(None),
+                       Order.ship_by < ship_deadline)
+    silent = and_(Order.status.in_(IN_TRANSIT_STATUSES),
+                  func.coalesce(Order.last_event_at, Order.shipped_at, Order.placed_at) < silent_since)
+    return select(Order).where(or_(not_shipped, silent)).order_by(Order.ship_by, Order.id)
+
+
+def late_orders(now):
+    """Every late order at `now`: for the SLA sweep's proactive apology."""
+    return db.session.scalars(late_orders_query(now)).all()
+
+
+# ---- Access --------------------------------------------------------------------------------------
+
+def normalise_number(raw):
+    return (raw or "").strip().lstrip("#").strip()[:40]
+
+
+def find_for_guest(number, email):
+    """The order if `email` is its customer's address; None for any mismatch, found the same way either way."""
+    row = db.session.execute(
+        select(Order, Customer.email).join(Customer, Order.customer_id == Customer.id)
+        .where(Order.number == normalise_number(number), Customer.anonymised_at.is_(None))
+    ).first()
+    expected = row.email if row else ""
+    given = (email or "").strip().lower()
+    # Compared in constant time, and compared even when no order matched, so timing tells nothing.
+    matches = hmac.compare_digest(expected.strip().lower().encode(), given.encode())
+    return row.Order if row is not None and matches and given else None
+
+
+def find_for_customer(number, customer):
+    if customer is None:
+        return None
+    return db.session.scalar(select(Order).where(Order.number == normalise_number(number),
+                                                 Order.customer_id == customer.id))
+
+
+def remember_guest_order(granted, order_id):
+    """The session's list of guest-granted order ids with `order_id` added, newest last, bounded."""
+    kept = [i for i in granted or [] if isinstance(i, int) and i != order_id]
+    return (kept + [order_id])[-MAX_GUEST_ORDERS:]
+
+
+def find_for_guest_session(number, granted):
+    ids = [i for i in granted or [] if isinstance(i, int)]
+    if not ids:
+        return None
+    return db.session.scalar(select(Order).where(Order.number == normalise_number(number), Order.id.in_(ids)))
+
+
+# ---- What a guest may see ------------------------------------------------------------------------
+
+def mask_name(name):
+    """'Alice Martin' -> 'Alice M.': enough to recognise, not enough to address a parcel."""
+    parts = (name or "").split()
+    if len(parts) < 2:
+        return parts[0][:1] + "•••" if parts else ""
+    return f"{parts[0]} {parts[-1][:1]}."
+
+
+def mask_address(address):
+    """Only the last part (town, postcode or country) stays readable."""
+    parts = [p.strip() for p in (address or "").replace("\n", ",").split(",") if p.strip()]
+    if len(parts) < 2:
+        return "•••" if parts else ""
+    return "•••, " + parts[-1]
+
+
+def mask_phone(phone):
+    digits = [c for c in phone or "" if c.isdigit()]
+    if len(digits) < 4:
+        return "•••" if digits else ""
+    return "••• ••• " + "".join(digits[-2:])
+
+
+# ---- The order page ------------------------------------------------------------------------------
+
+def timeline(order):
+    """Carrier events newest first, by when they happened (they may arrive out of order)."""
+    return sorted(order.events, key=lambda event: (event.occurred_at, event.id or 0), reverse=True)
+
+
+def item_eligibility(order, today):
+    """Per item: the returns policy's decision, once the order is delivered; empty before."""
+    if order.status != "delivered":
+        return {}
+    return {item.id: policy.evaluate(order, item, None, today) for item in order.items}
+
+
+def can_cancel(order):
+    return order.status in NOT_SHIPPED_STATUSES
+
+
+class CannotCancel(Exception):
+    pass
+
+
+def cancel(order, now):
+    """Cancel an order that has not shipped and tell the customer; raises CannotCancel otherwise."""
+    if not can_cancel(order):
+        raise CannotCancel(order.status)
+    order.status = "cancelled"
+    order.cancelled_at = now
+    schedule("mail.order_status", order.id, "cancelled", key=f"order:{order.id}:cancelled")

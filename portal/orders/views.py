@@ -1,0 +1,117 @@
+"""Guest lookup, the order page and its timeline fragment, and cancelling before shipping."""
+
+import pytz
+from flask import abort, current_app, flash, g, make_response, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from portal.auth.customers import current_customer
+from portal.extensions import db, limiter
+from portal.models import utcnow
+from portal.orders import bp, service
+from portal.orders.forms import LookupForm
+from portal.web import render_fragment
+
+GUEST_SESSION_KEY = "guest_orders"
+
+
+def _lookup_failed(_response):
+    # Only mismatches count towards the limits: a customer who typed their order right is never slowed.
+    return g.get("order_lookup_failed", False)
+
+
+def _lookup_ip_key():
+    return f"lookup-ip:{request.remote_addr or ''}"
+
+
+def _lookup_order_key():
+    return f"lookup-order:{service.normalise_number(request.form.get('number'))}"
+
+
+def get_order_for_viewer_or_404(number):
+    """(order, is_owner) for the signed-in owner or a guest who looked it up; the same 404 for everyone else."""
+    order = service.find_for_customer(number, current_customer())
+    if order is not None:
+        return order, True
+    order = service.find_for_guest_session(number, session.get(GUEST_SESSION_KEY))
+    if order is not None:
+        return order, False
+    abort(make_response(render_template("orders/not_found.html"), 404))
+
+
+@bp.route("/track", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["ORDER_LOOKUP_LIMIT_PER_IP"], key_func=_lookup_ip_key,
+               methods=["POST"], deduct_when=_lookup_failed)
+@limiter.limit(lambda: current_app.config["ORDER_LOOKUP_LIMIT_PER_ORDER"], key_func=_lookup_order_key,
+               methods=["POST"], deduct_when=_lookup_failed)
+def track():
+    """Guest lookup by order number and e-mail, POST only; every mismatch gets the same answer."""
+    form = LookupForm()
+    if request.method == "GET" or not form.validate():
+        status = 400 if request.method == "POST" else 200
+        return render_template("orders/track.html", form=form), status
+    order = service.find_for_guest(form.number.data, form.email.data)
+    if order is None:
+        g.order_lookup_failed = True
+        flash(_("We could not find that order. Check the order number and the e-mail address you ordered "
+                "with, and try again."), "warning")
+        return redirect(url_for("orders.track"), 303)
+    session[GUEST_SESSION_KEY] = service.remember_guest_order(session.get(GUEST_SESSION_KEY), order.id)
+    return redirect(url_for("orders.detail", number=order.number), 303)
+
+
+def _detail_context(order, is_owner):
+    timezone = order.customer.timezone
+    g.timezone = timezone if timezone in pytz.all_timezones_set else "UTC"
+    now = utcnow()
+    return {
+        "order": order,
+        "is_owner": is_owner,
+        "status_label": service.STATUS_LABELS.get(order.status, order.status),
+        "event_labels": service.EVENT_LABELS,
+        "events": service.timeline(order),
+        "late": service.is_late(order, now),
+        "eligibility": service.item_eligibility(order, now.date()),
+        "can_cancel": is_owner and service.can_cancel(order),
+        "polling": order.status in service.IN_TRANSIT_STATUSES,
+        "shipping": {
+            "name": order.shipping_name if is_owner else service.mask_name(order.shipping_name),
+            "address": order.shipping_address if is_owner else service.mask_address(order.shipping_address),
+            "phone": order.shipping_phone if is_owner else service.mask_phone(order.shipping_phone),
+        },
+    }
+
+
+@bp.get("/<number>")
+def detail(number):
+    """The order page: status, items, timeline, estimate, and what the customer can do next."""
+    order, is_owner = get_order_for_viewer_or_404(number)
+    response = make_response(render_template("orders/detail.html", **_detail_context(order, is_owner)))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/<number>/timeline")
+def timeline(number):
+    """The shipment timeline alone for htmx (it refreshes itself while the parcel moves)."""
+    order, is_owner = get_order_for_viewer_or_404(number)
+    response = render_fragment("orders/detail.html", "orders/_timeline.html", **_detail_context(order, is_owner))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/<number>/cancel")
+def cancel(number):
+    """Cancel before shipping: the signed-in owner only (a guest is asked to sign in)."""
+    order = service.find_for_customer(number, current_customer())
+    if order is None:
+        abort(make_response(render_template("orders/not_found.html"), 404))
+    try:
+        service.cancel(order, utcnow())
+    except service.CannotCancel:
+        flash(_("This order has already left our warehouse, so it can no longer be cancelled. "
+                "You can return it once it arrives."), "warning")
+        return redirect(url_for("orders.detail", number=order.number), 303)
+    db.session.commit()
+    flash(_("Your order %(number)s is cancelled. We have sent you a confirmation e-mail.", number=order.number),
+          "success")
+    return redirect(url_for("orders.detail", number=order.number), 303)

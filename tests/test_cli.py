@@ -1,0 +1,122 @@
+from sqlalchemy import func, select
+
+from portal.models import Article, Customer, Order, ShipmentEvent, Staff
+from tests.conftest import SHARED_FAQ_DIR
+
+
+def count(db, model):
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_seed_demo_creates_the_demo_world_and_is_idempotent(db, runner):
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    counts = {model: count(db, model) for model in (Customer, Staff, Order, Article, ShipmentEvent)}
+
+    second = runner.invoke(args=["seed-demo"])
+
+    assert second.exit_code == 0, second.output
+    assert {model: count(db, model) for model in counts} == counts
+    assert counts[Customer] == 4
+    assert counts[Staff] == 2
+    assert 35 <= counts[Order] <= 45
+    assert count(db, Article) >= 45
+    assert db.session.scalar(select(func.count()).where(Article.locale == "zh")) >= 15
+    assert db.session.scalar(select(Customer.tier).where(Customer.email == "alice@example.com")) == "vip"
+    statuses = set(db.session.scalars(select(Order.status)))
+    assert {"placed", "paid", "shipped", "in_transit", "out_for_delivery", "delivered",
+            "delivery_exception", "cancelled", "returned"} <= statuses
+    assert db.session.scalar(select(func.count()).where(Order.cross_border.is_(True))) == 1
+    assert "0 new orders" in second.output
+
+
+def test_demo_staff_can_sign_in_with_the_printed_passwords(db, runner):
+    from portal.demo import DEMO_STAFF
+
+    runner.invoke(args=["seed-demo"])
+
+    for person in DEMO_STAFF:
+        staff = db.session.scalar(select(Staff).where(Staff.email == person.email))
+        assert staff.role == person.role
+        assert staff.check_password(person.password)
+        assert not staff.check_password("wrong")
+
+
+def test_faq_import_loads_the_shared_corpus(db, runner):
+    result = runner.invoke(args=["faq", "import", str(SHARED_FAQ_DIR)])
+
+    assert result.exit_code == 0, result.output
+    assert "100 created" in result.output
+    assert count(db, Article) == 100
+    translated = db.session.scalar(select(Article).where(Article.translation_of.is_not(None)))
+    assert translated.locale == "zh"
+
+    again = runner.invoke(args=["faq", "import", str(SHARED_FAQ_DIR)])
+    assert "0 created, 0 updated, 100 unchanged" in again.output
+
+
+def test_faq_import_reports_bad_files_by_name_and_imports_the_rest(db, runner, tmp_path):
+    good = (SHARED_FAQ_DIR / "en" / "cancel-order.md").read_text()
+    (tmp_path / "cancel-order.md").write_text(good)
+    (tmp_path / "no-front-matter.md").write_text("# Just a heading\n")
+    (tmp_path / "wrong-name.md").write_text(good)
+    (tmp_path / "bad-category.md").write_text(
+        good.replace("slug: cancel-order", "slug: bad-category").replace("category: orders-shipping",
+                                                                        "category: <script>"))
+    (tmp_path / "broken-yaml.md").write_text("---\ntitle: [unclosed\n---\nbody\n")
+
+    result = runner.invoke(args=["faq", "import", str(tmp_path)])
+
+    assert result.exit_code == 0
+    assert "1 created" in result.output
+    assert "4 skipped" in result.output
+    assert "no-front-matter.md: no front matter" in result.output
+    assert "wrong-name.md: slug 'cancel-order' does not match the file name 'wrong-name'" in result.output
+    assert "bad-category.md: category must be one of" in result.output
+    assert "broken-yaml.md: front matter is not valid YAML" in result.output
+    assert count(db, Article) == 1
+
+
+def test_faq_import_updates_an_edited_article_by_slug(db, runner, tmp_path):
+    text = (SHARED_FAQ_DIR / "en" / "cancel-order.md").read_text()
+    (tmp_path / "cancel-order.md").write_text(text)
+    runner.invoke(args=["faq", "import", str(tmp_path)])
+    (tmp_path / "cancel-order.md").write_text(text + "\nOne more line.\n")
+
+    result = runner.invoke(args=["faq", "import", str(tmp_path)])
+
+    assert "0 created, 1 updated" in result.output
+    assert db.session.scalar(select(Article.body)).endswith("One more line.\n")
+
+
+def test_staff_create_makes_an_agent_and_refuses_weak_input(db, runner):
+    result = runner.invoke(args=["staff", "create", "New.Agent@Example.com", "--role", "agent",
+                                 "--password", "a-long-password"])
+    assert result.exit_code == 0, result.output
+    staff = db.session.scalar(select(Staff))
+    assert (staff.email, staff.role) == ("new.agent@example.com", "agent")
+    assert staff.check_password("a-long-password")
+
+    short = runner.invoke(args=["staff", "create", "x@example.com", "--password", "short"])
+    assert short.exit_code != 0
+    assert "at least 10 characters" in short.output
+    not_email = runner.invoke(args=["staff", "create", "<script>", "--password", "a-long-password"])
+    assert not_email.exit_code != 0
+    assert count(db, Staff) == 1
+
+
+def test_staff_create_prompts_for_the_password_when_omitted(db, runner):
+    result = runner.invoke(args=["staff", "create", "lead2@example.com", "--role", "lead"],
+                           input="prompted-password\nprompted-password\n")
+
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(Staff)).check_password("prompted-password")
+
+
+def test_seed_demo_generates_synthetic_orders_for_benchmarks(db, runner):
+    result = runner.invoke(args=["seed-demo", "--orders", "50"])
+
+    assert result.exit_code == 0, result.output
+    assert count(db, Order) == 50
+    assert count(db, ShipmentEvent) > 0
+    assert "generated 50 orders" in result.output
