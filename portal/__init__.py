@@ -38,6 +38,42 @@ def create_app(config=None):
 
     app.register_blueprint(home_bp)
 
+    from portal.help import bp as help_bp
+
+    app.register_blueprint(help_bp, url_prefix="/help")
+
+    from portal.account import bp as account_bp
+    from portal.auth import bp as auth_bp
+    from portal.orders import bp as orders_bp
+    from portal.orders.webhook import bp as api_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(orders_bp)
+    app.register_blueprint(account_bp)
+    app.register_blueprint(api_bp)
+
+    from portal.cases.views import bp as cases_bp
+    from portal.complaints.views import bp as complaints_bp
+    from portal.returns.views import bp as returns_bp
+
+    app.register_blueprint(cases_bp)
+    app.register_blueprint(complaints_bp)
+    app.register_blueprint(returns_bp)
+
+    from portal.dev import bp as dev_bp
+    from portal.surveys import bp as surveys_bp
+
+    app.register_blueprint(surveys_bp)
+    app.register_blueprint(dev_bp)
+
+    from portal.agent import bp as agent_bp
+    from portal.auth.staff import bp as staff_auth_bp
+    from portal.lead import bp as lead_bp
+
+    app.register_blueprint(staff_auth_bp)
+    app.register_blueprint(agent_bp)
+    app.register_blueprint(lead_bp)
+
     from portal import cli
 
     cli.init_app(app)

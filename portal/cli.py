@@ -52,7 +52,7 @@ def faq_group():
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @with_appcontext
 def faq_import_command(directory):
-    """Import (create or update by slug) every article file under DIRECTORY."""
+    """Import (create or update by slug) every article file under DIRECTORY; changed ones are queued for reindexing."""
     from portal.help.importer import article_files, import_files
 
     paths = article_files(directory)
@@ -143,13 +143,14 @@ def serve_command(port):
         started.append(("worker", worker))
         web = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}",
-             "--workers", "2", "--threads", "4", "--access-logfile", "-", "--graceful-timeout", "10"],
+             "--workers", "2", "--threads", "4", "--access-logfile", "-", "--graceful-timeout", "10",
+             "--no-control-socket"],
             env=env, start_new_session=True,
         )
         started.append(("web server", web))
         base = f"http://127.0.0.1:{port}"
         _wait_until_healthy(f"{base}/healthz", started)
-        _print_welcome(base)
+        _print_welcome(base, app.config["DEV_MODE"])
         _wait_for_signal(started)
     finally:
         _stop_all(started, redis_server)
@@ -163,7 +164,7 @@ def _build_search_index(app):
     search.rebuild(app)
 
 
-def _print_welcome(base):
+def _print_welcome(base, dev_mode):
     from portal.demo import DEMO_CUSTOMERS, DEMO_STAFF
 
     click.echo("")
@@ -174,6 +175,8 @@ def _print_welcome(base):
     click.echo("  Customers sign in with an e-mail link; the dev mailbox shows the mail:")
     for email, name, *_rest, tier in DEMO_CUSTOMERS:
         click.echo(f"    {email:<22} {name} ({tier})")
+    if dev_mode:
+        click.echo(f"  Sent e-mails (sign-in links, surveys) are in the dev mailbox: {base}/dev/mailbox")
     click.echo("  Press Ctrl-C to stop everything.\n")
 
 
@@ -211,5 +214,8 @@ def _stop_all(processes, redis_server):
 
 
 def init_app(app):
-    for command in (seed_demo_command, faq_group, staff_group, serve_command):
+    from portal.help.cli import search_group
+    from portal.orders.cli import shop_group
+
+    for command in (seed_demo_command, faq_group, staff_group, serve_command, search_group, shop_group):
         app.cli.add_command(command)

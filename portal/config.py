@@ -87,11 +87,19 @@ class Config:
         self.RETURN_WINDOW_CROSS_BORDER_DAYS = _int(env, "RETURN_WINDOW_CROSS_BORDER_DAYS", 14)
         self.RETURN_HIGH_VALUE_CENTS = _int(env, "RETURN_HIGH_VALUE_CENTS", 50_000)
         self.REOPEN_WINDOW_DAYS = _int(env, "REOPEN_WINDOW_DAYS", 14)
+        # Return fees per parcel (quality problems never cost the customer) and refund timing.
+        self.RETURN_FEE_NO_REASON_CENTS = _int(env, "RETURN_FEE_NO_REASON_CENTS", 500)
+        self.RETURN_CROSS_BORDER_SHIPPING_CENTS = _int(env, "RETURN_CROSS_BORDER_SHIPPING_CENTS", 1500)
+        self.REFUND_DAYS_ORIGINAL_PAYMENT = _int(env, "REFUND_DAYS_ORIGINAL_PAYMENT", 10)
+        self.REFUND_DAYS_STORE_CREDIT = _int(env, "REFUND_DAYS_STORE_CREDIT", 1)
+        self.RETURN_PHOTO_MAX_MB = _int(env, "RETURN_PHOTO_MAX_MB", 5)
+        # Three contacts about the same problem within this many days make a complaint urgent.
+        self.COMPLAINT_REPEAT_WINDOW_DAYS = _int(env, "COMPLAINT_REPEAT_WINDOW_DAYS", 30)
 
         self.LATE_SHIP_GRACE_HOURS = _int(env, "LATE_SHIP_GRACE_HOURS", 0)
         self.LATE_NO_EVENT_HOURS = _int(env, "LATE_NO_EVENT_HOURS", 72)
 
-        # Customer sign-in by e-mail link, guest order lookup and the shop's feed (issue 4).
+        # Customer sign-in by e-mail link, guest order lookup and the shop's feed.
         self.SIGNIN_LINK_LIFETIME = _minutes(env, "SIGNIN_LINK_MINUTES", 15)
         self.ACCOUNT_DELETE_LINK_LIFETIME = _minutes(env, "ACCOUNT_DELETE_LINK_MINUTES", 60)
         self.SIGNIN_LIMIT_PER_ADDRESS = env.get("SIGNIN_LIMIT_PER_ADDRESS", "5 per 15 minutes")
@@ -106,6 +114,9 @@ class Config:
         self.SURVEY_REMINDER_DELAY = _hours(env, "SURVEY_REMINDER_DELAY_HOURS", 72)
         self.SURVEY_COOLDOWN = timedelta(days=_int(env, "SURVEY_COOLDOWN_DAYS", 7))
         self.SURVEY_LINK_LIFETIME = timedelta(days=_int(env, "SURVEY_LINK_DAYS", 14))
+        # Follow-ups: how long the check-in's Yes/No links work, and when an agent's callback is due.
+        self.FOLLOWUP_LINK_LIFETIME = timedelta(days=_int(env, "FOLLOWUP_LINK_DAYS", 14))
+        self.CALLBACK_DUE = _hours(env, "CALLBACK_DUE_HOURS", 24)
         self.ARTICLE_FLAG_RATE = _int(env, "ARTICLE_FLAG_PERCENT", 30) / 100
         self.ARTICLE_FLAG_MIN_READERS = _int(env, "ARTICLE_FLAG_MIN_READERS", 20)
         # Help-center search: writer processes and memory for `flask search reindex`, how long synonyms
@@ -115,8 +126,25 @@ class Config:
         self.SEARCH_SYNONYM_TTL = _int(env, "SEARCH_SYNONYM_TTL_SECONDS", 30)
         self.ARTICLE_ATTRIBUTION_WINDOW = _minutes(env, "ARTICLE_ATTRIBUTION_MINUTES", 120)
 
+        # Staff sign-in, the agents' queue and the leads' dashboard.
+        self.STAFF_SIGNIN_LIMIT_PER_ACCOUNT = env.get("STAFF_SIGNIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
+        self.STAFF_SIGNIN_LIMIT_PER_IP = env.get("STAFF_SIGNIN_LIMIT_PER_IP", "20 per 15 minutes")
+        self.STAFF_SESSION_LIFETIME = _hours(env, "STAFF_SESSION_HOURS", 12)
+        self.AGENT_QUEUE_REFRESH_SECONDS = _int(env, "AGENT_QUEUE_REFRESH_SECONDS", 15)
+        self.AGENT_QUEUE_PAGE_SIZE = _int(env, "AGENT_QUEUE_PAGE_SIZE", 50)
+        self.LEAD_DASHBOARD_DAYS = _int(env, "LEAD_DASHBOARD_DAYS", 30)
+        self.COMPLAINT_SPIKE_FACTOR = _int(env, "COMPLAINT_SPIKE_FACTOR", 3)
+        self.COMPLAINT_SPIKE_BASELINE_DAYS = _int(env, "COMPLAINT_SPIKE_BASELINE_DAYS", 14)
+        # A brand-new category with one complaint is not a crisis: a spike needs at least this many in 24 h.
+        self.COMPLAINT_SPIKE_MIN = _int(env, "COMPLAINT_SPIKE_MIN", 3)
+        self.CHURN_RISK_COMPLAINTS = _int(env, "CHURN_RISK_COMPLAINTS", 2)
+        self.CHURN_RISK_WINDOW_DAYS = _int(env, "CHURN_RISK_WINDOW_DAYS", 30)
+
         self.OUTBOX_RELAY_INTERVAL = float(env.get("OUTBOX_RELAY_INTERVAL_SECONDS", "1"))
         self.OUTBOX_STALE_AFTER = timedelta(seconds=_int(env, "OUTBOX_STALE_SECONDS", 120))
+        # Due rows handed to RQ per job: each row is still claimed and committed on its own.
+        self.OUTBOX_BATCH_SIZE = _int(env, "OUTBOX_BATCH_SIZE", 20)
+        self.MAIL_TIMEOUT = _int(env, "MAIL_TIMEOUT_SECONDS", 10)
         self.OUTBOX_RETRY_DELAYS = [
             timedelta(seconds=int(s)) for s in env.get("OUTBOX_RETRY_SECONDS", "10,60,600").split(",")
         ]

@@ -8,9 +8,11 @@ from pathlib import Path
 import click
 from sqlalchemy import func, insert, select
 
+from portal.agent.canned import seed_canned_replies
 from portal.extensions import db
+from portal.help import defaults as help_defaults
 from portal.help.importer import article_files, import_files
-from portal.models import Article, Customer, Order, OrderItem, ShipmentEvent, Staff, utcnow
+from portal.models import Article, Case, Customer, Order, OrderItem, ShipmentEvent, Staff, utcnow
 
 CONTENT_DIR = Path(__file__).parent / "help" / "content"
 
@@ -161,12 +163,42 @@ def seed_articles(on_article=None):
     return import_files(article_files(CONTENT_DIR), on_article=on_article)
 
 
+# (customer index, order status to pick, category, desired outcome, text): what the agents' queue opens with.
+DEMO_COMPLAINTS = [
+    (1, "in_transit", "late_or_lost", "explanation",
+     "This is the THIRD time I ask where my parcel is!! It has not moved for days. Unacceptable."),
+    (2, "delivered", "damaged_or_unsafe", "replacement", "收到的电水壶外壳裂开了，插电还有焦味，太差了！请尽快处理。"),
+    (0, "delivered", "not_working", "repair",
+     "The wireless headphones stopped connecting to my laptop after a week. Could you help me?"),
+    (3, "delivered", "suggestion", "other", "It would be nice to choose a delivery time slot at checkout."),
+]
+
+
+def seed_cases(customers, now=None):
+    """A few complaints filed through triage, so the agents' queue and the case pages are not empty."""
+    from portal.complaints.service import file_complaint
+
+    if db.session.scalar(select(func.count()).select_from(Case).where(
+            Case.customer_id.in_([c.id for c in customers]))):
+        return 0
+    for index, status, category, outcome, text in DEMO_COMPLAINTS:
+        customer = customers[index]
+        order = db.session.scalar(select(Order).where(Order.customer_id == customer.id, Order.status == status)
+                                  .order_by(Order.placed_at.desc()))
+        file_complaint(customer, category, text, outcome, order=order, now=now)
+    return len(DEMO_COMPLAINTS)
+
+
 def seed_demo():
     """Everything `make run` shows: idempotent, so running it again changes nothing."""
     seed_staff()
     customers = seed_customers()
     orders = seed_orders(customers)
     report = seed_articles()
+    help_defaults.seed_defaults()
+    seed_canned_replies()
+    db.session.flush()
+    seed_cases(customers)
     db.session.commit()
     return {"customers": len(customers), "orders_created": orders, "articles": report}
 
@@ -222,7 +254,7 @@ def generate_articles(count, words_per_article=200, seed=7):
     return count
 
 
-def generate_orders(count, max_events_per_order=6, seed=11):
+def generate_orders(count, max_events_per_order=6, seed=11, min_events_per_order=0):
     """Add `count` synthetic orders with items and shipment events, in bulk, with a progress bar."""
     rng = random.Random(seed)
     now = utcnow()
@@ -257,7 +289,7 @@ def generate_orders(count, max_events_per_order=6, seed=11):
         for n in bar:
             order_id = first_id + n
             placed = now - timedelta(days=rng.randint(0, 365), minutes=rng.randint(0, 1440))
-            steps = rng.randint(0, min(max_events_per_order, len(CARRIER_STEPS)))
+            steps = rng.randint(min_events_per_order, min(max_events_per_order, len(CARRIER_STEPS)))
             product = rng.choice(PRODUCTS)
             last_event = placed + timedelta(hours=12 * steps) if steps else None
             status = {"label_created": "paid"}.get(CARRIER_STEPS[steps - 1][0], CARRIER_STEPS[steps - 1][0]) \
@@ -281,7 +313,7 @@ def generate_orders(count, max_events_per_order=6, seed=11):
                 events.append({"order_id": order_id, "event_id": f"bench-{order_id}-{index}",
                                "status": status_name, "location": location, "description": description,
                                "occurred_at": placed + timedelta(hours=12 * (index + 1)), "received_at": now})
-            if len(orders) == 5000:
+            if len(orders) == 20000:  # big batches: a million orders in minutes, not hours
                 flush()
     if orders:
         flush()

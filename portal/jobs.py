@@ -23,7 +23,20 @@ class JobSpec:
 # Every job the portal may schedule. High: what a customer is waiting for right now.
 JOBS = {
     "mail.welcome": JobSpec("worker.notifications.send_welcome"),
+    "mail.signin_link": JobSpec("worker.order_mail.send_signin_link", queue="high"),
+    "mail.account_delete_confirm": JobSpec("worker.order_mail.send_account_delete_confirm", queue="high"),
+    "mail.order_status": JobSpec("worker.order_mail.send_order_status"),
     "search.reindex_article": JobSpec("worker.search.reindex_article", queue="default", timeout=300),
+    # Case lifecycle -> worker. The cases package schedules these; worker/ implements them.
+    "case.notify": JobSpec("worker.notifications.send_case_update"),  # (case_id, case_event_id)
+    "case.escalated": JobSpec("worker.notifications.alert_escalation", queue="high"),  # (case_id,)
+    "survey.invite": JobSpec("worker.surveys.send_invitation", queue="low"),  # (case_id,)
+    "survey.reminder": JobSpec("worker.surveys.send_reminder", queue="low"),  # (case_id,)
+    "followup.check": JobSpec("worker.followups.check_in", queue="low"),  # (case_id,)
+    # The SLA watch: the sweep runs every minute (worker/runtime.PERIODIC) and schedules the rest.
+    "sla.sweep": JobSpec("worker.sla.sweep", timeout=120),  # ()
+    "sla.warn_lead": JobSpec("worker.sla.warn_leads", queue="high"),  # (case_id, target, kind)
+    "mail.order_late": JobSpec("worker.notifications.send_order_late"),  # (order_id,)
 }
 
 
@@ -58,5 +71,7 @@ def schedule(job_name, *args, key, not_before=None):
             last_error="",
         )
         .on_conflict_do_nothing(index_elements=["key"])
+        # RETURNING, not rowcount: psycopg reports -1 as the rowcount of this statement.
+        .returning(OutboxRow.__table__.c.id)
     )
-    return db.session.execute(statement).rowcount == 1
+    return db.session.execute(statement).scalar() is not None

@@ -91,12 +91,12 @@ class SMTPSender:
                 self._drop()
 
 
-def sender_for(url):
+def sender_for(url, timeout=10):
     scheme = urlsplit(url).scheme
     if scheme == "file":
         return FileSink(unquote(urlsplit(url).path))
     if scheme in ("smtp", "smtps"):
-        return SMTPSender(url)
+        return SMTPSender(url, timeout=timeout)
     raise ValueError(f"MAIL_URL must start with smtp://, smtps:// or file://, not {scheme!r}")
 
 
@@ -104,7 +104,7 @@ def mail_sender():
     """The app's sender, created once per app and reused (one SMTP connection per process)."""
     sender = current_app.extensions.get("portal_mail")
     if sender is None:
-        sender = sender_for(current_app.config["MAIL_URL"])
+        sender = sender_for(current_app.config["MAIL_URL"], timeout=current_app.config["MAIL_TIMEOUT"])
         current_app.extensions["portal_mail"] = sender
     return sender
 

@@ -89,7 +89,8 @@ def _security_headers(response):
 def _error_text(code):
     # Literal strings, so that the catalog extractor sees each one.
     titles = {
-        400: (_("Bad request"), _("We could not understand that request. Please check what you entered and try again.")),
+        400: (_("Bad request"),
+              _("We could not understand that request. Please check what you entered and try again.")),
         403: (_("Not allowed"), _("You do not have access to this page.")),
         404: (_("Page not found"),
               _("We could not find that page. It may have moved, or the link may be mistyped.")),
@@ -107,10 +108,13 @@ def _handle_error(error):
     if code >= 500:
         current_app.logger.exception("unhandled error on %s", request.path)
         db.session.rollback()
+    # Keep the error's own headers (Allow on a 405, Retry-After on a 429); the body is ours.
+    headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"] \
+        if isinstance(error, HTTPException) else []
     if request.path.startswith("/api/"):
-        return jsonify(error=getattr(error, "description", "error") if code < 500 else "internal error"), code
+        return jsonify(error=getattr(error, "description", "error") if code < 500 else "internal error"), code, headers
     title, message = _error_text(code)
-    return render_template("errors/error.html", code=code, title=title, message=message), code
+    return render_template("errors/error.html", code=code, title=title, message=message), code, headers
 
 
 def _sqlite_pragmas(dbapi_connection, _record):

@@ -12,6 +12,8 @@ from email import policy
 from pathlib import Path
 
 import pytest
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
 from redis import Redis
 from sqlalchemy import text
 
@@ -21,6 +23,22 @@ from portal.extensions import db as _db
 from portal.models import Customer, Order, OrderItem, ShipmentEvent, Staff, utcnow
 
 SHARED_FAQ_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "faq"
+TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "portal" / "translations"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations():
+    """Compile each .po that is newer than its .mo (which is git-ignored), so `pytest` alone sees edits."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po_path in TRANSLATIONS_DIR.glob("*/LC_MESSAGES/messages.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if not mo_path.exists() or mo_path.stat().st_mtime < po_path.stat().st_mtime:
+            with po_path.open("rb") as po_file:
+                catalog = read_po(po_file)
+            with mo_path.open("wb") as mo_file:
+                write_mo(mo_file, catalog)
 
 
 @pytest.fixture(scope="session")
@@ -101,8 +119,26 @@ def db(app):
     return _db
 
 
+class IsolatedClient(FlaskClient):
+    """Serves each request in its own app context, with its own database session and `g`, as in production.
+
+    The test's session commits what the test set up before the request and starts afresh after it, so a
+    view that forgets to commit fails its test instead of passing on the test's uncommitted state.
+    """
+
+    def open(self, *args, **kwargs):
+        _db.session.commit()
+        token = _cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+            _db.session.rollback()
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 
@@ -209,3 +245,64 @@ def agent(make_staff):
 @pytest.fixture
 def lead(make_staff):
     return make_staff("lead")
+
+
+class SMTPRecorder:
+    """An aiosmtpd handler that keeps every message it accepts; `mode` makes it refuse or hang instead,
+    and clearing `accepting` holds each DATA until it is set again (to stop a sender mid-send)."""
+
+    def __init__(self):
+        import threading
+
+        self.messages = []
+        self.mode = "accept"  # accept, refuse, hang
+        self.accepting = threading.Event()
+        self.accepting.set()
+        self.data_started = threading.Event()
+        self.abandoned = threading.Event()
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        import asyncio
+
+        self.data_started.set()
+        try:
+            while self.mode == "hang" or not self.accepting.is_set():
+                await asyncio.sleep(0.02)
+        except asyncio.CancelledError:
+            self.abandoned.set()  # the client went away mid-DATA: nothing accepted
+            raise
+        if self.mode == "refuse":
+            return "451 4.3.0 Try again later"
+        with self._lock:
+            self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted for delivery"
+
+    def to(self, address):
+        with self._lock:
+            return [m for m in self.messages if m["To"] == address]
+
+
+@pytest.fixture
+def smtp_server(app):
+    """A real SMTP server on loopback (aiosmtpd, in a thread) that the app sends through; `.handler` records."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = SMTPRecorder()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, enable_SMTPUTF8=True)
+    controller.start()
+    app.config["MAIL_URL"] = f"smtp://127.0.0.1:{port}"
+    app.extensions.pop("portal_mail", None)
+    handler.url = app.config["MAIL_URL"]
+    yield handler
+    handler.mode = "accept"
+    handler.accepting.set()
+    sender = app.extensions.pop("portal_mail", None)
+    if sender is not None:
+        sender.close()
+    controller.stop()

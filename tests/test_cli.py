@@ -1,6 +1,6 @@
 from sqlalchemy import func, select
 
-from portal.models import Article, Customer, Order, ShipmentEvent, Staff
+from portal.models import Article, Case, Customer, Order, ShipmentEvent, Staff
 from tests.conftest import SHARED_FAQ_DIR
 
 
@@ -11,7 +11,7 @@ def count(db, model):
 def test_seed_demo_creates_the_demo_world_and_is_idempotent(db, runner):
     first = runner.invoke(args=["seed-demo"])
     assert first.exit_code == 0, first.output
-    counts = {model: count(db, model) for model in (Customer, Staff, Order, Article, ShipmentEvent)}
+    counts = {model: count(db, model) for model in (Customer, Staff, Order, Article, ShipmentEvent, Case)}
 
     second = runner.invoke(args=["seed-demo"])
 
@@ -28,6 +28,12 @@ def test_seed_demo_creates_the_demo_world_and_is_idempotent(db, runner):
             "delivery_exception", "cancelled", "returned"} <= statuses
     assert db.session.scalar(select(func.count()).where(Order.cross_border.is_(True))) == 1
     assert "0 new orders" in second.output
+    # The agents' queue opens with the angry late-order complaint and the damaged kettle, filed through triage.
+    escalated = db.session.scalars(select(Case).where(Case.escalated.is_(True))).all()
+    assert {case.urgency for case in escalated} == {"high"}
+    assert len(escalated) == 2
+    assert any(case.angry for case in escalated)
+    assert counts[Case] == 4
 
 
 def test_demo_staff_can_sign_in_with_the_printed_passwords(db, runner):

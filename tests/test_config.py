@@ -6,13 +6,13 @@ from portal.config import Config, normalise_database_url
 def test_defaults_work_on_a_bare_machine(tmp_path):
     config = Config(tmp_path, env={})
 
-    assert config.SQLALCHEMY_DATABASE_URI == f"sqlite:///{tmp_path / 'portal.db'}"
-    assert config.REDIS_URL == f"unix://{tmp_path / 'redis.sock'}"
+    assert f"sqlite:///{tmp_path / 'portal.db'}" == config.SQLALCHEMY_DATABASE_URI
+    assert f"unix://{tmp_path / 'redis.sock'}" == config.REDIS_URL
     assert config.REDIS_EMBEDDED is True
-    assert config.MAIL_URL == f"file://{tmp_path / 'mail'}"
-    assert config.SEARCH_INDEX_DIR == str(tmp_path / "search")
-    assert config.SLA_FIRST_RESPONSE == {"high": timedelta(minutes=10), "medium": timedelta(hours=1),
-                                         "low": timedelta(hours=24)}
+    assert f"file://{tmp_path / 'mail'}" == config.MAIL_URL
+    assert str(tmp_path / "search") == config.SEARCH_INDEX_DIR
+    assert {"high": timedelta(minutes=10), "medium": timedelta(hours=1),
+                                         "low": timedelta(hours=24)} == config.SLA_FIRST_RESPONSE
     assert config.SLA_RESOLUTION["low"] == timedelta(hours=72)
     assert config.SESSION_COOKIE_SECURE is True
 

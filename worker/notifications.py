@@ -1,13 +1,17 @@
 """E-mails to customers, each also kept in the customer's in-portal inbox."""
 
+import pytz
+from babel.dates import format_datetime
+from babel.numbers import format_currency
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from portal import mail
 from portal.extensions import db
-from portal.models import Customer, Notification
-from portal.web import external_url
+from portal.models import Case, CaseEvent, CaseMessage, Customer, Notification, Order, Staff
+from portal.web import external_url, has_endpoint
 from worker.outbox import current_key
 
 
@@ -31,3 +35,159 @@ def send_welcome(customer_id):
     with force_locale(customer.locale):
         return deliver(customer, "welcome", _("Welcome to our help center"), "welcome",
                        link=external_url("home.index"))
+
+
+# ---- Cases -----------------------------------------------------------------------------------------------------
+
+def case_link(case):
+    """The case page when the cases journey is there, else the account page that lists cases."""
+    if has_endpoint("cases.detail"):
+        return external_url("cases.detail", reference=case.reference)
+    return external_url("account.index")
+
+
+def money(cents, currency, locale):
+    return format_currency(cents / 100, currency, locale=locale)
+
+
+def _case_texts(status, reference):
+    """(subject, message) for a customer-visible status change; literal strings for the catalog."""
+    texts = {
+        "submitted": (_("We received your request %(reference)s", reference=reference),
+                      _("Thank you. We have your request and will keep you posted here and on the case page.")),
+        "acknowledged": (_("We are looking at %(reference)s", reference=reference),
+                         _("We have read your message and are working on it.")),
+        "needs_review": (_("Your request %(reference)s is under review", reference=reference),
+                         _("A member of our team checks requests like yours by hand. We will write as soon as "
+                           "it is decided.")),
+        "approved": (_("Your return %(reference)s is approved", reference=reference),
+                     _("Good news: your request is approved. Please follow the return instructions below.")),
+        "awaiting_item": (_("We are waiting for your parcel for %(reference)s", reference=reference),
+                          _("Send the item back with the return label reference below. We will tell you when "
+                            "it arrives.")),
+        "received": (_("We received your returned item for %(reference)s", reference=reference),
+                     _("Your parcel has arrived at our warehouse. We will check it and finish your request.")),
+        "escalated": (_("A person is now handling %(reference)s", reference=reference),
+                      _("Your case is with our support team. A person will answer you by the time below.")),
+        "answered": (_("We replied to %(reference)s", reference=reference),
+                     _("Our support team has answered your case. You can reply from the case page.")),
+        "resolved": (_("Your case %(reference)s is resolved", reference=reference),
+                     _("We have resolved your case. If the problem is not fixed, you can reopen it from the "
+                       "case page.")),
+        "refunded": (_("Your refund for %(reference)s is on its way", reference=reference),
+                     _("We issued your refund. Banks usually show it within 5 to 10 working days.")),
+        "exchanged": (_("Your exchange for %(reference)s is on its way", reference=reference),
+                      _("We sent your replacement item. You will get its tracking details with the order.")),
+        "repaired": (_("Your repair for %(reference)s is done", reference=reference),
+                     _("Your item is repaired and on its way back to you.")),
+        "rejected": (_("We could not accept %(reference)s", reference=reference),
+                     _("We are sorry, we could not accept your request. The case page explains why and what "
+                       "you can do next.")),
+        "reopened": (_("Your case %(reference)s is open again", reference=reference),
+                     _("We reopened your case and will look at it again.")),
+        "closed": (_("Your case %(reference)s is closed", reference=reference),
+                   _("Your case is closed. Thank you for your patience.")),
+    }
+    return texts.get(status, (_("Your case %(reference)s was updated", reference=reference),
+                              _("There is news about your case on the case page.")))
+
+
+def _agent_reply(case):
+    """The newest reply an agent wrote to the customer: never an internal note."""
+    return db.session.scalar(
+        select(CaseMessage).where(CaseMessage.case_id == case.id, CaseMessage.author_type == "agent",
+                                  CaseMessage.internal.is_(False))
+        .order_by(CaseMessage.created_at.desc(), CaseMessage.id.desc()).limit(1))
+
+
+def send_case_update(case_id, case_event_id):
+    """Tell the customer their case changed status: the e-mail and the same text in their inbox."""
+    case = db.session.get(Case, case_id)
+    event = db.session.get(CaseEvent, case_event_id)
+    if case is None or event is None or event.case_id != case.id or event.field != "status":
+        return "no such case event"
+    customer = case.customer
+    if customer is None or customer.anonymised_at is not None:
+        return "no recipient"
+    status = event.new_value
+    with force_locale(customer.locale):
+        subject, message = _case_texts(status, case.reference)
+        details = {}
+        if status in ("approved", "awaiting_item") and case.return_label:
+            details["return_label"] = case.return_label
+        if status == "answered":
+            reply = _agent_reply(case)
+            details["reply"] = reply.body if reply else ""
+        if status == "escalated" and case.first_response_due:
+            details["answer_by"] = format_datetime(case.first_response_due, "medium", tzinfo=_zone(customer),
+                                                   locale=customer.locale)
+        if status in ("resolved", "refunded") and case.resolution_amount_cents:
+            details["amount"] = money(case.resolution_amount_cents, case.currency, customer.locale)
+        if status == "resolved" and case.resolution_type:
+            details["resolution"] = _resolution_text(case.resolution_type)
+        return deliver(customer, f"case_{status}"[:40], subject, "case_update", link=case_link(case),
+                       case=case, message=message, **details)
+
+
+def _resolution_text(resolution_type):
+    return {
+        "refund": _("a refund"), "replacement": _("a replacement"), "repair_booked": _("a repair"),
+        "coupon": _("a coupon"), "explanation": _("an explanation of what happened"),
+    }.get(resolution_type, resolution_type)
+
+
+def _zone(customer):
+    try:
+        return pytz.timezone(customer.timezone or "UTC")
+    except pytz.UnknownTimeZoneError:
+        return pytz.UTC
+
+
+# ---- Staff ------------------------------------------------------------------------------------------------------
+
+def active_leads():
+    return db.session.scalars(select(Staff).where(Staff.role == "lead", Staff.active.is_(True))
+                              .order_by(Staff.id)).all()
+
+
+def send_to_staff(staff, subject, template, link="", **context):
+    """One message to every addressee, so a retry cannot mail some twice and others never."""
+    context.update(link=link, subject=subject)
+    text_body = render_template(f"emails/{template}.txt", **context)
+    html_body = render_template(f"emails/{template}.html", **context)
+    return mail.send(mail.build_message(", ".join(person.email for person in staff), subject, text_body,
+                                        html_body))
+
+
+def staff_case_link(case):
+    if has_endpoint("agent.case"):
+        return external_url("agent.case", reference=case.reference)
+    return ""
+
+
+def alert_escalation(case_id):
+    """Tell the leads a case was escalated: in the portal it is in the agents' queue; this is the e-mail."""
+    case = db.session.get(Case, case_id)
+    leads = active_leads()
+    if case is None or not leads:
+        return "no case" if case is None else "no leads"
+    with force_locale("en"):
+        subject = _("Case %(reference)s was escalated (%(urgency)s urgency)", reference=case.reference,
+                    urgency=case.urgency)
+        message = _("A customer's case needs a person. It is in the agents' queue.")
+        return send_to_staff(leads, subject, "staff_alert", link=staff_case_link(case), case=case, message=message)
+
+
+# ---- Orders -----------------------------------------------------------------------------------------------------
+
+def send_order_late(order_id):
+    """Apologise, before the customer has to ask, that an order is late; once per order (the SLA sweep)."""
+    order = db.session.get(Order, order_id)
+    customer = order.customer if order is not None else None
+    if customer is None or customer.anonymised_at is not None:
+        return "no recipient"
+    complaint_link = external_url("complaints.new", order=order.number) if has_endpoint("complaints.new") else ""
+    with force_locale(customer.locale):
+        return deliver(customer, "order_late", _("Your order %(number)s is running late", number=order.number),
+                       "order_late", link=external_url("orders.detail", number=order.number), order=order,
+                       complaint_link=complaint_link)

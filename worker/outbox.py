@@ -1,13 +1,15 @@
-"""Runs one outbox row's job, exactly once per key as far as the database can tell.
+"""Runs outbox rows' jobs, exactly once per key as far as the database can tell.
 
-RQ carries only the row's id. The row is claimed with a compare-and-set on its status, so two workers,
-or a job RQ delivers twice, run the effect once. The job's own database writes commit together with
-the row's `done`; a kill between an external effect (an SMTP server accepting a message) and that
-commit is the one window where the effect can repeat, when the relay hands the row out again.
+RQ carries only row ids: one (`run`) or a batch of due rows of one queue (`run_many`). Each row is
+claimed with a compare-and-set on its status, so two workers, or a job RQ delivers twice, run the effect
+once. The job's own database writes commit together with the row's `done`; a kill between an external
+effect (an SMTP server accepting a message) and that commit is the one window where the effect can
+repeat, when the relay hands the row out again.
 """
 
 import importlib
 import logging
+import threading
 import time
 from contextvars import ContextVar
 
@@ -21,6 +23,12 @@ from portal.models import OutboxRow, utcnow
 log = logging.getLogger("worker.jobs")
 # The key of the row being run, for effects that record it (a notification keeps its outbox key).
 current_key = ContextVar("current_outbox_key", default=None)
+# Set by the worker on SIGTERM; a batch then stops between rows.
+stopping = threading.Event()
+
+
+class BatchFailed(Exception):
+    """Some rows of a batch failed; each was backed off on its own, the others are done."""
 
 
 def resolve(dotted_path):
@@ -29,7 +37,7 @@ def resolve(dotted_path):
 
 
 def run(outbox_id):
-    """The RQ entry point for every job: claim the row, run its function, record the outcome."""
+    """The RQ entry point for one row: claim it, run its function, record the outcome."""
     started = time.perf_counter()
     claimed = db.session.execute(
         update(OutboxRow)
@@ -61,6 +69,35 @@ def run(outbox_id):
     log.info("%s key=%s outbox=%s done in %.0f ms", row.job_name, row.key, outbox_id,
              (time.perf_counter() - started) * 1000)
     return row.result
+
+
+def run_many(outbox_ids):
+    """The RQ entry point for a batch: each row runs as `run` would, one failure does not stop the rest."""
+    results, failures = [], []
+    for position, outbox_id in enumerate(outbox_ids):
+        if stopping.is_set():
+            # A shutdown was asked for: finish the row at hand only, and give the rest back at once.
+            _give_back(outbox_ids[position:])
+            log.info("shutting down: gave back %d outbox rows", len(outbox_ids) - position)
+            break
+        try:
+            results.append(run(outbox_id))
+        except Exception as error:  # noqa: BLE001 - recorded on the row by run(); raised below for RQ
+            failures.append(f"outbox={outbox_id}: {type(error).__name__}: {error}")
+        finally:
+            # A fresh session per row: nothing one job loaded leaks into the next one's transaction.
+            db.session.remove()
+    if failures:
+        raise BatchFailed(f"{len(failures)} of {len(outbox_ids)} failed; " + "; ".join(failures)[:2000])
+    return f"{len(results)} done"
+
+
+def _give_back(outbox_ids):
+    db.session.execute(
+        update(OutboxRow).where(OutboxRow.id.in_(outbox_ids), OutboxRow.status == "enqueued")
+        .values(status="pending", enqueued_at=None)
+    )
+    db.session.commit()
 
 
 def _record_failure(outbox_id, error):

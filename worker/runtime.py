@@ -6,6 +6,8 @@ import os
 import socket
 import threading
 import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -15,18 +17,50 @@ from rq.serializers import JSONSerializer
 
 from portal.extensions import db
 from portal.home.health import WORKER_HEARTBEAT_PREFIX
-from worker import relay
+from portal.jobs import schedule
+from portal.models import utcnow
+from worker import outbox, relay
 
 log = logging.getLogger("worker")
 QUEUE_NAMES = ("high", "default", "low")
 HEARTBEAT_TTL = 30
 HEARTBEAT_EVERY = 5
+BURST_ROUNDS = 20
+
+
+@dataclass(frozen=True)
+class Periodic:
+    job_name: str
+    every: timedelta
+
+
+# Every periodic job, in one list. Each period is one outbox row keyed by its start, so however many
+# workers run, a period runs once; a period missed while no worker ran is not made up.
+PERIODIC = [
+    Periodic("sla.sweep", timedelta(minutes=1)),
+]
+
+
+def schedule_periodic(now=None):
+    """Write the current period's row of every periodic job (no-op when it exists); returns how many."""
+    now = now or utcnow()
+    written = 0
+    for job in PERIODIC:
+        seconds = int(job.every.total_seconds())
+        start = datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, UTC)
+        written += schedule(job.job_name, key=f"{job.job_name}:{start:%Y-%m-%dT%H:%M:%S}", not_before=start)
+    db.session.commit()
+    return written
 
 
 class PortalWorker(SimpleWorker):
     """Runs each job in the same process (no fork per job) inside a fresh app context."""
 
     app = None
+
+    def request_stop(self, signum, frame):
+        outbox.stopping.set()  # a batch stops between rows; the row at hand finishes
+        super().request_stop(signum, frame)
 
     def execute_job(self, job, queue):
         with self.app.app_context():
@@ -60,14 +94,18 @@ class Relay(threading.Thread):
         self.stopping = threading.Event()
 
     def run(self):
-        last_beat = last_recovery = 0.0
+        last_beat = last_recovery = last_periodic = 0.0
         interval = self.app.config["OUTBOX_RELAY_INTERVAL"]
+        recovery_every = min(10.0, self.app.config["OUTBOX_STALE_AFTER"].total_seconds())
         while not self.stopping.is_set():
             now = time.monotonic()
             try:
                 with self.app.app_context():
-                    relay.relay_due(self.connection)
-                    if now - last_recovery >= 10:
+                    if now - last_periodic >= 5:
+                        schedule_periodic()
+                        last_periodic = now
+                    relay.relay_all_due(self.connection)
+                    if now - last_recovery >= recovery_every:
                         relay.requeue_lost(self.connection)
                         last_recovery = now
                     db.session.remove()
@@ -87,14 +125,28 @@ class Relay(threading.Thread):
             self.connection.delete(self.heartbeat_key)
 
 
-def run(app, burst=False, queue_names=QUEUE_NAMES):
-    """Run until SIGTERM/SIGINT (the current job finishes first), or until the queues are empty with burst."""
+def run_burst(app, connection, queue_names=QUEUE_NAMES, name=None, now=None):
+    """Relay what is due at `now` and run it, again while jobs make more work due; then return.
+
+    `now` is the one clock tests move: rows due later than it (a follow-up in 3 days) stay in the database.
+    """
+    for _ in range(BURST_ROUNDS):
+        with app.app_context():
+            moved = relay.relay_all_due(connection, now)
+            db.session.remove()
+        queued = sum(Queue(q, connection=connection).count for q in queue_names)
+        if not moved and not queued:
+            return
+        make_worker(app, connection, queue_names, name).work(burst=True, logging_level="WARNING")
+
+
+def run(app, burst=False, queue_names=QUEUE_NAMES, now=None):
+    """Run until SIGTERM/SIGINT (the current job finishes first), or until nothing is due with burst."""
     name = f"{socket.gethostname()}.{os.getpid()}"
     connection = connect(app)
+    outbox.stopping.clear()
     if burst:
-        with app.app_context():
-            relay.relay_due(connection)
-        make_worker(app, connection, queue_names, name).work(burst=True, logging_level="WARNING")
+        run_burst(app, connection, queue_names, name, now)
         return
     relay_thread = Relay(app, connection, name)
     relay_thread.start()

@@ -7,16 +7,17 @@ signs nobody in. Staff sign-in lives beside this module and never shares its ses
 import secrets
 from functools import wraps
 
-from flask import current_app, g, redirect, request, session, url_for
+import pytz
+from flask import g, redirect, request, session, url_for
 from sqlalchemy import func, select
 
-from portal.auth import tokens
 from portal.extensions import db
 from portal.jobs import schedule
 from portal.models import Customer
 from portal.web import rotate_session
 
 SESSION_KEY = "customer_id"
+CACHE_ATTRIBUTE = "portal_customer"
 
 
 def normalise_email(raw):
@@ -25,17 +26,22 @@ def normalise_email(raw):
 
 def current_customer():
     """The signed-in customer, or None; loaded once per request."""
-    if "customer" not in g:
+    # Cached on the request, not on g: g outlives a request when an app context is already pushed.
+    if not hasattr(request, CACHE_ATTRIBUTE):
         customer = None
         customer_id = session.get(SESSION_KEY)
         if isinstance(customer_id, int):
             customer = db.session.get(Customer, customer_id)
             if customer is not None and customer.anonymised_at is not None:
                 customer = None
-        g.customer = customer
-        if customer is not None and not g.get("timezone"):
-            g.timezone = customer.timezone
-    return g.customer
+        _remember(customer)
+        if customer is not None:
+            g.timezone = customer.timezone if customer.timezone in pytz.all_timezones_set else "UTC"
+    return getattr(request, CACHE_ATTRIBUTE)
+
+
+def _remember(customer):
+    setattr(request, CACHE_ATTRIBUTE, customer)
 
 
 def customer_required(view):
@@ -56,12 +62,12 @@ def sign_in(customer):
     session[SESSION_KEY] = customer.id
     session.setdefault("locale", customer.locale)
     session.permanent = True
-    g.customer = customer
+    _remember(customer)
 
 
 def sign_out():
     rotate_session()
-    g.customer = None
+    _remember(None)
 
 
 def find_customer_by_email(email):
@@ -87,7 +93,3 @@ def request_signin_link(email, next_path=""):
              key=f"signin:{customer.id}:{secrets.token_hex(8)}")
     return True
 
-
-def issue_signin_link(customer_id):
-    """A fresh raw sign-in token for the e-mail (used by the worker)."""
-    return tokens.issue(customer_id, "signin", current_app.config["SIGNIN_LINK_LIFETIME"])

@@ -32,8 +32,9 @@ def issue(customer_id, purpose, lifetime):
     if purpose not in PURPOSES:
         raise ValueError(purpose)
     raw = secrets.token_urlsafe(32)
+    now = utcnow()
     db.session.add(LoginToken(token_hash=token_hash(raw), customer_id=customer_id, purpose=purpose,
-                              expires_at=utcnow() + lifetime))
+                              created_at=now, expires_at=now + lifetime))
     return raw
 
 

@@ -118,7 +118,11 @@ def upsert(parsed):
 
 
 def import_files(paths, on_article=None):
-    """Import what parses, report what does not; the caller commits. `on_article(article)` sees each change."""
+    """Import what parses, report what does not; the caller commits. `on_article(article)` sees each change.
+
+    Each created or updated article is queued for reindexing in the same transaction, by the flush
+    listener of portal/help/service.py that every article change goes through.
+    """
     report = ImportReport()
     for path in paths:
         if path.name.lower() == "readme.md":

@@ -19,20 +19,23 @@ import time
 from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from whoosh import index as whoosh_index
-from whoosh.analysis import LowercaseFilter, StemmingAnalyzer, StemFilter, StopFilter, Token, Tokenizer
+from whoosh.analysis import LowercaseFilter, StemFilter, StemmingAnalyzer, StopFilter, Token, Tokenizer
 from whoosh.analysis.filters import STOP_WORDS
 from whoosh.fields import ID, TEXT, Schema
-from whoosh.query import AndMaybe, Or, Term
+from whoosh.lang.porter import stem
+from whoosh.query import Or, Term
+from whoosh.query.compound import DefaultOr
+from whoosh.support.levenshtein import damerau_levenshtein
 
 from portal.extensions import db
-from portal.models import Article, Synonym, utcnow
+from portal.models import Article, Synonym
 
 log = logging.getLogger("portal.search")
 
@@ -48,8 +51,9 @@ MAX_FUZZY_VARIANTS = 3
 MAX_QUERY_CHARS = 200
 MAX_QUERY_TERMS = 12
 # A term found in more than this share of the articles tells little: it ranks, it does not select.
-COMMON_TERM_SHARE = 0.1
-RERANK_DEPTH = 30
+COMMON_TERM_SHARE = 0.02
+RERANK_DEPTH = 20
+ATTESTED_SHARE = 0.001
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 WORD = re.compile(r"\w+")
 ASCII_WORD = re.compile(r"^[a-z]+$")
@@ -118,7 +122,7 @@ ANALYZERS = {"en": english_analyzer(), "zh": chinese_analyzer()}
 def build_schema():
     # No positions (phrase=False): queries are bags of terms, and the index is smaller and faster to write.
     schema = Schema(id=ID(stored=True, unique=True), slug=ID(stored=True), locale=ID(stored=True),
-                    category=ID(stored=True), scenario=ID(stored=True))
+                    category=ID(stored=True), scenario=ID(stored=True), stamp=ID(stored=True))
     for locale, (title, keywords, body) in LOCALE_FIELDS.items():
         analyzer = ANALYZERS[locale]
         schema.add(title, TEXT(analyzer=analyzer, phrase=False, stored=True))
@@ -140,9 +144,13 @@ def document(article):
     title, keywords, body = LOCALE_FIELDS[article.locale]
     return {
         "id": str(article.id), "slug": article.slug, "locale": article.locale,
-        "category": article.category, "scenario": article.scenario or "",
+        "category": article.category, "scenario": article.scenario or "", "stamp": _stamp(article.updated_at),
         title: article.title, keywords: "\n".join(article.keywords or []), body: plain_text(article.body),
     }
+
+
+def _stamp(updated_at):
+    return updated_at.isoformat() if updated_at else ""
 
 
 # ---- Index directories and writing ----------------------------------------------------------------
@@ -205,8 +213,6 @@ def rebuild(app, progress=None, procs=None, limitmb=None):
         directory = root / name
         directory.mkdir()
         ix = whoosh_index.create_in(str(directory), build_schema())
-        # Edits stamped after this (less a margin for clocks of other processes) are caught up below.
-        snapshot_time = utcnow() - timedelta(seconds=5)
         procs = procs or app.config["SEARCH_INDEX_PROCS"]
         writer = ix.writer(procs=procs, limitmb=limitmb or app.config["SEARCH_INDEX_LIMIT_MB"],
                            multisegment=procs > 1)
@@ -224,9 +230,9 @@ def rebuild(app, progress=None, procs=None, limitmb=None):
             raise
         if progress:
             progress(count % 100)
-        db.session.expire_all()
+        db.session.rollback()  # end the read snapshot, so the catch-up sees what others committed since
         with _swap_lock(root):
-            _catch_up(ix, snapshot_time)
+            _catch_up(ix)
             previous = current_dir(root).name
             _write_pointer(root, name)
             _remove_old_generations(root, keep={name, previous})
@@ -235,21 +241,26 @@ def rebuild(app, progress=None, procs=None, limitmb=None):
         return count
 
 
-def _catch_up(ix, since):
-    """Apply to a fresh generation the edits and deletions made while it was being built."""
-    changed = db.session.scalars(select(Article).where(Article.updated_at >= since)).all()
-    live_ids = {str(i) for i in db.session.scalars(select(Article.id).where(Article.published.is_(True)))}
+def _catch_up(ix):
+    """Apply to a fresh generation the edits and deletions made while it was being built.
+
+    Compares each article's `updated_at` with the stamp indexed with it, so no clock needs to agree.
+    """
+    live = {str(article_id): _stamp(updated_at) for article_id, updated_at in db.session.execute(
+        select(Article.id, Article.updated_at).where(Article.published.is_(True)))}
     with ix.searcher() as searcher:
-        indexed_ids = {fields["id"] for fields in searcher.all_stored_fields()}
-    gone = indexed_ids - live_ids
+        indexed = {fields["id"]: fields.get("stamp", "") for fields in searcher.all_stored_fields()}
+    gone = indexed.keys() - live.keys()
+    changed = [int(article_id) for article_id, stamp in live.items() if indexed.get(article_id) != stamp]
     if not changed and not gone:
         return
     writer = ix.writer(timeout=30)
     for article_id in gone:
         writer.delete_by_term("id", article_id)
-    for article in changed:
-        writer.delete_by_term("id", str(article.id))
-        if article.published:
+    for article_id in changed:
+        writer.delete_by_term("id", str(article_id))
+        article = db.session.get(Article, article_id)
+        if article is not None and article.published:
             writer.add_document(**document(article))
     writer.commit()
 
@@ -289,7 +300,9 @@ def searcher(root=None):
     if held is not None and held[0] == directory:
         current = held[1]
         if not current.up_to_date():
-            current = current.refresh()
+            # A fresh searcher, not refresh(): refresh() reuses segment readers and so misses new deletions.
+            current.close()
+            current = whoosh_index.open_dir(str(directory)).searcher()
             cached[root] = (directory, current)
         return current
     if held is not None:
@@ -324,19 +337,26 @@ class _LRU:
             self.items.clear()
 
 
-# Lexicon look-ups (fuzzy variants) depend only on the index version, so they are kept per version.
+# Both depend only on the index version, so they are kept per version: the lexicon by first letter and
+# length (built once per version and field), and the fuzzy variants found for each query term.
+_lexicon_cache = _LRU(16)
 _fuzzy_cache = _LRU(20_000)
 _synonym_cache = {}
 
 
 def _clear_caches():
+    _lexicon_cache.clear()
     _fuzzy_cache.clear()
     _synonym_cache.clear()
 
 
-def clear_caches():
-    """Forget cached lexicon look-ups and synonyms (after synonyms are edited, and in benchmarks)."""
-    _clear_caches()
+def clear_caches(query_only=False):
+    """Forget synonyms and cached look-ups (after synonyms are edited); `query_only` keeps the per-version lexicon."""
+    if query_only:
+        _fuzzy_cache.clear()
+        _synonym_cache.clear()
+    else:
+        _clear_caches()
 
 
 # ---- Queries ------------------------------------------------------------------------------------------
@@ -397,17 +417,54 @@ def _terms(text, locale):
     return list(seen.items())
 
 
+def _lexicon_buckets(reader, version, field):
+    """The field's ASCII terms by (first letter, length): where a typo of a word can be, and nowhere else."""
+    key = (version, field)
+    buckets = _lexicon_cache.get(key)
+    if buckets is None:
+        buckets = {}
+        for raw in reader.lexicon(field):
+            word = raw.decode("utf-8")
+            if ASCII_WORD.match(word):
+                buckets.setdefault((word[0], len(word)), []).append(word)
+        _lexicon_cache.put(key, buckets)
+    return buckets
+
+
+def _within_one_edit(a, b):
+    """True when b is one substitution, insertion, deletion or swap of neighbours away from a."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    if len(a) < len(b):
+        return a[i:] == b[i + 1:]
+    return a[i + 1:] == b[i + 1:] or (i + 1 < len(a) and a[i] == b[i + 1] and a[i + 1] == b[i]
+                                      and a[i + 2:] == b[i + 2:])
+
+
 def _fuzzy_variants(reader, version, field, term, typed):
     """Indexed terms a small edit away from `term` (1 edit, 2 from 8 letters), most frequent first."""
-    if len(typed) < 4 or not ASCII_WORD.match(typed):
+    if len(typed) < 4 or not ASCII_WORD.match(typed) or not ASCII_WORD.match(term):
         return []
     key = (version, field, term)
     cached = _fuzzy_cache.get(key)
     if cached is not None:
         return cached
     maxdist = 2 if len(typed) >= 8 else 1
-    # Typos rarely touch the first letter; requiring it keeps the lexicon walk short.
-    candidates = [v for v in reader.terms_within(field, term, maxdist, prefix=1) if v != term]
+    buckets = _lexicon_buckets(reader, version, field)
+    candidates = []
+    # Typos rarely touch the first letter; requiring it keeps the candidates few.
+    for length in range(len(term) - maxdist, len(term) + maxdist + 1):
+        for word in buckets.get((term[0], length), ()):
+            if _within_one_edit(term, word) or (
+                    # Each edit changes at most two letters of the letter set: a cheap test before the costly one.
+                    maxdist == 2 and word != term and len(set(term) ^ set(word)) <= 4
+                    and damerau_levenshtein(term, word, 2) <= 2):
+                candidates.append(word)
     candidates.sort(key=lambda v: -reader.doc_frequency(field, v))
     variants = candidates[:MAX_FUZZY_VARIANTS]
     _fuzzy_cache.put(key, variants)
@@ -428,12 +485,16 @@ class _Group:
 
 def _group(reader, version, fields, term, typed, weight=1.0):
     clauses, frequency = [], 0
+    # A word found in enough articles is spelled right: its neighbours are other words, not corrections.
+    attested = max(3, reader.doc_count() * ATTESTED_SHARE)
     for field in fields:
         boost = FIELD_BOOST[field.rsplit("_", 1)[0]] * weight
         exact = reader.doc_frequency(field, term)
         if exact:
             clauses.append(Term(field, term, boost=boost))
             frequency = max(frequency, exact)
+        if exact >= attested:
+            continue
         for variant in _fuzzy_variants(reader, version, field, term, typed):
             clauses.append(Term(field, variant, boost=boost * FUZZY_WEIGHT))
             frequency = max(frequency, reader.doc_frequency(field, variant))
@@ -465,58 +526,67 @@ def _groups(reader, version, query, locale):
 
 
 def _plan(groups, doc_count):
-    """The query to run: selective terms choose the documents, very common ones only add to their score."""
+    """(query that chooses the candidates, clauses per group left out of it, to add when re-scoring).
+
+    Selective words choose the articles; very common ones (in more than COMMON_TERM_SHARE of them) would
+    make every article a candidate, so they only add to the score of the candidates. With only common words,
+    a match in a title or keyword list is what makes an article a candidate.
+    """
     threshold = max(50, doc_count * COMMON_TERM_SHARE)
     selective = [g for g in groups if g.doc_frequency <= threshold]
     common = [g for g in groups if g.doc_frequency > threshold]
-    if not common:
-        return Or([g.query() for g in groups]), False
-    required = [g.query() for g in selective]
-    # With only common words, a match in a title or keyword list is what makes an article a candidate.
+    if selective:
+        return Or([g.query() for g in selective]), [g.clauses if g in common else [] for g in groups]
+    required = [q for g in common if (q := g.query(fields=_title_fields(g)))]
     if not required:
-        required = [q for g in common if (q := g.query(fields=_title_fields(g)))]
-    if not required:
-        return Or([g.query() for g in groups]), False
-    return AndMaybe(Or(required), Or([g.query() for g in common])), True
+        return Or([g.query() for g in groups]), [[] for _g in groups]
+    left_out = [[c for c in g.clauses if c.fieldname.startswith("body_")] for g in groups]
+    return Or(required), left_out
 
 
 def _title_fields(group):
     return {c.fieldname for c in group.clauses if not c.fieldname.startswith("body_")}
 
 
-def _coordination(searcher, groups, docnums):
-    """How many query groups each document matches, read by skipping each group's postings to those documents."""
-    counts = dict.fromkeys(docnums, 0)
-    ordered = sorted(docnums)
-    for group in groups:
-        matcher = group.query().matcher(searcher, searcher.boolean_context())
+def _rescore(searcher, groups, left_out, scored):
+    """Add the left-out clauses' scores and a coordination factor (favouring articles that match more of the
+    words) to the candidates, by skipping each group's postings to just those documents."""
+    totals = dict(scored)
+    counts = dict.fromkeys(totals, 0)
+    ordered = sorted(totals)
+    scoring = searcher.context()
+    for group, extra in zip(groups, left_out, strict=True):
+        # A lazy union of the group's postings: skipping costs only the blocks it passes over.
+        whole = len(extra) == len(group.clauses)
+        matcher = DefaultOr(group.clauses).matcher(searcher, scoring if whole else searcher.boolean_context())
+        adder = matcher if whole else (DefaultOr(extra).matcher(searcher, scoring) if extra else None)
         for docnum in ordered:
-            if not matcher.is_active():
-                break
-            if matcher.id() < docnum:
-                matcher.skip_to(docnum)
-                if not matcher.is_active():
-                    break
-            if matcher.id() == docnum:
+            if _at(matcher, docnum):
                 counts[docnum] += 1
-    return counts
+                if adder is not None and _at(adder, docnum):
+                    totals[docnum] += adder.score()
+    size = len(groups)
+    rescored = [(docnum, total * (0.5 + 0.5 * counts[docnum] / size)) for docnum, total in totals.items()]
+    return sorted(rescored, key=lambda pair: -pair[1])
+
+
+def _at(matcher, docnum):
+    if matcher.is_active() and matcher.id() < docnum:
+        matcher.skip_to(docnum)
+    return matcher.is_active() and matcher.id() == docnum
 
 
 def _run(searcher, groups, limit):
     if not groups:
         return []
-    query, restricted = _plan(groups, searcher.doc_count())
+    query, left_out = _plan(groups, searcher.doc_count())
     depth = max(limit, RERANK_DEPTH)
-    results = searcher.search(query, limit=depth)
-    scored = [(hit.docnum, hit.score) for hit in results]
-    if not scored and restricted:
-        results = searcher.search(Or([g.query() for g in groups]), limit=depth)
-        scored = [(hit.docnum, hit.score) for hit in results]
-    if len(groups) > 1 and scored:
-        # Favour articles that match more of the words: a coordination factor over the top candidates only.
-        counts = _coordination(searcher, groups, [docnum for docnum, _score in scored])
-        scored = [(docnum, score * (0.5 + 0.5 * counts[docnum] / len(groups))) for docnum, score in scored]
-        scored.sort(key=lambda pair: -pair[1])
+    scored = [(hit.docnum, hit.score) for hit in searcher.search(query, limit=depth)]
+    if not scored and any(left_out):
+        query, left_out = Or([g.query() for g in groups]), [[] for _g in groups]
+        scored = [(hit.docnum, hit.score) for hit in searcher.search(query, limit=depth)]
+    if scored and (len(groups) > 1 or any(left_out)):
+        scored = _rescore(searcher, groups, left_out, scored)
     return scored[:limit]
 
 
@@ -555,23 +625,40 @@ def search(query, locale, limit=10, fallback=True):
 SNIPPET_CHARS = 220
 
 
+@lru_cache(maxsize=100_000)
+def _stem(word):
+    return stem(word.lower())
+
+
+def _spans(sentence, terms, locale):
+    """(start, end) of the words of a sentence that are query terms (as indexed: stemmed, lowercased)."""
+    if locale == "zh":
+        spans = []
+        for term in terms:
+            start = sentence.find(term)
+            while start >= 0:
+                spans.append((start, start + len(term)))
+                start = sentence.find(term, start + len(term))
+        return sorted(spans)
+    return [m.span() for m in WORD.finditer(sentence) if _stem(m.group()) in terms]
+
+
 def snippet(text, terms, locale):
     """The sentence that mentions most query terms, escaped, with those words in <mark>."""
     if not text:
         return Markup("")
-    analyzer = ANALYZERS[locale]
-    best, best_score = None, -1
+    best, best_score = "", -1
     for position, sentence in enumerate(s for s in SENTENCE_END.split(text) if s and s.strip()):
-        found = {token.text for token in analyzer(sentence) if token.text in terms}
-        if len(found) > best_score:
-            best, best_score = sentence, len(found)
-        if position > 40 or (best_score and best_score == len(terms)):
+        sentence = sentence.strip()[:SNIPPET_CHARS]
+        found = len({sentence[a:b].lower() for a, b in _spans(sentence, terms, locale)})
+        if found > best_score:
+            best, best_score = sentence, found
+        if position > 40 or (best_score and best_score >= len(terms)):
             break
-    return _mark(best.strip()[:SNIPPET_CHARS], terms, analyzer)
+    return _mark(best, _spans(best, terms, locale))
 
 
-def _mark(sentence, terms, analyzer):
-    spans = [(t.startchar, t.endchar) for t in analyzer(sentence, chars=True) if t.text in terms]
+def _mark(sentence, spans):
     out, last = [], 0
     for start, end in spans:
         if start < last:

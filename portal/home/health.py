@@ -25,14 +25,10 @@ def _redis():
 
 
 def _search():
-    from whoosh import index
+    from portal.help.search import index_exists
 
-    directory = current_app.config["SEARCH_INDEX_DIR"]
-    try:
-        ready = index.exists_in(directory)
-    except OSError:
-        ready = False
-    if not ready:
+    # The index lives in a generation directory that SEARCH_INDEX_DIR/CURRENT names (see portal/help/search.py).
+    if not index_exists(current_app.config["SEARCH_INDEX_DIR"]):
         raise RuntimeError("no search index: run `flask search reindex`")
     return {"status": "up"}
 

@@ -1,7 +1,7 @@
 """All models, imported here so that the metadata is complete wherever the package is imported."""
 
 from .audit import AuditEntry
-from .cases import Callback, Case, CaseAttachment, CaseEvent, CaseItem, CaseMessage
+from .cases import Callback, Case, CaseAttachment, CaseEvent, CaseItem, CaseMessage, ReturnDraft
 from .customers import Customer, LoginToken, Notification
 from .knowledge import (
     Article,
@@ -21,6 +21,6 @@ from .types import UTCDateTime, utcnow
 __all__ = [
     "Article", "ArticleFeedback", "ArticleView", "AuditEntry", "Callback", "CannedReply", "Case",
     "CaseAttachment", "CaseEvent", "CaseItem", "CaseMessage", "Customer", "IntentAction", "LoginToken",
-    "Notification", "Order", "OrderItem", "OutboxRow", "SearchLog", "ShipmentEvent", "ShopEvent", "Staff",
-    "Survey", "SurveyAnswer", "Synonym", "UTCDateTime", "utcnow",
+    "Notification", "Order", "OrderItem", "OutboxRow", "ReturnDraft", "SearchLog", "ShipmentEvent", "ShopEvent",
+    "Staff", "Survey", "SurveyAnswer", "Synonym", "UTCDateTime", "utcnow",
 ]

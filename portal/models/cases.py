@@ -24,9 +24,10 @@ TRANSITIONS = {
     "approved": {"awaiting_item", "resolved"},
     "awaiting_item": {"received"},
     "received": {"refunded", "exchanged", "repaired"},
-    "refunded": {"closed"},
-    "exchanged": {"closed"},
-    "repaired": {"closed"},
+    # Any resolved case may be reopened (the customer within REOPEN_WINDOW_DAYS); closed is final.
+    "refunded": {"closed", "reopened"},
+    "exchanged": {"closed", "reopened"},
+    "repaired": {"closed", "reopened"},
     "rejected": {"closed", "reopened"},
     "resolved": {"closed", "reopened"},
     "reopened": {"escalated", "resolved"},
@@ -36,6 +37,8 @@ STATUSES = tuple(TRANSITIONS)
 OPEN_STATUSES = ("submitted", "acknowledged", "needs_review", "escalated", "answered", "reopened")
 RESOLVED_STATUSES = ("refunded", "exchanged", "repaired", "resolved", "rejected", "closed")
 RESOLUTION_TYPES = ("refund", "replacement", "repair_booked", "coupon", "explanation")
+# Entering one of these puts the case in the agents' queue.
+ESCALATING_STATUSES = ("escalated", "needs_review", "reopened")
 
 
 class Case(db.Model):
@@ -46,6 +49,13 @@ class Case(db.Model):
         Index("ix_cases_customer_created", "customer_id", "created_at"),
         Index("ix_cases_created", "created_at"),
         Index("ix_cases_resolved", "resolved_at"),
+        # The leads' dashboard: each covers its query, so a year of cases is never read row by row.
+        Index("ix_cases_created_cover", "created_at", "kind", "escalated", "status", "category", "customer_id",
+              "source_article_id"),
+        Index("ix_cases_first_response_cover", "first_response_at", "escalated", "urgency", "assignee_id",
+              "created_at", "first_response_due"),
+        Index("ix_cases_resolved_cover", "resolved_at", "escalated", "urgency", "assignee_id", "created_at",
+              "resolution_due"),
         CheckConstraint("urgency in ('high', 'medium', 'low')", name="ck_cases_urgency"),
     )
 
@@ -104,6 +114,11 @@ class Case(db.Model):
 
     def can_transition(self, to_status):
         return to_status in TRANSITIONS.get(self.status, set())
+
+    def can_reopen(self, now, window):
+        """A resolved case may be reopened by its customer for `window` after it was resolved."""
+        return (self.can_transition("reopened") and self.resolved_at is not None
+                and now - self.resolved_at <= window)
 
     def __repr__(self):
         return f"<Case {self.reference} {self.kind} {self.status}>"
@@ -194,3 +209,19 @@ class Callback(db.Model):
 
     case = relationship("Case")
     customer = relationship("Customer")
+
+
+class ReturnDraft(db.Model):
+    """A return wizard in progress, kept server-side: one per customer, replaced when they start another."""
+
+    __tablename__ = "return_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    # What each finished step chose: {"items": {...}, "reason": ..., "photos": [...], "outcome": ...}.
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    order = relationship("Order")

@@ -26,6 +26,7 @@ class Order(db.Model):
     __table_args__ = (
         Index("ix_orders_customer_placed", "customer_id", "placed_at"),
         Index("ix_orders_status_ship_by", "status", "ship_by"),
+        Index("ix_orders_ship_by", "ship_by"),  # late orders on the leads' dashboard
         CheckConstraint("total_cents >= 0", name="ck_orders_total_nonnegative"),
     )
 

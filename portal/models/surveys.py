@@ -12,7 +12,10 @@ from .types import UTCDateTime, utcnow
 
 class Survey(db.Model):
     __tablename__ = "surveys"
-    __table_args__ = (Index("ix_surveys_customer_sent", "customer_id", "sent_at"),)
+    __table_args__ = (
+        Index("ix_surveys_customer_sent", "customer_id", "sent_at"),
+        Index("ix_surveys_sent", "sent_at"),  # the dashboard's response rate
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), unique=True)
@@ -35,6 +38,8 @@ class SurveyAnswer(db.Model):
         CheckConstraint("attitude is null or attitude between 1 and 5", name="ck_survey_attitude"),
         CheckConstraint("nps is null or nps between 0 and 10", name="ck_survey_nps"),
         Index("ix_survey_answers_answered", "answered_at"),
+        # Covers the dashboard's CSAT, NPS and CES over a date range.
+        Index("ix_survey_answers_answered_cover", "answered_at", "score", "nps", "ces", "survey_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,16 +4,20 @@ from wtforms import EmailField, StringField
 from wtforms.validators import DataRequired, Length
 
 
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 class LookupForm(FlaskForm):
     # CSRFProtect checks every POST already.
     class Meta:
         csrf = False
 
-    number = StringField(_l("Order number"), validators=[
+    number = StringField(_l("Order number"), filters=[_strip], validators=[
         DataRequired(_l("Enter your order number.")),
         Length(max=40, message=_l("An order number has at most 40 characters.")),
     ])
-    email = EmailField(_l("E-mail address used for the order"), validators=[
+    email = EmailField(_l("E-mail address used for the order"), filters=[_strip], validators=[
         DataRequired(_l("Enter the e-mail address you ordered with.")),
         Length(max=254, message=_l("An e-mail address has at most 254 characters.")),
     ])

@@ -33,8 +33,13 @@ def get_order_for_viewer_or_404(number):
     if order is not None:
         return order, True
     order = service.find_for_guest_session(number, session.get(GUEST_SESSION_KEY))
-    if order is not None:
-        return order, False
+    if order is None:
+        _not_found()
+    return order, False
+
+
+def _not_found():
+    # One page for "no such order" and "not yours", so the answer reveals nothing.
     abort(make_response(render_template("orders/not_found.html"), 404))
 
 
@@ -104,7 +109,7 @@ def cancel(number):
     """Cancel before shipping: the signed-in owner only (a guest is asked to sign in)."""
     order = service.find_for_customer(number, current_customer())
     if order is None:
-        abort(make_response(render_template("orders/not_found.html"), 404))
+        _not_found()
     try:
         service.cancel(order, utcnow())
     except service.CannotCancel:

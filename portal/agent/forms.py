@@ -1,0 +1,104 @@
+"""The agents' forms; CSRFProtect checks every POST, so the forms only validate what was typed."""
+
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateTimeLocalField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from portal.agent.service import MAX_AMOUNT_CENTS, MAX_MESSAGE_CHARS, MAX_REASON_CHARS, TYPES_WITH_AMOUNT
+
+RESOLUTION_CHOICES = [
+    ("refund", _l("Refund")),
+    ("replacement", _l("Replacement")),
+    ("repair_booked", _l("Repair booked")),
+    ("coupon", _l("Compensation coupon")),
+    ("explanation", _l("Explanation only")),
+]
+URGENCY_CHOICES = [("high", _l("High")), ("medium", _l("Medium")), ("low", _l("Low"))]
+
+
+class _Form(FlaskForm):
+    class Meta:
+        csrf = False
+
+
+def _message(label, required):
+    return TextAreaField(label, validators=[
+        DataRequired(required),
+        Length(max=MAX_MESSAGE_CHARS, message=_l("Write at most %(max)d characters.", max=MAX_MESSAGE_CHARS)),
+    ])
+
+
+class ReplyForm(_Form):
+    body = _message(_l("Reply to the customer"), _l("Write the reply first."))
+
+
+class NoteForm(_Form):
+    body = _message(_l("Internal note"), _l("Write the note first."))
+
+
+class ReturnDecisionForm(_Form):
+    decision = SelectField(_l("Decision"), choices=[("approve", _l("Approve")), ("reject", _l("Reject"))],
+                           validators=[InputRequired()])
+    reason = TextAreaField(_l("Reason (the customer reads it)"), validators=[
+        Length(max=MAX_REASON_CHARS, message=_l("Write at most %(max)d characters.", max=MAX_REASON_CHARS))])
+
+    def validate_reason(self, field):
+        if self.decision.data == "reject" and not (field.data or "").strip():
+            raise ValidationError(_l("Say why the return is rejected."))
+
+
+def parse_amount(text):
+    """An amount typed as 12 or 12.50, in cents; None when it is not a positive amount with at most 2 decimals."""
+    try:
+        value = Decimal((text or "").strip().replace(",", "."))
+    except InvalidOperation:
+        return None
+    if not value.is_finite() or value <= 0 or value.as_tuple().exponent < -2:
+        return None
+    cents = int(value * 100)
+    return cents if cents <= MAX_AMOUNT_CENTS else None
+
+
+class ResolveForm(_Form):
+    resolution_type = SelectField(_l("Resolution"), choices=RESOLUTION_CHOICES, validators=[InputRequired()])
+    amount = StringField(_l("Amount (refund or coupon value)"), validators=[Optional(), Length(max=20)])
+    note = TextAreaField(_l("What we did (the customer reads it)"), validators=[
+        DataRequired(_l("Say what was done.")),
+        Length(max=MAX_MESSAGE_CHARS, message=_l("Write at most %(max)d characters.", max=MAX_MESSAGE_CHARS))])
+
+    def validate_amount(self, field):
+        if self.resolution_type.data in TYPES_WITH_AMOUNT and parse_amount(field.data) is None:
+            raise ValidationError(_l("Enter an amount greater than 0, like 15 or 15.50."))
+
+    @property
+    def amount_cents(self):
+        return parse_amount(self.amount.data) if self.resolution_type.data in TYPES_WITH_AMOUNT else 0
+
+
+class ReassignForm(_Form):
+    staff_id = SelectField(_l("Hand over to"), coerce=int, validators=[InputRequired()])
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=MAX_REASON_CHARS)])
+
+
+class UrgencyForm(_Form):
+    urgency = SelectField(_l("Urgency"), choices=URGENCY_CHOICES, validators=[InputRequired()])
+    reason = StringField(_l("Reason"), validators=[
+        DataRequired(_l("Say why the urgency changes.")), Length(max=MAX_REASON_CHARS)])
+
+
+class RevealForm(_Form):
+    field = SelectField(choices=[("email", "email"), ("phone", "phone")], validators=[InputRequired()])
+
+
+class CallbackOutcomeForm(_Form):
+    action = HiddenField()
+    note = TextAreaField(_l("Outcome of the call"), validators=[
+        DataRequired(_l("Write what came of the call.")), Length(max=MAX_MESSAGE_CHARS)])
+
+
+class RescheduleForm(_Form):
+    due_at = DateTimeLocalField(_l("Call again at (UTC)"), format="%Y-%m-%dT%H:%M", validators=[
+        InputRequired(_l("Choose a date and time."))])

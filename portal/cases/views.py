@@ -1,0 +1,168 @@
+"""The customer's cases: the list, one case's page, replying, asking for a person, reopening, photos."""
+
+from datetime import timedelta
+
+from flask import abort, flash, make_response, redirect, render_template, request, send_file, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from portal.auth.customers import current_customer, customer_required
+from portal.auth.staff import current_staff
+from portal.cases import bp, labels, service
+from portal.complaints.triage import Reason
+from portal.extensions import db
+from portal.help import search as help_search
+from portal.models import CaseAttachment, utcnow
+from portal.returns import photos
+from portal.web import render_fragment
+
+REFUSALS = {
+    "empty": lambda: _("Please write a message before sending."),
+    "too long": lambda: _("A message may be at most %(count)s characters.", count=service.MAX_MESSAGE_CHARS),
+    "resolved": lambda: _("This case is resolved. Reopen it if the problem is back."),
+    "not acknowledged": lambda: _("This case is already with a person."),
+    "cannot reopen": lambda: _("This case can no longer be reopened. Please file a new complaint."),
+}
+
+
+@bp.app_template_filter("reason_text")
+def reason_text(reason):
+    """A stored triage or review reason (template and values) in the reader's language."""
+    if isinstance(reason, str):
+        return reason
+    if isinstance(reason, Reason):
+        reason = reason.as_dict()
+    template = reason.get("template")
+    if not template:
+        return reason.get("text", "")
+    return _(template, **(reason.get("params") or {}))
+
+
+def get_case_for_customer_or_404(reference):
+    """The signed-in customer's own case; the same 404 for a case that does not exist and one that is not theirs."""
+    case = service.find_by_reference(reference)
+    customer = current_customer()
+    if case is None or customer is None or case.customer_id != customer.id:
+        abort(404)
+    return case
+
+
+def _private(response):
+    response = make_response(response)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _page_context(case, message_error=None, draft=""):
+    now = utcnow()
+    return {
+        "case": case,
+        "labels": labels,
+        "events": service.timeline(case),
+        "messages": service.visible_messages(case),
+        "can_reopen": service.can_reopen(case, now),
+        "answer_soon": case.first_response_due is not None and case.first_response_due - now < timedelta(hours=20),
+        "message_error": message_error,
+        "draft": draft,
+        "suggested": _suggested_articles(case),
+    }
+
+
+def _suggested_articles(case):
+    # An acknowledged case is answered by articles first: the ones matching what the customer wrote.
+    if case.status != "acknowledged":
+        return []
+    return help_search.search(case.description, str(get_locale() or "en"), limit=3).hits
+
+
+@bp.get("")
+@customer_required
+def index():
+    """The signed-in customer's cases, newest first."""
+    return _private(render_template("cases/index.html", cases=service.cases_for(current_customer()),
+                                    labels=labels))
+
+
+@bp.get("/<reference>")
+@customer_required
+def detail(reference):
+    """One case: status, what happens next, timeline, conversation, and what the customer can do."""
+    case = get_case_for_customer_or_404(reference)
+    return _private(render_template("cases/detail.html", **_page_context(case)))
+
+
+@bp.post("/<reference>/messages")
+@customer_required
+def reply(reference):
+    """The customer's reply; with htmx only the conversation is swapped."""
+    case = get_case_for_customer_or_404(reference)
+    body = request.form.get("body", "")
+    try:
+        service.customer_reply(case, body)
+    except service.ActionRefused as refused:
+        db.session.rollback()
+        response = render_fragment("cases/detail.html", "cases/_conversation.html",
+                                   **_page_context(case, REFUSALS[str(refused)](), draft=body[:20000]))
+        response.status_code = 400
+        return _private(response)
+    db.session.commit()
+    if request.headers.get("HX-Request"):
+        return _private(render_fragment("cases/detail.html", "cases/_conversation.html", **_page_context(case)))
+    flash(_("Your message is on your case."), "success")
+    return redirect(url_for("cases.detail", reference=case.reference, _anchor="conversation"), 303)
+
+
+def _customer_action(reference, action, done_message):
+    case = get_case_for_customer_or_404(reference)
+    try:
+        action(case)
+    except service.ActionRefused as refused:
+        db.session.rollback()
+        flash(REFUSALS[str(refused)](), "warning")
+        return redirect(url_for("cases.detail", reference=case.reference), 303)
+    db.session.commit()
+    flash(done_message, "success")
+    return redirect(url_for("cases.detail", reference=case.reference), 303)
+
+
+@bp.post("/<reference>/help")
+@customer_required
+def ask_for_a_person(reference):
+    """"I still need help": an acknowledged case goes to a person now."""
+    return _customer_action(reference, service.ask_for_a_person,
+                            _("Your case is now with a person. We will answer as soon as we can."))
+
+
+@bp.post("/<reference>/solved")
+@customer_required
+def solved(reference):
+    """"This solved it": the customer closes their own acknowledged case."""
+    return _customer_action(reference, service.mark_solved, _("Glad that helped. Your case is resolved."))
+
+
+@bp.post("/<reference>/reopen")
+@customer_required
+def reopen(reference):
+    """Reopen a resolved case within the reopen window."""
+    return _customer_action(reference, lambda case: service.reopen(case, request.form.get("reason", "")[:2000]),
+                            _("Your case is open again and back with a person."))
+
+
+@bp.get("/<reference>/photos/<int:photo_id>")
+def photo(reference, photo_id):
+    """A photo on a case, for its customer and for staff only; the same 404 for everyone else."""
+    case = service.find_by_reference(reference)
+    customer = current_customer()
+    allowed = case is not None and (current_staff() is not None
+                                    or (customer is not None and case.customer_id == customer.id))
+    attachment = db.session.get(CaseAttachment, photo_id) if allowed else None
+    if attachment is None or attachment.case_id != case.id:
+        abort(404)
+    path = photos.path_for(attachment.stored_name)
+    if path is None:
+        abort(404)
+    response = send_file(path, mimetype=attachment.content_type, conditional=True,
+                         download_name=f"{case.reference}-{attachment.id}{path.suffix}")
+    response.headers["Content-Disposition"] = f'inline; filename="{case.reference}-{attachment.id}{path.suffix}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return _private(response)

@@ -1,0 +1,79 @@
+"""Filing a complaint: gather the facts, triage, store the case and send it where triage says."""
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from portal.cases import service as cases
+from portal.complaints.triage import OrderFacts, PastContact, triage
+from portal.extensions import db
+from portal.help import service as help_service
+from portal.models import Case, Order, utcnow
+from portal.orders import service as orders
+
+RECENT_ORDERS = 20
+
+
+def order_facts(order, now):
+    """What triage needs from the orders service: the order's number, status and lateness."""
+    if order is None:
+        return None
+    late = orders.is_late(order, now)
+    since = None
+    if late == "not_shipped":
+        since = order.ship_by
+    elif late:
+        since = order.last_event_at or order.shipped_at or order.placed_at
+    return OrderFacts(number=order.number, status=order.status, late=late, late_since=since)
+
+
+def history(customer):
+    """The customer's earlier cases, as triage sees them."""
+    rows = db.session.execute(
+        select(Case.category, Order.number, Case.created_at).outerjoin(Order, Case.order_id == Order.id)
+        .where(Case.customer_id == customer.id)
+    ).all()
+    return [PastContact(category, number, created_at) for category, number, created_at in rows]
+
+
+def recent_orders(customer, include_number=None):
+    """The customer's latest orders for the form's order list, plus one named in the link if it is theirs."""
+    rows = list(db.session.scalars(select(Order).where(Order.customer_id == customer.id)
+                                   .order_by(Order.placed_at.desc(), Order.id.desc()).limit(RECENT_ORDERS)))
+    if include_number and all(o.number != include_number for o in rows):
+        named = orders.find_for_customer(include_number, customer)
+        if named is not None:
+            rows.insert(0, named)
+    return rows
+
+
+def _decision_reason(result):
+    if result.urgency == "high" and result.angry:
+        return "escalated at once: high urgency and the customer is angry"
+    if result.urgency == "high":
+        return "escalated at once: high urgency"
+    if result.angry:
+        return "escalated at once: the customer is angry"
+    return f"acknowledged with suggested articles: {result.urgency} urgency"
+
+
+def file_complaint(customer, category, description, desired_outcome, order=None, source_article=None, now=None):
+    """Store a complaint, triaged: high urgency or anger goes to an agent at once, the rest is acknowledged."""
+    now = now or utcnow()
+    window = timedelta(days=current_app.config["COMPLAINT_REPEAT_WINDOW_DAYS"])
+    result = triage(description, category, order_facts(order, now), customer, history(customer), now=now,
+                    repeat_window=window)
+    case = Case(kind="complaint", customer_id=customer.id, order_id=order.id if order else None,
+                category=category, description=description, desired_outcome=desired_outcome,
+                currency=order.currency if order else "USD", urgency=result.urgency, angry=result.angry,
+                priority=result.priority, triage_reasons=[r.as_dict() for r in result.reasons],
+                source_article_id=source_article.id if source_article else None)
+    cases.open_case(case, "escalated" if result.escalate else "acknowledged", _decision_reason(result), now=now)
+    if source_article is not None:
+        help_service.record_escalation(source_article.id)
+    return case
+
+
+def find_order(customer, number):
+    return orders.find_for_customer(number, customer) if number else None

@@ -1,0 +1,97 @@
+"""The complaint form, the help articles suggested while the customer types, and "this solved it"."""
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from portal.auth.customers import current_customer, safe_path
+from portal.complaints import bp, service
+from portal.complaints.forms import ComplaintForm
+from portal.extensions import db
+from portal.help import search as help_search
+from portal.help import service as help_service
+from portal.orders.service import normalise_number
+from portal.web import render_fragment, visitor_id
+
+MAX_SUGGESTIONS = 3
+
+
+def _sign_in_first():
+    flash(_("Please sign in first, so that we can link your complaint to your orders."), "info")
+    return redirect(url_for("auth.signin", next=safe_path(request.full_path.rstrip("?"), request.path)), 303)
+
+
+def suggestions(text):
+    """Up to three help articles for what the customer typed, each search logged for deflection."""
+    query = help_search.clean_query(text)
+    if len(query) < 3:
+        return []
+    locale = str(get_locale() or "en")
+    result = help_search.search(query, locale, limit=MAX_SUGGESTIONS)
+    help_service.log_search(query, locale, result.total, visitor_id())
+    db.session.commit()
+    return result.hits[:MAX_SUGGESTIONS]
+
+
+def _form(customer, formdata=None):
+    """The form, with the order list of this customer; `?order=` and `?reason=late` fill in what is not typed."""
+    wanted = normalise_number(request.args.get("order"))
+    form = ComplaintForm(formdata=formdata)
+    orders = service.recent_orders(customer, include_number=wanted or None)
+    form.order.choices = [("", _("Not about a particular order"))] + [
+        (o.number, _("Order %(number)s", number=o.number)) for o in orders]
+    if not form.order.data and any(o.number == wanted for o in orders):
+        form.order.data = wanted
+    if not form.category.data and request.args.get("reason") == "late":
+        form.category.data = "late_or_lost"
+    return form
+
+
+@bp.get("/new")
+def new():
+    """The complaint form; `?order=` pre-fills the order and `&reason=late` the category."""
+    customer = current_customer()
+    if customer is None:
+        return _sign_in_first()
+    return render_template("complaints/new.html", form=_form(customer), hits=[], searched=False)
+
+
+@bp.get("/suggestions")
+def suggest():
+    """Help articles for what is typed so far: the region alone for htmx, else the form page with them."""
+    customer = current_customer()
+    if customer is None:
+        return _sign_in_first()
+    typed = request.args.get("description", "")
+    return render_fragment("complaints/new.html", "complaints/_suggestions.html",
+                           form=_form(customer, formdata=request.args), hits=suggestions(typed), searched=True)
+
+
+@bp.post("/solved")
+def solved():
+    """"This solved it": the search that found the article counts as a deflection; no case is filed."""
+    slug = (request.form.get("slug") or "")[:120]
+    article = help_service.article_by_slug(slug) if slug else None
+    if article is not None:
+        help_service.record_deflection(visitor_id(), article.slug)
+        db.session.commit()
+    return render_fragment("complaints/solved.html", "complaints/_solved.html", article=article)
+
+
+@bp.post("/new")
+def create():
+    """File the complaint: triage decides whether a person answers at once."""
+    customer = current_customer()
+    if customer is None:
+        return _sign_in_first()
+    form = _form(customer, formdata=request.form)
+    if not form.validate():
+        return render_template("complaints/new.html", form=form, hits=[], searched=False), 400
+    order = service.find_order(customer, form.order.data)
+    article = help_service.last_viewed_article(visitor_id())
+    case = service.file_complaint(customer, form.category.data, form.description.data,
+                                  form.desired_outcome.data, order=order, source_article=article)
+    db.session.commit()
+    current_app.logger.info("complaint %s filed: %s", case.reference, case.urgency)
+    flash(_("Thank you. Your complaint %(reference)s is with us.", reference=case.reference), "success")
+    return redirect(url_for("cases.detail", reference=case.reference), 303)

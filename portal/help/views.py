@@ -1,0 +1,156 @@
+import markdown
+import nh3
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+
+from portal.extensions import db, htmx
+from portal.help import bp, service
+from portal.help import search as search_index
+from portal.models.knowledge import CATEGORIES
+from portal.web import render_fragment, visitor_id
+
+CATEGORY_LABELS = {
+    "orders-shipping": _l("Orders and shipping"),
+    "returns-exchanges": _l("Returns and exchanges"),
+    "refunds-payments": _l("Refunds and payments"),
+    "complaints-service": _l("Complaints and service"),
+    "account-membership": _l("Account and membership"),
+    "product-warranty": _l("Products and warranty"),
+}
+ALLOWED_TAGS = {"p", "h2", "h3", "h4", "ul", "ol", "li", "strong", "em", "a", "code", "pre", "blockquote",
+                "table", "thead", "tbody", "tr", "th", "td", "br", "hr"}
+
+
+@bp.app_context_processor
+def _help_context():
+    return {"category_labels": CATEGORY_LABELS}
+
+
+def _locale():
+    return str(get_locale() or "en")
+
+
+def render_markdown(text):
+    """Article Markdown as HTML, with anything but plain formatting and links removed."""
+    html = markdown.markdown(text, extensions=["tables", "sane_lists"])
+    clean = nh3.clean(html, tags=ALLOWED_TAGS, url_schemes={"http", "https", "mailto"})
+    return Markup(clean)  # noqa: S704 - nh3 has sanitised it
+
+
+@bp.get("/")
+def index():
+    """The help center's home: search, categories with their article counts, the most read articles."""
+    locale = _locale()
+    counts = service.categories_with_counts(locale)
+    categories = [(slug, CATEGORY_LABELS[slug], counts.get(slug, 0)) for slug in CATEGORIES]
+    return render_template("help/index.html", categories=categories,
+                           popular=service.popular_articles(locale))
+
+
+@bp.get("/search")
+def search():
+    """Search results; the results region alone for htmx's search-as-you-type."""
+    query = search_index.clean_query(request.args.get("q", ""))
+    result, search_id, cards = None, None, []
+    if query:
+        result = search_index.search(query, _locale())
+        entry = service.log_search(query, _locale(), result.total, visitor_id())
+        db.session.commit()
+        search_id = entry.id if entry else None
+        scenarios = [hit.scenario for hit in result.hits[:1]]
+        cards = service.action_cards(service.intent_actions(query, scenarios))
+    return render_fragment("help/search.html", "help/_results.html", query=query, result=result,
+                           search_id=search_id, cards=cards)
+
+
+@bp.get("/<category>")
+def category(category):
+    """Every article of one category in the visitor's language."""
+    if category not in CATEGORY_LABELS:
+        abort(404)
+    articles = service.articles_in_category(category, _locale())
+    return render_template("help/category.html", category=category, label=CATEGORY_LABELS[category],
+                           articles=articles)
+
+
+def _article_or_404(slug):
+    article = service.article_by_slug(slug) if len(slug) <= 120 else None
+    if article is None:
+        abort(404)
+    return article
+
+
+def _article_page(article, status=200, comment="", comment_error=None):
+    feedback = service.feedback_of(article, visitor_id())
+    context = {
+        "article": article, "body": render_markdown(article.body), "feedback": feedback,
+        "related": service.related_articles(article), "translation": service.translation_of(article),
+        "cards": service.action_cards(service.intent_actions(scenarios=[article.scenario])),
+        "comment": comment, "comment_error": comment_error,
+    }
+    return render_template("help/article.html", **context), status
+
+
+@bp.get("/a/<slug>")
+def article(slug):
+    """One article, its related articles and translation; counts the reader and the search click."""
+    article = _article_or_404(slug)
+    service.record_view(article, visitor_id())
+    search_id = request.args.get("s", type=int)
+    if search_id:
+        service.record_click(search_id, visitor_id(), article.slug)
+    db.session.commit()
+    return _article_page(article)
+
+
+def _feedback_response(article, comment="", comment_error=None):
+    if htmx and not htmx.boosted:
+        feedback = service.feedback_of(article, visitor_id())
+        cards = service.action_cards(service.intent_actions(scenarios=[article.scenario]))
+        body = render_template("help/_feedback.html", article=article, feedback=feedback, cards=cards,
+                               comment=comment, comment_error=comment_error)
+        response = make_response(body)
+        response.vary.add("HX-Request")
+        return response
+    if comment_error:
+        return _article_page(article, status=400, comment=comment, comment_error=comment_error)
+    return redirect(url_for("help.article", slug=article.slug, _anchor="feedback"))
+
+
+@bp.post("/a/<slug>/feedback")
+def feedback(slug):
+    """A Yes/No vote, once per visitor; No then asks what was missing."""
+    article = _article_or_404(slug)
+    choice = request.form.get("helpful")
+    if choice not in ("yes", "no"):
+        abort(400)
+    _feedback, counted = service.vote(article, visitor_id(), choice == "yes")
+    db.session.commit()
+    if not counted and not htmx:
+        flash(_("You have already told us about this article. Thank you."), "info")
+    return _feedback_response(article)
+
+
+@bp.post("/a/<slug>/comment")
+def comment(slug):
+    """What a reader who voted No says was missing."""
+    article = _article_or_404(slug)
+    text = request.form.get("comment", "")
+    try:
+        service.save_comment(article, visitor_id(), text)
+    except service.CommentError as error:
+        messages = {
+            "vote first": _("Please tell us first whether the article helped."),
+            "empty": _("Please write a few words, or leave the box empty and carry on."),
+            "too long": _("Please keep your comment under %(count)s characters.",
+                          count=service.MAX_COMMENT_CHARS),
+        }
+        return _feedback_response(article, comment=text[:service.MAX_COMMENT_CHARS * 2],
+                                  comment_error=messages[str(error)])
+    db.session.commit()
+    if not htmx:
+        flash(_("Thank you. We use every comment to improve our answers."), "success")
+    return _feedback_response(article)

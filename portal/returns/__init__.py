@@ -1,0 +1,6 @@
+"""Returns, exchanges and repairs: the eligibility policy, the 4-step wizard and customers' photos."""
+
+from flask import Blueprint
+
+# The routes are in views.py, imported by create_app: the rules (policy, service) import without them.
+bp = Blueprint("returns", __name__, url_prefix="/returns")

@@ -1,0 +1,195 @@
+"""/account: orders (newest first, paginated), cases, inbox; download my data; delete my account."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from portal.models import AuditEntry, Case, Customer, LoginToken, Notification, Order, OutboxRow, utcnow
+from tests.orders.helpers import links_in, sign_in_as
+from worker import runtime
+
+
+@pytest.fixture
+def alice(make_customer):
+    return make_customer(name="Alice Martin", email="alice@example.com", phone="+1 415 555 0134")
+
+
+def audit_actions(db, customer_id):
+    db.session.expire_all()
+    return [a.action for a in db.session.scalars(select(AuditEntry).where(AuditEntry.target_id == customer_id)
+                                                  .order_by(AuditEntry.id))]
+
+
+def test_the_account_page_needs_sign_in(client):
+    for path in ("/account", "/account/orders"):
+        response = client.get(path)
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/signin?next=")
+
+
+@pytest.mark.parametrize("path", ["/account/data", "/account/delete"])
+def test_account_actions_need_sign_in(client, path):
+    assert client.post(path).headers["Location"].startswith("/signin")
+
+
+def test_orders_are_listed_newest_first_ten_to_a_page(client, make_order, alice, make_customer):
+    now = utcnow()
+    for n in range(13):
+        make_order(customer=alice, number=f"A{n:03d}", placed_at=now - timedelta(days=n))
+    make_order(customer=make_customer(), number="OTHER1")
+    sign_in_as(client, alice)
+
+    first = client.get("/account").text
+    second = client.get("/account/orders?page=2").text
+
+    assert first.index("A000") < first.index("A001") < first.index("A009")
+    assert "A010" not in first and "OTHER1" not in first
+    assert 'href="/account/orders?page=2"' in first
+    assert "A010" in second and "A012" in second and "A000" not in second
+    assert 'href="/account/orders?page=1"' in second
+
+
+def test_the_orders_fragment_comes_alone_for_htmx_and_as_the_page_otherwise(client, make_order, alice):
+    make_order(customer=alice, number="A1")
+    sign_in_as(client, alice)
+
+    fragment = client.get("/account/orders?page=1", headers={"HX-Request": "true"})
+    full = client.get("/account/orders?page=1")
+
+    assert fragment.text.lstrip().startswith('<section id="account-orders"')
+    assert "<html" not in fragment.text
+    assert "<html" in full.text and "Your messages" in full.text
+    assert "HX-Request" in fragment.headers["Vary"]
+    assert 'aria-live="polite"' in fragment.text
+
+
+@pytest.mark.parametrize("page", ["abc", "-1", "0", "99999999999999999999", "<script>", ""])
+def test_a_hostile_page_number_shows_a_page_not_an_error(client, alice, page):
+    sign_in_as(client, alice)
+
+    response = client.get(f"/account/orders?page={page}")
+
+    assert response.status_code == 200
+    assert "<script>" not in response.text.split('<main')[1]
+
+
+def test_cases_and_inbox_are_listed_for_their_owner_only(client, db, alice, make_customer):
+    other = make_customer()
+    db.session.add_all([
+        Case(reference="C-ALICE1", kind="complaint", customer_id=alice.id),
+        Case(reference="C-OTHER1", kind="return", customer_id=other.id),
+        Notification(customer_id=alice.id, kind="order_shipped", subject="Your order A1 is on its way",
+                     body_text="...", link="http://portal.test/orders/A1"),
+        Notification(customer_id=other.id, kind="welcome", subject="Someone else's mail", body_text="..."),
+    ])
+    db.session.commit()
+    sign_in_as(client, alice)
+
+    page = client.get("/account").text
+
+    assert "C-ALICE1" in page and "C-OTHER1" not in page
+    assert "Your order A1 is on its way" in page and "Someone else" not in page
+
+
+def test_download_my_data_gives_everything_and_is_audited(client, db, alice, make_order):
+    make_order(customer=alice, number="A1")
+    db.session.add(Notification(customer_id=alice.id, kind="welcome", subject="Welcome", body_text="Hello"))
+    db.session.commit()
+    sign_in_as(client, alice)
+
+    response = client.post("/account/data")
+
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert response.headers["Content-Disposition"].startswith("attachment; filename=my-data-")
+    data = json.loads(response.data)
+    assert data["profile"]["email"] == "alice@example.com"
+    assert data["profile"]["phone"] == "+1 415 555 0134"
+    assert [o["number"] for o in data["orders"]] == ["A1"]
+    assert data["orders"][0]["items"][0]["sku"] == "TSH-001"
+    assert data["notifications"][0]["subject"] == "Welcome"
+    assert audit_actions(db, alice.id) == ["account.data_exported"]
+
+
+def test_download_is_not_possible_by_get(client, alice):
+    sign_in_as(client, alice)
+
+    assert client.get("/account/data").status_code == 405
+
+
+def test_deleting_the_account_takes_a_confirmed_link_and_keeps_the_orders(app, client, db, alice, make_order,
+                                                                           redis, mail_sink):
+    order = make_order(customer=alice, number="A1", shipping_name="Alice Martin",
+                       shipping_address="1200 Market Street", shipping_phone="+1 415 555 0134")
+    db.session.add(Notification(customer_id=alice.id, kind="welcome", subject="Welcome", body_text="Hi Alice"))
+    db.session.commit()
+    sign_in_as(client, alice)
+
+    asked = client.post("/account/delete")
+    assert "We sent you a link" in asked.text
+    assert db.session.get(Customer, alice.id).anonymised_at is None
+    runtime.run(app, burst=True)
+    [message] = mail_sink.to("alice@example.com")
+    [link] = [u for u in links_in(message) if "/account/delete/" in u]
+    path = link.replace("http://portal.test", "")
+
+    assert "Delete my account now" in client.get(path).text
+    done = client.post(path)
+
+    assert done.status_code == 200
+    assert "Your account is deleted" in done.text
+    db.session.expire_all()
+    forgotten = db.session.get(Customer, alice.id)
+    assert forgotten.anonymised_at is not None
+    assert (forgotten.name, forgotten.phone) == ("", "")
+    assert "alice" not in forgotten.email
+    kept = db.session.get(Order, order.id)
+    assert kept.total_cents == 2400 and len(kept.items) == 1
+    assert (kept.shipping_name, kept.shipping_address, kept.shipping_phone) == ("", "", "")
+    assert db.session.scalars(select(Notification)).all() == []
+    assert db.session.scalars(select(LoginToken)).all() == []
+    assert audit_actions(db, alice.id) == ["account.deletion_requested", "account.deleted"]
+    with client.session_transaction() as session:
+        assert "customer_id" not in session
+    assert client.post(path).status_code == 410
+
+
+def test_a_deleted_customer_is_signed_out_of_every_other_session(app, db, alice):
+    other_browser = app.test_client()
+    sign_in_as(other_browser, alice)
+    from portal.account.service import anonymise
+
+    anonymise(alice, utcnow())
+    db.session.commit()
+
+    assert other_browser.get("/account").status_code == 302
+
+
+@pytest.mark.parametrize("token", ["nonsense", "x" * 200])
+def test_an_unknown_delete_link_changes_nothing(client, db, alice, token):
+    response = client.post(f"/account/delete/{token}")
+
+    assert response.status_code == 410
+    assert "Your account was not changed" in response.text
+    assert db.session.get(Customer, alice.id).anonymised_at is None
+
+
+def test_a_sign_in_link_cannot_delete_an_account(client, db, alice):
+    from portal.auth import tokens
+
+    raw = tokens.issue(alice.id, "signin", timedelta(minutes=15))
+    db.session.commit()
+
+    assert client.post(f"/account/delete/{raw}").status_code == 410
+    assert db.session.get(Customer, alice.id).anonymised_at is None
+
+
+def test_the_deletion_request_schedules_the_confirmation_mail(client, db, alice):
+    sign_in_as(client, alice)
+
+    client.post("/account/delete")
+
+    [row] = db.session.scalars(select(OutboxRow)).all()
+    assert (row.job_name, row.args, row.queue) == ("mail.account_delete_confirm", [alice.id], "high")

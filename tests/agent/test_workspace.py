@@ -1,0 +1,293 @@
+"""The case workspace: the customer beside the case, reveal, canned replies, and every action audited."""
+
+from datetime import timedelta
+
+import pytest
+
+from portal.account.service import export_data
+from portal.models import (
+    AuditEntry,
+    CannedReply,
+    Case,
+    CaseEvent,
+    CaseMessage,
+    OutboxRow,
+    Survey,
+    SurveyAnswer,
+    utcnow,
+)
+from tests.agent.helpers import make_case, sign_in_customer, sign_in_staff
+
+
+@pytest.fixture
+def signed_in(client, agent):
+    sign_in_staff(client, agent)
+    return client
+
+
+@pytest.fixture
+def case(customer, make_order):
+    order = make_order(customer=customer, status="in_transit", carrier="SwiftPost", tracking_number="SP1")
+    return make_case(customer, order)
+
+
+def _case(db, case):
+    db.session.expire_all()
+    return db.session.get(Case, case.id)
+
+
+def test_the_workspace_shows_the_customer_beside_the_case(signed_in, db, customer, case):
+    now = utcnow()
+    earlier = make_case(customer, kind="return", status="resolved", resolution_type="refund",
+                        created_at=now - timedelta(days=3), resolved_at=now - timedelta(days=2))
+    survey = Survey(case_id=earlier.id, customer_id=customer.id, sent_at=now - timedelta(days=2))
+    db.session.add(survey)
+    db.session.flush()
+    db.session.add(SurveyAnswer(survey_id=survey.id, score=2, answered_at=now - timedelta(days=1)))
+    db.session.commit()
+    html = signed_in.get(f"/agent/cases/{case.reference}").get_data(as_text=True)
+    assert case.order.number in html and "in_transit" in html
+    assert earlier.reference in html and "refund" in html
+    assert 'class="score score-2"' in html
+    assert "Churn risk" in html
+    assert "The kettle arrived broken" in html
+    assert "damaged product" in html
+    assert "alice@example.com" not in html and "a•••@example.com" in html
+    assert customer.phone not in html
+
+
+def test_churn_risk_needs_two_complaints_in_30_days_or_a_low_rating(signed_in, customer, case):
+    html = signed_in.get(f"/agent/cases/{case.reference}").get_data(as_text=True)
+    assert "Churn risk" not in html
+    make_case(customer, created_at=utcnow() - timedelta(days=10))
+    html = signed_in.get(f"/agent/cases/{case.reference}").get_data(as_text=True)
+    assert "Churn risk" in html
+
+
+def test_revealing_the_email_is_audited(signed_in, db, agent, customer, case):
+    response = signed_in.post(f"/agent/cases/{case.reference}/reveal", data={"field": "email"})
+    assert response.status_code == 200
+    assert "alice@example.com" in response.get_data(as_text=True)
+    entry = db.session.query(AuditEntry).one()
+    assert (entry.actor_type, entry.actor_id, entry.action, entry.target_id) == (
+        "staff", agent.id, "customer.email_revealed", customer.id)
+    assert entry.detail == {"case": case.reference}
+    assert db.session.query(CaseEvent).filter_by(field="contact_revealed").count() == 1
+
+
+def test_reveal_answers_htmx_with_the_contact_fragment_only(signed_in, case):
+    response = signed_in.post(f"/agent/cases/{case.reference}/reveal", data={"field": "phone"},
+                              headers={"HX-Request": "true"})
+    assert b"<html" not in response.data
+    assert case.customer.phone.encode() in response.data
+    assert "HX-Request" in response.headers["Vary"]
+
+
+@pytest.mark.parametrize("field", ["", "name", "<script>", "email' --"])
+def test_reveal_refuses_other_fields(signed_in, db, case, field):
+    assert signed_in.post(f"/agent/cases/{case.reference}/reveal", data={"field": field}).status_code == 400
+    assert db.session.query(AuditEntry).count() == 0
+
+
+def test_a_reply_reaches_the_customer_and_stops_the_first_response_clock(signed_in, db, case, agent):
+    response = signed_in.post(f"/agent/cases/{case.reference}/reply", data={"body": "We are on it."})
+    assert response.status_code == 302
+    fresh = _case(db, case)
+    assert fresh.status == "answered"
+    assert fresh.first_response_at is not None
+    message = db.session.query(CaseMessage).one()
+    assert (message.author_type, message.internal, message.staff_id) == ("agent", False, agent.id)
+    assert db.session.query(OutboxRow).filter_by(job_name="case.notify").count() == 1
+
+
+def test_a_second_reply_keeps_the_first_response_time(signed_in, db, case):
+    signed_in.post(f"/agent/cases/{case.reference}/reply", data={"body": "First."})
+    first_at = _case(db, case).first_response_at
+    signed_in.post(f"/agent/cases/{case.reference}/reply", data={"body": "Second."})
+    assert _case(db, case).first_response_at == first_at
+    assert db.session.query(CaseMessage).count() == 2
+
+
+@pytest.mark.parametrize("body", ["", "   ", "x" * 5001])
+def test_an_empty_or_huge_reply_is_refused_and_nothing_is_stored(signed_in, db, case, body):
+    response = signed_in.post(f"/agent/cases/{case.reference}/reply", data={"body": body})
+    assert response.status_code == 400
+    assert db.session.query(CaseMessage).count() == 0
+    assert _case(db, case).status == "escalated"
+
+
+def test_a_reply_with_markup_is_shown_as_text(signed_in, case):
+    signed_in.post(f"/agent/cases/{case.reference}/reply", data={"body": "<script>alert(1)</script>"})
+    html = signed_in.get(f"/agent/cases/{case.reference}").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_an_internal_note_never_reaches_the_customer(app, signed_in, db, case, customer, mail_sink, redis):
+    from worker.runtime import run
+
+    secret = "Customer sounds like a reseller, check the address"
+    signed_in.post(f"/agent/cases/{case.reference}/note", data={"body": secret})
+    signed_in.post(f"/agent/cases/{case.reference}/reply", data={"body": "Your refund is on its way."})
+    assert db.session.query(CaseMessage).filter_by(internal=True).count() == 1
+    # The agent sees it...
+    assert secret in signed_in.get(f"/agent/cases/{case.reference}").get_data(as_text=True)
+    # ...the customer's case page, e-mails and data export never do.
+    customer_client = app.test_client()
+    sign_in_customer(customer_client, customer)
+    page = customer_client.get(f"/cases/{case.reference}").get_data(as_text=True)
+    assert "Your refund is on its way." in page
+    assert secret not in page
+    run(app, burst=True)
+    messages = mail_sink.to(customer.email)
+    assert messages, "the reply should have been e-mailed"
+    for message in messages:
+        assert secret not in message.as_string()
+    assert "Your refund is on its way." in "".join(m.get_body(("plain",)).get_content() for m in messages)
+    assert secret not in str(export_data(customer, utcnow()))
+    timeline = " ".join(f"{e.field} {e.old_value} {e.new_value} {e.reason}" for e in _case(db, case).events)
+    assert secret not in timeline
+
+
+def test_a_canned_reply_is_inserted_with_its_placeholders_filled(signed_in, db, case):
+    reply = CannedReply(title="Sorry", locale="en", empathy=True, body="Hi {first_name}, about {order_number}.")
+    db.session.add(reply)
+    db.session.commit()
+    response = signed_in.get(f"/agent/cases/{case.reference}/draft",
+                             query_string={"canned": reply.id, "body": "Already typed."})
+    html = response.get_data(as_text=True)
+    assert f"Already typed.\n\nHi Alice, about {case.order.number}." in html
+    assert "<html" in html
+    fragment = signed_in.get(f"/agent/cases/{case.reference}/draft", query_string={"canned": reply.id},
+                             headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment and f"Hi Alice, about {case.order.number}." in fragment
+
+
+def test_a_canned_reply_cannot_reach_into_python_objects(signed_in, db, case):
+    reply = CannedReply(title="Odd", locale="en", body="{first_name.__class__} {0} {customer.email}")
+    db.session.add(reply)
+    db.session.commit()
+    html = signed_in.get(f"/agent/cases/{case.reference}/draft", query_string={"canned": reply.id}).get_data(
+        as_text=True)
+    assert "{first_name.__class__} {0} {customer.email}" in html
+
+
+@pytest.mark.parametrize("args", [{"canned": "abc"}, {"canned": "999999"}, {"article": "no-such"},
+                                  {"body": "x" * 10000}])
+def test_a_bad_insert_request_keeps_the_draft_and_never_fails(signed_in, case, args):
+    response = signed_in.get(f"/agent/cases/{case.reference}/draft", query_string=args)
+    assert response.status_code == 200
+
+
+def test_approving_a_return_goes_through_the_case_lifecycle(signed_in, db, customer):
+    case = make_case(customer, kind="return", status="needs_review")
+    response = signed_in.post(f"/agent/cases/{case.reference}/return-decision",
+                              data={"decision": "approve", "reason": ""})
+    assert response.status_code == 302
+    assert _case(db, case).status == "approved"
+    event = db.session.query(CaseEvent).filter_by(case_id=case.id, field="status").one()
+    assert event.actor_type == "staff" and event.new_value == "approved"
+
+
+def test_rejecting_a_return_needs_a_reason(signed_in, db, customer):
+    case = make_case(customer, kind="return", status="needs_review")
+    assert signed_in.post(f"/agent/cases/{case.reference}/return-decision",
+                          data={"decision": "reject", "reason": "  "}).status_code == 400
+    assert _case(db, case).status == "needs_review"
+    signed_in.post(f"/agent/cases/{case.reference}/return-decision",
+                   data={"decision": "reject", "reason": "Worn and washed."})
+    assert _case(db, case).status == "rejected"
+
+
+def test_a_complaint_is_not_approved_like_a_return(signed_in, db, case):
+    response = signed_in.post(f"/agent/cases/{case.reference}/return-decision", data={"decision": "approve"})
+    assert response.status_code == 400
+    assert _case(db, case).status == "escalated"
+
+
+def test_resolving_with_a_coupon_keeps_its_value(signed_in, db, case):
+    response = signed_in.post(f"/agent/cases/{case.reference}/resolve",
+                              data={"resolution_type": "coupon", "amount": "15.50", "note": "Sorry again."})
+    assert response.status_code == 302
+    fresh = _case(db, case)
+    assert (fresh.status, fresh.resolution_type, fresh.resolution_amount_cents) == ("resolved", "coupon", 1550)
+    assert fresh.resolved_at is not None
+    assert db.session.query(OutboxRow).filter_by(job_name="survey.invite").count() == 1
+
+
+def test_an_explanation_needs_no_amount(signed_in, db, case):
+    signed_in.post(f"/agent/cases/{case.reference}/resolve",
+                   data={"resolution_type": "explanation", "amount": "", "note": "Explained the policy."})
+    assert _case(db, case).resolution_type == "explanation"
+
+
+@pytest.mark.parametrize("data", [
+    {"resolution_type": "refund", "amount": "", "note": "x"},
+    {"resolution_type": "refund", "amount": "-5", "note": "x"},
+    {"resolution_type": "coupon", "amount": "1e9", "note": "x"},
+    {"resolution_type": "coupon", "amount": "12.345", "note": "x"},
+    {"resolution_type": "coupon", "amount": "NaN", "note": "x"},
+    {"resolution_type": "bribe", "amount": "5", "note": "x"},
+    {"resolution_type": "refund", "amount": "5", "note": ""},
+])
+def test_a_bad_resolution_is_refused_and_the_case_stays_open(signed_in, db, case, data):
+    assert signed_in.post(f"/agent/cases/{case.reference}/resolve", data=data).status_code == 400
+    assert _case(db, case).status == "escalated"
+
+
+def test_resolving_a_resolved_case_is_refused_with_a_message(signed_in, db, customer):
+    case = make_case(customer, status="closed")
+    response = signed_in.post(f"/agent/cases/{case.reference}/resolve",
+                              data={"resolution_type": "explanation", "note": "x"})
+    assert response.status_code == 400
+    assert "moved on" in response.get_data(as_text=True)
+
+
+def test_changing_urgency_needs_a_reason_and_is_audited(signed_in, db, case, agent):
+    assert signed_in.post(f"/agent/cases/{case.reference}/urgency",
+                          data={"urgency": "low", "reason": ""}).status_code == 400
+    signed_in.post(f"/agent/cases/{case.reference}/urgency", data={"urgency": "low", "reason": "Only a question"})
+    fresh = _case(db, case)
+    assert fresh.urgency == "low"
+    assert fresh.first_response_due == fresh.created_at + timedelta(hours=24)
+    event = db.session.query(CaseEvent).filter_by(case_id=case.id, field="urgency").one()
+    assert (event.old_value, event.new_value, event.reason, event.staff_id) == (
+        "high", "low", "Only a question", agent.id)
+
+
+def test_an_unknown_urgency_is_refused(signed_in, db, case):
+    assert signed_in.post(f"/agent/cases/{case.reference}/urgency",
+                          data={"urgency": "critical", "reason": "x"}).status_code == 400
+    assert _case(db, case).urgency == "high"
+
+
+def test_reassigning_hands_the_case_over(signed_in, db, case, make_staff):
+    colleague = make_staff("agent")
+    signed_in.post(f"/agent/cases/{case.reference}/reassign", data={"staff_id": colleague.id, "reason": "shift"})
+    assert _case(db, case).assignee_id == colleague.id
+    assert db.session.query(CaseEvent).filter_by(case_id=case.id, field="assignee").one().reason == "shift"
+
+
+@pytest.mark.parametrize("staff_id", ["999999", "abc", ""])
+def test_reassigning_to_nobody_is_refused(signed_in, db, case, staff_id):
+    assert signed_in.post(f"/agent/cases/{case.reference}/reassign", data={"staff_id": staff_id}).status_code == 400
+    assert _case(db, case).assignee_id is None
+
+
+def test_every_action_writes_a_case_event(signed_in, db, case, make_staff):
+    colleague = make_staff("agent")
+    ref = case.reference
+    signed_in.post(f"/agent/cases/{ref}/take")
+    signed_in.post(f"/agent/cases/{ref}/reveal", data={"field": "email"})
+    signed_in.post(f"/agent/cases/{ref}/note", data={"body": "note"})
+    signed_in.post(f"/agent/cases/{ref}/reply", data={"body": "reply"})
+    signed_in.post(f"/agent/cases/{ref}/urgency", data={"urgency": "medium", "reason": "r"})
+    signed_in.post(f"/agent/cases/{ref}/reassign", data={"staff_id": colleague.id})
+    signed_in.post(f"/agent/cases/{ref}/resolve", data={"resolution_type": "explanation", "note": "done"})
+    fields = [e.field for e in db.session.query(CaseEvent).filter_by(case_id=case.id, actor_type="staff")]
+    assert sorted(set(fields)) == ["assignee", "contact_revealed", "internal_note", "status", "urgency"]
+
+
+def test_an_unknown_case_is_a_404(signed_in):
+    assert signed_in.get("/agent/cases/C-ZZZZZZZZ").status_code == 404
+    assert signed_in.get("/agent/cases/" + "x" * 300).status_code == 404

@@ -1,0 +1,161 @@
+"""Benchmark: help-center search beside SQLite FTS5 and LIKE '%q%', on the same synthetic corpus in the same run.
+
+For each size: generate articles of about 200 words with a Zipf vocabulary (`flask seed-demo --articles N`'s
+generator), rebuild the index with `flask search reindex` in a child process (time, articles/s, peak RSS),
+build an FTS5 table over the same rows, then run 200 fixed queries through each. Our search is timed cold
+(per-query caches cleared before every query) and includes snippets, as the results page uses it.
+
+  BENCH_SEARCH_SIZES=1000,10000          sizes to run (the acceptance run adds 100000)
+  BENCH_SEARCH_PROCS=1                   writer processes for the rebuild
+Quick run: make bench BENCH_ARGS="-k search"
+"""
+
+import os
+import random
+import re
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from portal import create_app, demo
+from portal.extensions import db
+from portal.help import search
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SIZES = [int(s) for s in os.environ.get("BENCH_SEARCH_SIZES", "1000,10000").split(",") if s.strip()]
+PROCS = os.environ.get("BENCH_SEARCH_PROCS", "1")
+QUERY_COUNT = 200
+TARGET_P99_MS = {1_000: 20, 10_000: 50, 100_000: 300}
+
+
+def fixed_queries(count=QUERY_COUNT, seed=2026):
+    """One to three words drawn from the corpus's own Zipf vocabulary; one query in six has a typo."""
+    rng = random.Random(seed)
+    words, weights = demo._zipf_vocabulary(random.Random(7))
+    queries = []
+    while len(queries) < count:
+        picked = rng.choices(words[20:], weights=weights[20:], k=rng.choice((1, 1, 2, 2, 2, 3)))
+        if rng.random() < 1 / 6:
+            long_words = [i for i, w in enumerate(picked) if len(w) >= 5]
+            if long_words:
+                i = rng.choice(long_words)
+                w = picked[i]
+                j = rng.randrange(1, len(w) - 1)
+                picked[i] = w[:j] + w[j + 1] + w[j] + w[j + 2:]
+        queries.append(" ".join(picked))
+    return queries
+
+
+def percentiles(samples):
+    ordered = sorted(samples)
+
+    def at(fraction):
+        return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))] * 1000
+
+    return at(0.50), at(0.95), at(0.99)
+
+
+def _environ(base):
+    return {"SECRET_KEY": "bench-secret", "DATABASE_URL": f"sqlite:///{base / 'bench.db'}",
+            "SEARCH_INDEX_DIR": str(base / "search"), "REDIS_URL": "redis://127.0.0.1:1/0",
+            "MAIL_URL": f"file://{base / 'mail'}", "SEARCH_INDEX_PROCS": PROCS}
+
+
+def _rebuild_in_child(environ):
+    """`flask search reindex` in a child: seconds and peak resident memory (MB) of that process."""
+    env = dict(os.environ, **environ)
+    started = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "search", "reindex"], cwd=PROJECT_ROOT,
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output = child.stdout.read().decode()
+    _pid, status, usage = os.wait4(child.pid, 0)
+    elapsed = time.perf_counter() - started
+    assert os.waitstatus_to_exitcode(status) == 0, output
+    child.returncode = 0
+    return elapsed, usage.ru_maxrss / 1024, output.strip().splitlines()[-1]
+
+
+def _fts5(database):
+    connection = sqlite3.connect(database)
+    started = time.perf_counter()
+    connection.execute("DROP TABLE IF EXISTS bench_fts")
+    connection.execute("CREATE VIRTUAL TABLE bench_fts USING fts5(title, keywords, body, tokenize='porter')")
+    connection.execute("INSERT INTO bench_fts(rowid, title, keywords, body) SELECT id, title, keywords, body "
+                       "FROM articles")
+    connection.commit()
+    return connection, time.perf_counter() - started
+
+
+def _time(run, queries):
+    samples, hits = [], 0
+    for query in queries:
+        started = time.perf_counter()
+        hits += bool(run(query))
+        samples.append(time.perf_counter() - started)
+    return samples, hits
+
+
+def _fts_query(connection):
+    def run(query):
+        words = re.findall(r"\w+", query)
+        match = " OR ".join(f'"{w}"' for w in words)
+        return connection.execute("SELECT rowid FROM bench_fts WHERE bench_fts MATCH ? "
+                                  "ORDER BY bm25(bench_fts, 3.0, 2.5, 1.0) LIMIT 10", (match,)).fetchall()
+    return run
+
+
+def _like_query(connection):
+    def run(query):
+        pattern = f"%{query}%"
+        return connection.execute("SELECT id FROM articles WHERE title LIKE ? OR body LIKE ? LIMIT 10",
+                                  (pattern, pattern)).fetchall()
+    return run
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_search_latency_against_fts5_and_like(size, tmp_path):
+    environ = _environ(tmp_path)
+    app = create_app({"ENVIRON": environ})
+    with app.app_context():
+        db.create_all()
+        started = time.perf_counter()
+        demo.generate_articles(size)
+        generated = time.perf_counter() - started
+        db.session.remove()
+
+    rebuild_seconds, peak_mb, summary = _rebuild_in_child(environ)
+    connection, fts_build = _fts5(tmp_path / "bench.db")
+    queries = fixed_queries()
+
+    with app.app_context():
+        search.clear_caches()
+        search.search("warm up the searcher", "en")  # opens the searcher and reads the lexicon once
+
+        def ours(query):
+            search.clear_caches(query_only=True)
+            return search.search(query, "en").hits
+
+        our_samples, our_hits = _time(ours, queries)
+        warm_samples, _ = _time(lambda q: search.search(q, "en").hits, queries)
+    fts_samples, fts_hits = _time(_fts_query(connection), queries)
+    like_samples, like_hits = _time(_like_query(connection), queries)
+    connection.close()
+
+    ours_p, warm_p, fts_p, like_p = (percentiles(s) for s in (our_samples, warm_samples, fts_samples, like_samples))
+    print(f"\n== search benchmark: {size} articles (generated in {generated:.1f} s), {len(queries)} queries ==")
+    print(f"  rebuild (flask search reindex, procs={PROCS}): {rebuild_seconds:.1f} s, "
+          f"{size / rebuild_seconds:.0f} articles/s, peak RSS {peak_mb:.0f} MB  [{summary}]")
+    print(f"  FTS5 build: {fts_build:.1f} s ({size / fts_build:.0f} articles/s)")
+    print(f"  {'':22}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'queries with hits':>19}")
+    for name, (p50, p95, p99), hits in [("ours (cold)", ours_p, our_hits), ("ours (warm caches)", warm_p, our_hits),
+                                        ("SQLite FTS5", fts_p, fts_hits), ("LIKE '%q%'", like_p, like_hits)]:
+        print(f"  {name:22}{p50:9.2f}{p95:9.2f}{p99:9.2f}{hits:19d}")
+    target = TARGET_P99_MS.get(size)
+    print(f"  p99 ours/FTS5: {ours_p[2] / fts_p[2]:.1f}x (target <= 5x at 10 000); "
+          f"LIKE/ours: {like_p[2] / ours_p[2]:.1f}x (target >= 10x at 10 000)"
+          + (f"; p99 target {target} ms: {'met' if ours_p[2] <= target else 'NOT met'}" if target else ""))
+    assert our_hits > 0 and fts_hits > 0

@@ -1,0 +1,146 @@
+"""Browser tests of the cases journeys: returns in four steps, a photo claim, an angry complaint, access."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from portal.auth import tokens
+from portal.extensions import db
+from tests.cases.helpers import delivered_order, image_bytes, item_named
+from tests.e2e.conftest import screenshot
+
+
+def sign_in(page, live_server, customer):
+    """Follow a sign-in link, as from the e-mail: the confirm page, then its button."""
+    with live_server.app.app_context():
+        raw = tokens.issue(customer.id, "signin", live_server.app.config["SIGNIN_LINK_LIFETIME"])
+        db.session.commit()
+    page.goto(f"{live_server.url}/signin/{raw}")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
+
+
+def test_a_no_reason_return_is_approved_in_four_steps(live_server, page, make_order, customer):
+    order = delivered_order(make_order, customer)
+    tshirt = item_named(order, "TSH-001")
+    sign_in(page, live_server, customer)
+    page.goto(f"{live_server.url}/returns/new?order={order.number}")
+
+    page.locator(f"#qty-{tshirt.id}").fill("1")
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("I changed my mind").check()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("Store credit (faster)").check()
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_role("heading", name="Step 4 of 4: Check and send")).to_be_visible()
+    expect(page.get_by_text("approved as soon as you send it")).to_be_visible()
+    page.get_by_role("button", name="Send my request").click()
+
+    expect(page).to_have_url(re.compile(r"/cases/C-[0-9A-Z]{8}$"))
+    expect(page.get_by_text("Your return is approved. Your return reference is R-").first).to_be_visible()
+    screenshot(page, "cases-return-approved")
+
+
+def test_back_returns_to_the_previous_step_with_the_choice_kept(live_server, page, make_order, customer):
+    order = delivered_order(make_order, customer)
+    tshirt = item_named(order, "TSH-001")
+    sign_in(page, live_server, customer)
+    page.goto(f"{live_server.url}/returns/new?order={order.number}")
+    page.locator(f"#qty-{tshirt.id}").fill("2")
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_role("heading", name="Step 2 of 4: What is wrong?")).to_be_visible()
+
+    page.get_by_role("link", name="Back").click()
+
+    expect(page.get_by_role("heading", name="Step 1 of 4: Which items?")).to_be_visible()
+    expect(page.locator(f"#qty-{tshirt.id}")).to_have_value("2")
+
+
+def test_a_quality_return_with_a_photo_is_under_review(live_server, page, make_order, customer):
+    order = delivered_order(make_order, customer)
+    headphones = item_named(order, "HPH-900")
+    sign_in(page, live_server, customer)
+    page.goto(f"{live_server.url}/returns/new?order={order.number}")
+
+    page.locator(f"#qty-{headphones.id}").fill("1")
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("Faulty or poor quality").check()
+    page.locator("#return-description").fill("The left ear cup crackles at any volume.")
+    page.locator("#return-photos").set_input_files(
+        [{"name": "ear.jpg", "mimeType": "image/jpeg", "buffer": image_bytes()}])
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("A refund to my original payment method").check()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("button", name="Send my request").click()
+
+    expect(page).to_have_url(re.compile(r"/cases/C-[0-9A-Z]{8}$"))
+    expect(page.locator(".case-header .badge")).to_have_text("Under review")
+    expect(page.get_by_role("img", name="Photo 1")).to_be_visible()
+    screenshot(page, "cases-quality-under-review")
+
+
+def test_an_angry_complaint_is_escalated_and_agents_see_its_reasons(live_server, page, new_page, customer, agent):
+    sign_in(page, live_server, customer)
+    page.goto(f"{live_server.url}/complaints/new")
+
+    page.get_by_label("What happened?").fill("This is UNACCEPTABLE!!! My coupon failed for the THIRD TIME.")
+    page.get_by_label("What is it about?").select_option("coupon")
+    page.get_by_label("What would put it right?").select_option("explanation")
+    page.get_by_role("button", name="Send my complaint").click()
+
+    expect(page).to_have_url(re.compile(r"/cases/C-[0-9A-Z]{8}$"))
+    expect(page.locator(".case-header .badge")).to_have_text("With a person")
+    reference = page.url.rsplit("/", 1)[1]
+    screenshot(page, "cases-angry-complaint")
+
+    staff = new_page()
+    staff.goto(f"{live_server.url}/staff/signin")
+    staff.get_by_label("Work e-mail").fill(agent.email)
+    staff.get_by_label("Password").fill("correct horse battery")
+    staff.get_by_role("button", name="Sign in").click()
+    staff.goto(f"{live_server.url}/agent/cases/{reference}")
+    expect(staff.get_by_text("strong words").first).to_be_visible()
+    expect(staff.get_by_text("writes in capitals").first).to_be_visible()
+
+
+def test_a_customer_cannot_open_another_customers_case_or_photo(live_server, page, make_order, make_customer,
+                                                               customer):
+    owner = make_customer()
+    order = delivered_order(make_order, owner)
+    owner_page = page
+    sign_in(owner_page, live_server, owner)
+    owner_page.goto(f"{live_server.url}/returns/new?order={order.number}")
+    owner_page.locator(f"#qty-{item_named(order, 'HPH-900').id}").fill("1")
+    owner_page.get_by_role("button", name="Next").click()
+    owner_page.get_by_label("Arrived damaged").check()
+    owner_page.locator("#return-description").fill("The case is cracked in two.")
+    owner_page.locator("#return-photos").set_input_files(
+        [{"name": "crack.png", "mimeType": "image/png", "buffer": image_bytes("PNG")}])
+    owner_page.get_by_role("button", name="Next").click()
+    owner_page.get_by_label("A refund to my original payment method").check()
+    owner_page.get_by_role("button", name="Next").click()
+    owner_page.get_by_role("button", name="Send my request").click()
+    expect(owner_page).to_have_url(re.compile(r"/cases/C-[0-9A-Z]{8}$"))
+    case_url = owner_page.url
+    photo_url = owner_page.get_by_role("img", name="Photo 1").get_attribute("src")
+
+    owner_page.context.clear_cookies()
+    sign_in(owner_page, live_server, customer)
+
+    assert owner_page.goto(case_url).status == 404
+    assert owner_page.goto(f"{live_server.url}{photo_url}").status == 404
+
+
+@pytest.mark.parametrize("width", ["mobile"])
+def test_the_wizard_works_on_a_phone_in_chinese(live_server, new_page, make_order, make_customer, width):
+    chinese = make_customer(locale="zh")
+    order = delivered_order(make_order, chinese)
+    page = new_page(width, locale="zh-CN")
+    sign_in(page, live_server, chinese)
+
+    response = page.goto(f"{live_server.url}/returns/new?order={order.number}")
+
+    assert response.status == 200
+    expect(page.locator("#wizard")).to_be_visible()
+    screenshot(page, "cases-wizard-zh-mobile")

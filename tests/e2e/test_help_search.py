@@ -1,0 +1,49 @@
+"""A visitor searches as they type, opens an article, says it did not help, and is offered the fix."""
+
+from portal.help import defaults, search
+from portal.help.importer import article_files, import_files
+from tests.conftest import SHARED_FAQ_DIR
+from tests.e2e.conftest import screenshot
+from tests.help.conftest import JOURNEY_STANDINS
+
+
+def _prepare(app, db):
+    for endpoint, path in JOURNEY_STANDINS.items():
+        if endpoint not in app.view_functions:
+            app.add_url_rule(path, endpoint=endpoint, view_func=lambda: "stand-in")
+    import_files(article_files(SHARED_FAQ_DIR))
+    defaults.seed_defaults()
+    db.session.commit()
+    search.clear_caches()
+    search.rebuild(app)
+
+
+def test_live_search_updates_without_reload_then_no_vote_offers_comment_and_action(app, db, live_server, page):
+    _prepare(app, db)
+    page.goto(f"{live_server.url}/help/search")
+    page.evaluate("window.notReloaded = true")
+
+    box = page.get_by_label("Describe your problem in your own words")
+    box.press_sequentially("damaged", delay=60)
+    results = page.locator("#search-results")
+    results.locator("a.result-title", has_text="damaged").first.wait_for()
+    assert "Start a quality return" in results.inner_text()
+    box.press_sequentially(" on arrival", delay=60)
+    page.wait_for_url("**/help/search?q=damaged%20on%20arrival")
+    assert page.evaluate("window.notReloaded") is True
+    assert results.get_attribute("aria-live") == "polite"
+    screenshot(page, "help-live-search")
+
+    results.locator("a.result-title").first.click()
+    page.wait_for_url("**/help/a/**")
+    page.evaluate("window.notReloaded = true")
+    page.get_by_role("button", name="No").click()
+
+    comment = page.get_by_label("What was missing or unclear? (optional)")
+    comment.wait_for()
+    assert page.evaluate("window.notReloaded") is True
+    assert page.locator("#feedback-body").get_by_role("link", name="Start a quality return").is_visible()
+    comment.fill("Which address do I send it to?")
+    page.get_by_role("button", name="Send comment").click()
+    page.get_by_text("We use every comment to improve our answers").wait_for()
+    screenshot(page, "help-feedback-no")

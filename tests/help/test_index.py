@@ -1,0 +1,113 @@
+"""The index itself: atomic rebuilds, one-article updates, the searcher refresh, the CLI commands."""
+
+from pathlib import Path
+
+from sqlalchemy import select, update
+
+from portal.help import search
+from portal.models import Article, OutboxRow, utcnow
+from tests.conftest import SHARED_FAQ_DIR
+from tests.help.conftest import slugs
+
+
+def _generations(app):
+    return sorted(p.name for p in Path(app.config["SEARCH_INDEX_DIR"]).glob("gen-*"))
+
+
+def test_rebuild_swaps_in_a_new_generation_and_keeps_only_the_previous_one(app, faq):
+    first = search.current_dir(app.config["SEARCH_INDEX_DIR"]).name
+    search.rebuild(app)
+    second = search.current_dir(app.config["SEARCH_INDEX_DIR"]).name
+    search.rebuild(app)
+    third = search.current_dir(app.config["SEARCH_INDEX_DIR"]).name
+
+    assert len({first, second, third}) == 3
+    assert _generations(app) == sorted([second, third])
+    assert search.index_exists(app.config["SEARCH_INDEX_DIR"])
+
+
+def test_a_searcher_open_before_a_rebuild_keeps_working_and_then_moves_to_the_new_index(app, faq, db):
+    assert slugs(search.search("refund timing", "en"))
+    article = db.session.scalar(select(Article).where(Article.slug == "refund-timing"))
+    article.title = "Zanzibar refund schedule"
+    db.session.commit()
+
+    search.rebuild(app)
+
+    assert "refund-timing" in slugs(search.search("zanzibar", "en"))
+
+
+def test_update_article_adds_replaces_and_removes_one_entry(app, faq, db):
+    article = db.session.scalar(select(Article).where(Article.slug == "lost-parcel"))
+    article.keywords = [*article.keywords, "quokka"]
+    db.session.commit()
+    assert search.search("quokka", "en").hits == []
+
+    assert search.update_article(app, article.id) == "indexed"
+    assert slugs(search.search("quokka", "en")) == ["lost-parcel"]
+
+    article.published = False
+    db.session.commit()
+    assert search.update_article(app, article.id) == "removed"
+    assert search.search("quokka", "en").hits == []
+
+
+def test_update_article_builds_the_whole_index_when_there_is_none(app, db, faq):
+    import shutil
+
+    shutil.rmtree(app.config["SEARCH_INDEX_DIR"])
+    article = db.session.scalar(select(Article).where(Article.slug == "lost-parcel"))
+
+    assert search.update_article(app, article.id) == "built the index with 100 articles"
+    assert "refund-timing" in slugs(search.search("refund", "en"))
+
+
+def test_edits_made_while_a_rebuild_runs_are_caught_up_before_the_swap(app, db, faq):
+    article_id = db.session.scalar(select(Article.id).where(Article.slug == "lost-parcel"))
+    edits = []
+
+    def edit_midway(count):
+        # Another process edits the article after the rebuild has read it.
+        if not edits:
+            with db.engine.begin() as connection:
+                connection.execute(update(Article).where(Article.id == article_id)
+                                   .values(title="Wombat parcel", updated_at=utcnow()))
+            edits.append(article_id)
+
+    search.rebuild(app, progress=edit_midway)
+
+    assert slugs(search.search("wombat", "en")) == ["lost-parcel"]
+
+
+def test_healthz_sees_the_generation_index(app, client, faq):
+    assert client.get("/healthz").get_json()["checks"]["search"]["status"] == "up"
+
+
+def test_flask_search_reindex_rebuilds_with_a_progress_bar_and_summary(app, runner, faq):
+    before = search.current_dir(app.config["SEARCH_INDEX_DIR"])
+
+    result = runner.invoke(args=["search", "reindex"])
+
+    assert result.exit_code == 0, result.output
+    assert "indexing" in result.output and "indexed 100 articles" in result.output
+    assert search.current_dir(app.config["SEARCH_INDEX_DIR"]) != before
+
+
+def test_flask_faq_import_queues_reindexing_for_changed_articles_only(app, runner, db):
+    first = runner.invoke(args=["faq", "import", str(SHARED_FAQ_DIR)])
+    again = runner.invoke(args=["faq", "import", str(SHARED_FAQ_DIR)])
+
+    assert first.exit_code == 0 and "100 created" in first.output
+    assert "100 unchanged" in again.output
+    rows = db.session.scalars(select(OutboxRow).where(OutboxRow.job_name == "search.reindex_article")).all()
+    assert len(rows) == 100
+
+
+def test_flask_faq_import_reports_bad_files_by_name_and_imports_the_rest(runner, db, tmp_path):
+    (tmp_path / "good-one.md").write_text((SHARED_FAQ_DIR / "en" / "lost-parcel.md").read_text()
+                                          .replace("slug: lost-parcel", "slug: good-one"))
+    (tmp_path / "bad-one.md").write_text("no front matter")
+
+    result = runner.invoke(args=["faq", "import", str(tmp_path)])
+
+    assert "1 created" in result.output and "skipped bad-one.md: no front matter" in result.output

@@ -1,0 +1,199 @@
+"""The order page: badge, items with return eligibility, timeline, estimate, delay apology, actions."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from flask import Blueprint, url_for
+from sqlalchemy import select
+
+from portal.models import OutboxRow, utcnow
+from tests.orders.helpers import sign_in_as
+
+
+@pytest.fixture
+def wei(make_customer):
+    return make_customer(name="陈伟", email="wei@example.com", timezone="Asia/Shanghai", locale="en")
+
+
+def add_fake_journeys(app):
+    """Stand-ins for the returns and complaints blueprints where those issues are not built yet."""
+    for name, path, endpoint in (("complaints", "/complaints/new", "new"), ("returns", "/returns/start", "start")):
+        if f"{name}.{endpoint}" not in app.view_functions:
+            fake = Blueprint(name, __name__)
+            fake.add_url_rule(path, endpoint, lambda: "form")
+            app.register_blueprint(fake)
+
+
+def test_the_page_shows_status_items_estimate_and_timeline_newest_first(client, make_order, wei):
+    order = make_order(customer=wei, status="in_transit", estimated_delivery=date(2026, 3, 8),
+                       last_event_at=utcnow() - timedelta(hours=1), events=[
+                           {"status": "shipped", "location": "Shenzhen, CN", "description": "Picked up",
+                            "occurred_at": datetime(2026, 3, 1, 0, 0, tzinfo=UTC)},
+                           {"status": "in_transit", "location": "Hong Kong, HK", "description": "Departed hub",
+                            "occurred_at": datetime(2026, 3, 2, 6, 30, tzinfo=UTC)},
+                       ])
+    sign_in_as(client, wei)
+
+    page = client.get(f"/orders/{order.number}").text
+
+    assert 'class="badge badge-in_transit"' in page
+    assert "T-shirt" in page
+    assert "Estimated delivery: Sunday, March 8, 2026" in page
+    assert page.index("Hong Kong, HK") < page.index("Shenzhen, CN")
+    # Times in the customer's zone: 00:00 UTC is 08:00 in Shanghai.
+    assert "Mar 1, 2026, 8:00:00\u202fAM" in page
+    assert "Asia/Shanghai" in page
+    assert 'hx-trigger="every 60s"' in page  # the timeline keeps itself fresh while the parcel moves
+
+
+def test_shop_text_in_events_is_escaped(client, make_order, wei):
+    order = make_order(customer=wei, status="shipped", last_event_at=utcnow(), events=[
+        {"status": "shipped", "location": "<b>Depot</b>", "description": "<script>alert(1)</script>",
+         "occurred_at": utcnow()}])
+    sign_in_as(client, wei)
+
+    page = client.get(f"/orders/{order.number}").text
+
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_delivered_items_show_their_return_eligibility(client, make_order, wei):
+    order = make_order(customer=wei, status="delivered", delivered_at=utcnow() - timedelta(days=1))
+    sign_in_as(client, wei)
+
+    assert "Can be returned" in client.get(f"/orders/{order.number}").text
+
+
+def test_items_not_yet_delivered_show_no_eligibility(client, make_order, wei):
+    order = make_order(customer=wei, status="paid")
+    sign_in_as(client, wei)
+
+    assert "Can be returned" not in client.get(f"/orders/{order.number}").text
+
+
+def test_an_order_past_its_ship_by_time_apologises(client, make_order, wei):
+    order = make_order(customer=wei, status="paid", ship_by=utcnow() - timedelta(hours=5))
+    sign_in_as(client, wei)
+
+    page = client.get(f"/orders/{order.number}").text
+
+    assert "Your order is late, and we are sorry" in page
+    assert "has not left our warehouse yet" in page
+
+
+def test_a_parcel_silent_for_72_hours_apologises(client, make_order, wei):
+    order = make_order(customer=wei, status="in_transit", last_event_at=utcnow() - timedelta(hours=73))
+    sign_in_as(client, wei)
+
+    page = client.get(f"/orders/{order.number}").text
+
+    assert "Your order is late, and we are sorry" in page
+    assert "more than 72 hours" in page
+
+
+def test_an_order_on_time_does_not_apologise(client, make_order, wei):
+    order = make_order(customer=wei, status="in_transit", last_event_at=utcnow() - timedelta(hours=5))
+    sign_in_as(client, wei)
+
+    assert "we are sorry" not in client.get(f"/orders/{order.number}").text
+
+
+def test_without_the_complaints_journey_there_is_no_complaint_link(app, client, make_order, wei):
+    # has_endpoint() looks in view_functions: without these entries the journeys do not exist for the page.
+    for endpoint in ("complaints.new", "returns.start"):
+        app.view_functions.pop(endpoint, None)
+    order = make_order(customer=wei, status="paid", ship_by=utcnow() - timedelta(hours=5))
+    sign_in_as(client, wei)
+
+    page = client.get(f"/orders/{order.number}").text
+
+    assert "/complaints" not in page
+    assert "/returns" not in page
+
+
+def test_a_late_order_offers_a_one_click_complaint_classified_as_late(app, make_order, wei):
+    add_fake_journeys(app)
+    client = app.test_client()
+    order = make_order(customer=wei, status="paid", ship_by=utcnow() - timedelta(hours=5))
+    sign_in_as(client, wei)
+
+    page = client.get(f"/orders/{order.number}").text
+
+    assert f'href="/complaints/new?order={order.number}&amp;reason=late"' in page
+    assert f'href="/complaints/new?order={order.number}"' in page
+    with app.test_request_context():
+        start = url_for("returns.start", order=order.number)
+    assert f'href="{start}"' not in page  # not delivered yet
+
+
+def test_a_delivered_order_offers_a_return(app, make_order, wei):
+    add_fake_journeys(app)
+    client = app.test_client()
+    order = make_order(customer=wei, status="delivered", delivered_at=utcnow())
+    sign_in_as(client, wei)
+
+    page = client.get(f"/orders/{order.number}").text
+
+    with app.test_request_context():
+        start = url_for("returns.start", order=order.number)
+    assert f'href="{start}"' in page
+    assert "Cancel this order" not in page
+
+
+def test_the_owner_cancels_before_shipping_and_is_told_by_email(client, db, make_order, wei):
+    order = make_order(customer=wei, status="paid")
+    sign_in_as(client, wei)
+    assert "Cancel this order" in client.get(f"/orders/{order.number}").text
+
+    response = client.post(f"/orders/{order.number}/cancel", follow_redirects=True)
+
+    assert "is cancelled" in response.text
+    db.session.refresh(order)
+    assert order.status == "cancelled"
+    assert order.cancelled_at is not None
+    [row] = db.session.scalars(select(OutboxRow).where(OutboxRow.job_name == "mail.order_status")).all()
+    assert row.args == [order.id, "cancelled"]
+
+
+def test_a_shipped_order_cannot_be_cancelled(client, db, make_order, wei):
+    order = make_order(customer=wei, status="shipped", last_event_at=utcnow())
+    sign_in_as(client, wei)
+    assert "Cancel this order" not in client.get(f"/orders/{order.number}").text
+
+    response = client.post(f"/orders/{order.number}/cancel", follow_redirects=True)
+
+    assert "can no longer be cancelled" in response.text
+    db.session.refresh(order)
+    assert order.status == "shipped"
+    assert db.session.scalars(select(OutboxRow)).all() == []
+
+
+def test_cancel_is_not_possible_by_get(client, make_order, wei):
+    order = make_order(customer=wei)
+    sign_in_as(client, wei)
+
+    assert client.get(f"/orders/{order.number}/cancel").status_code == 405
+
+
+def test_the_timeline_fragment_comes_alone_for_htmx_and_as_the_page_otherwise(client, make_order, wei):
+    order = make_order(customer=wei, status="in_transit", last_event_at=utcnow(), events=[
+        {"status": "in_transit", "location": "Hub", "description": "Moving", "occurred_at": utcnow()}])
+    sign_in_as(client, wei)
+
+    fragment = client.get(f"/orders/{order.number}/timeline", headers={"HX-Request": "true"})
+    full = client.get(f"/orders/{order.number}/timeline")
+
+    assert fragment.status_code == full.status_code == 200
+    assert fragment.text.lstrip().startswith('<section id="timeline"')
+    assert "<html" not in fragment.text
+    assert "<html" in full.text and 'id="timeline"' in full.text
+    assert "HX-Request" in fragment.headers["Vary"] and "HX-Request" in full.headers["Vary"]
+    assert 'aria-live="polite"' in fragment.text
+
+
+def test_a_delivered_order_stops_polling(client, make_order, wei):
+    order = make_order(customer=wei, status="delivered", delivered_at=utcnow())
+    sign_in_as(client, wei)
+
+    assert "hx-trigger" not in client.get(f"/orders/{order.number}/timeline", headers={"HX-Request": "1"}).text
