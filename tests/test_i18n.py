@@ -159,3 +159,12 @@ def test_each_language_button_is_named_in_its_own_language(client):
     assert re.search(r'<button type="submit" name="locale" value="en" lang="en"[^>]*>English</button>', html)
     assert re.search(r'<button type="submit" name="locale" value="zh" lang="zh-CN"[^>]*>中文</button>', html)
     assert re.search(r'value="zh" lang="zh-CN" aria-current="true"', html)
+
+
+def test_language_switch_carries_a_short_query_back_but_not_a_huge_one(client):
+    short = client.get("/?q=refund").get_data(as_text=True)
+    huge = client.get("/?q=" + "x" * 600).get_data(as_text=True)
+
+    assert 'name="next" value="/?q=refund"' in short
+    assert 'name="next" value="/"' in huge
+    assert "x" * 600 not in huge
