@@ -52,6 +52,17 @@ def test_update_article_adds_replaces_and_removes_one_entry(app, faq, db):
     assert search.search("quokka", "en").hits == []
 
 
+def test_update_article_skips_an_article_the_index_already_holds_as_it_is(app, faq, db):
+    article = db.session.scalar(select(Article).where(Article.slug == "lost-parcel"))
+
+    assert search.update_article(app, article.id) == "up to date"
+
+    article.title = "Lost parcel: what we do"
+    db.session.commit()
+    assert search.update_article(app, article.id) == "indexed"
+    assert search.update_article(app, article.id) == "up to date"
+
+
 def test_update_article_builds_the_whole_index_when_there_is_none(app, db, faq):
     import shutil
 
