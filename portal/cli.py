@@ -215,7 +215,9 @@ def _stop_all(processes, redis_server):
 
 def init_app(app):
     from portal.help.cli import search_group
+    from portal.lead.cli import lead_group
     from portal.orders.cli import shop_group
 
-    for command in (seed_demo_command, faq_group, staff_group, serve_command, search_group, shop_group):
+    for command in (seed_demo_command, faq_group, staff_group, serve_command, search_group, shop_group,
+                    lead_group):
         app.cli.add_command(command)

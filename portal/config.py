@@ -139,6 +139,12 @@ class Config:
         self.COMPLAINT_SPIKE_MIN = _int(env, "COMPLAINT_SPIKE_MIN", 3)
         self.CHURN_RISK_COMPLAINTS = _int(env, "CHURN_RISK_COMPLAINTS", 2)
         self.CHURN_RISK_WINDOW_DAYS = _int(env, "CHURN_RISK_WINDOW_DAYS", 30)
+        # Closed days kept as daily roll-ups (a year's range and more), and how long after midnight a day's
+        # roll-up is built: long enough for every transaction still open at midnight to have committed.
+        self.LEAD_ROLLUP_DAYS = _int(env, "LEAD_ROLLUP_DAYS", 400)
+        self.LEAD_ROLLUP_GRACE = _minutes(env, "LEAD_ROLLUP_GRACE_MINUTES", 5)
+        # Days one sweep builds at most, so a sweep over an empty history stays within its job timeout.
+        self.LEAD_ROLLUP_SWEEP_DAYS = _int(env, "LEAD_ROLLUP_SWEEP_DAYS", 31)
 
         self.OUTBOX_RELAY_INTERVAL = float(env.get("OUTBOX_RELAY_INTERVAL_SECONDS", "1"))
         self.OUTBOX_STALE_AFTER = timedelta(seconds=_int(env, "OUTBOX_STALE_SECONDS", 120))

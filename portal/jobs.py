@@ -37,6 +37,8 @@ JOBS = {
     "sla.sweep": JobSpec("worker.sla.sweep", timeout=120),  # ()
     "sla.warn_lead": JobSpec("worker.sla.warn_leads", queue="high"),  # (case_id, target, kind)
     "mail.order_late": JobSpec("worker.notifications.send_order_late"),  # (order_id,)
+    # The dashboard's daily roll-ups: builds closed days and rebuilds changed ones (worker/runtime.PERIODIC).
+    "lead.rollup_sweep": JobSpec("worker.rollups.sweep", queue="low", timeout=600),  # ()
 }
 
 

@@ -38,6 +38,7 @@ class Periodic:
 # workers run, a period runs once; a period missed while no worker ran is not made up.
 PERIODIC = [
     Periodic("sla.sweep", timedelta(minutes=1)),
+    Periodic("lead.rollup_sweep", timedelta(minutes=5)),
 ]
 
 

@@ -1,13 +1,13 @@
 """The leads' figures for a date range, each one a Table that the dashboard draws and the CSV export writes.
 
-Every figure is computed by an indexed query over the range (never a scan of the whole history), so the
-dashboard stays fast with a year of data. Percentiles: the median is the middle value (the mean of the two
-middle ones for an even count); p90 is the nearest rank, the smallest value at or above 90 % of the values.
+The counts over a range come from the daily roll-ups (portal/lead/rollups.py) for the closed days that
+have one, and are counted live for the others (today always), so the dashboard stays fast with a year of
+data and every figure is exact. Percentiles: the median is the middle value (the mean of the two middle
+ones for an even count); p90 is the nearest rank, the smallest value at or above 90 % of the values.
 """
 
 import math
-import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import and_, case, func, literal, or_, select
 
 from portal.extensions import db
+from portal.lead import rollups
 from portal.models import (
     Article,
     Callback,
@@ -28,7 +29,7 @@ from portal.models import (
     SurveyAnswer,
     utcnow,
 )
-from portal.models.cases import OPEN_STATUSES, URGENCIES
+from portal.models.cases import URGENCIES
 
 MAX_RANGE_DAYS = 366
 COMMENTS_LIMIT = 100
@@ -100,34 +101,39 @@ class Table:
         return [row[index] for row in self.rows]
 
 
-# ---- SQL helpers over both backends ----------------------------------------------------------------------
+class DayCounts:
+    """The counts of each period a dashboard asks for, read once however many figures use them."""
 
-def _dialect():
-    return db.session.get_bind().dialect.name
+    DAILY = ("answers_by_score",)  # the measures shown day by day
+
+    def __init__(self):
+        self._periods = {}
+
+    def _load(self, period):
+        if period not in self._periods:
+            self._periods[period] = rollups.period_counts(period.first, period.last, self.DAILY)
+        return self._periods[period]
+
+    def totals(self, period, measure):
+        """{key: n} of one measure over the whole period."""
+        return self._load(period)[0][measure]
+
+    def by_day(self, period, measure):
+        """{day: {key: n}} of one of the DAILY measures."""
+        return self._load(period)[1][measure]
 
 
-def _day(column):
-    """The UTC day of a timestamp as 'YYYY-MM-DD'."""
-    if _dialect() == "postgresql":
-        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
-    return func.substr(column, 1, 10)
-
-
-def _seconds(later, earlier):
-    if _dialect() == "postgresql":
-        return func.extract("epoch", later - earlier)
-    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
-
-
-def median(values):
-    return statistics.median(values) if values else None
-
-
-def p90(values):
-    if not values:
+def median(ordered):
+    """The middle of sorted values (the mean of the two middle ones for an even count)."""
+    if not ordered:
         return None
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)]
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def p90(ordered):
+    """The nearest rank of sorted values: the smallest at or above 90 % of them."""
+    return ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)] if ordered else None
 
 
 def _pct(part, whole):
@@ -144,134 +150,102 @@ def _answers_in(period):
     return SurveyAnswer.answered_at >= period.start, SurveyAnswer.answered_at < period.end
 
 
-def csat_daily(period):
+def _score_figures(scores):
+    """(answers, average, % 4-5) of {score: answers}."""
+    answered = sum(scores.values())
+    if not answered:
+        return 0, None, None
+    total = sum(int(score) * n for score, n in scores.items())
+    return answered, _round(total / answered), _pct(scores.get("4", 0) + scores.get("5", 0), answered)
+
+
+def csat_daily(period, counts=None):
     """Average score and share of 4-5 per day (days without answers show empty)."""
-    day = _day(SurveyAnswer.answered_at).label("day")
-    rows = db.session.execute(
-        select(day, func.count(), func.sum(SurveyAnswer.score), func.sum(case((SurveyAnswer.score >= 4, 1), else_=0)))
-        .where(*_answers_in(period)).group_by(day)
-    ).all()
-    by_day = {row[0]: row for row in rows}
+    days = (counts or DayCounts()).by_day(period, "answers_by_score")
     table = Table("csat_daily", ["day", "answers", "average", "percent_4_5"])
     for each in period.each_day():
-        row = by_day.get(each.isoformat())
-        if row is None:
-            table.rows.append([each.isoformat(), 0, None, None])
-        else:
-            table.rows.append([each.isoformat(), row[1], _round(row[2] / row[1]), _pct(row[3], row[1])])
+        table.rows.append([each.isoformat(), *_score_figures(days.get(each, {}))])
     return table
 
 
-def csat_summary(period):
+def csat_summary(period, counts=None):
     """Distribution 1-5, average, % 4-5, NPS, CES and the survey response rate, as one row per measure."""
-    counts = dict(db.session.execute(
-        select(SurveyAnswer.score, func.count()).where(*_answers_in(period)).group_by(SurveyAnswer.score)).all())
-    answered = sum(counts.values())
-    nps_row = db.session.execute(
-        select(func.count(SurveyAnswer.nps), func.sum(case((SurveyAnswer.nps >= 9, 1), else_=0)),
-               func.sum(case((SurveyAnswer.nps <= 6, 1), else_=0)), func.avg(SurveyAnswer.ces),
-               func.count(SurveyAnswer.ces))
-        .where(*_answers_in(period))
-    ).one()
-    nps_count, promoters, detractors, ces_average, ces_count = nps_row
-    sent = db.session.scalar(select(func.count()).select_from(Survey).where(
-        Survey.sent_at >= period.start, Survey.sent_at < period.end)) or 0
-    sent_answered = db.session.scalar(
-        select(func.count()).select_from(Survey).join(SurveyAnswer, SurveyAnswer.survey_id == Survey.id)
-        .where(Survey.sent_at >= period.start, Survey.sent_at < period.end)) or 0
-    total = sum(score * count for score, count in counts.items())
+    counts = counts or DayCounts()
+    scores = counts.totals(period, "answers_by_score")
+    nps, ces, surveys = (counts.totals(period, measure) for measure in ("nps", "ces", "surveys"))
+    answered, average, percent_4_5 = _score_figures(scores)
     distribution = Table("csat_distribution", ["score", "answers", "percent"])
     for score in range(1, 6):
-        distribution.rows.append([score, counts.get(score, 0), _pct(counts.get(score, 0), answered)])
+        distribution.rows.append([score, scores.get(str(score), 0), _pct(scores.get(str(score), 0), answered)])
     summary = Table("survey_summary", ["measure", "value"], [
         ["answers", answered],
-        ["csat_average", _round(total / answered) if answered else None],
-        ["csat_percent_4_5", _pct(counts.get(4, 0) + counts.get(5, 0), answered)],
-        ["nps", round(100.0 * ((promoters or 0) - (detractors or 0)) / nps_count, 1) if nps_count else None],
-        ["ces_average", _round(float(ces_average)) if ces_count else None],
-        ["surveys_sent", sent],
-        ["surveys_answered", sent_answered],
-        ["response_rate_percent", _pct(sent_answered, sent)],
+        ["csat_average", average],
+        ["csat_percent_4_5", percent_4_5],
+        ["nps", round(100.0 * (nps["promoters"] - nps["detractors"]) / nps["answers"], 1) if nps["answers"] else None],
+        ["ces_average", _round(ces["sum"] / ces["answers"]) if ces["answers"] else None],
+        ["surveys_sent", surveys["sent"]],
+        ["surveys_answered", surveys["answered"]],
+        ["response_rate_percent", _pct(surveys["answered"], surveys["sent"])],
     ])
     return distribution, summary
 
 
 # ---- Response and resolution times -------------------------------------------------------------------------
 
-def _time_rows(period):
-    """(urgency, agent id, first-response seconds, within target) and the same for resolution, escalated cases."""
-    first = db.session.execute(
-        select(Case.urgency, Case.assignee_id, _seconds(Case.first_response_at, Case.created_at),
-               Case.first_response_at <= Case.first_response_due)
-        .where(Case.first_response_at >= period.start, Case.first_response_at < period.end,
-               Case.escalated.is_(True))
-    ).all()
-    resolved = db.session.execute(
-        select(Case.urgency, Case.assignee_id, _seconds(Case.resolved_at, Case.created_at),
-               Case.resolved_at <= Case.resolution_due)
-        .where(Case.resolved_at >= period.start, Case.resolved_at < period.end, Case.escalated.is_(True))
-    ).all()
-    return first, resolved
-
-
-def _time_table(name, key_column, keys, label, first, resolved):
-    groups = defaultdict(lambda: {"first": [], "first_ok": 0, "resolved": [], "resolved_ok": 0})
-    for rows, kind in ((first, "first"), (resolved, "resolved")):
-        for row in rows:
-            group = groups[row[key_column]]
-            group[kind].append(float(row[2]) / 60)
-            group[f"{kind}_ok"] += 1 if row[3] else 0
+def _time_table(name, label, groups, keys):
+    """One row per (key, shown) of `keys`; groups: {key: {kind: [within target, [seconds]]}}."""
     table = Table(name, [label, "first_responses", "first_response_median_min", "first_response_p90_min",
                          "first_response_within_sla_percent", "resolved", "resolution_median_h",
                          "resolution_p90_h", "resolution_within_sla_percent"])
-    for key, shown in keys(groups):
-        group = groups[key]
-        hours = [minutes / 60 for minutes in group["resolved"]]
+    for key, shown in keys:
+        first_ok, first = groups[key]["first_response"]
+        resolved_ok, resolved = groups[key]["resolution"]
+        first.sort()
+        resolved.sort()
         table.rows.append([
-            shown, len(group["first"]), _round(median(group["first"]), 1), _round(p90(group["first"]), 1),
-            _pct(group["first_ok"], len(group["first"])), len(hours), _round(median(hours)),
-            _round(p90(hours)), _pct(group["resolved_ok"], len(hours)),
+            shown, len(first), _round(_per(median(first), 60), 1), _round(_per(p90(first), 60), 1),
+            _pct(first_ok, len(first)), len(resolved), _round(_per(median(resolved), 3600)),
+            _round(_per(p90(resolved), 3600)), _pct(resolved_ok, len(resolved)),
         ])
     return table
 
 
+def _per(seconds, unit):
+    return seconds / unit if seconds is not None else None
+
+
 def response_times(period):
     """First-response and resolution times (median, p90, % within SLA) per urgency and per agent."""
-    first, resolved = _time_rows(period)
-    by_urgency = _time_table("times_by_urgency", 0, lambda groups: [(u, u) for u in URGENCIES], "urgency",
-                             first, resolved)
-
-    def agents(groups):
-        ids = [key for key in groups if key is not None]
-        names = dict(db.session.execute(select(Staff.id, Staff.name).where(Staff.id.in_(ids))).all()) if ids else {}
-        chosen = sorted(ids, key=lambda key: names.get(key, ""))
-        return [(key, names.get(key, str(key))) for key in chosen] + (
-            [(None, "unassigned")] if None in groups else [])
-
-    by_agent = _time_table("times_by_agent", 1, agents, "agent", first, resolved)
-    return by_urgency, by_agent
+    by_urgency = defaultdict(lambda: defaultdict(lambda: [0, []]))
+    by_agent = defaultdict(lambda: defaultdict(lambda: [0, []]))
+    for (kind, urgency, assignee_id), (within_target, seconds) in rollups.durations(period.first,
+                                                                                      period.last).items():
+        for group in (by_urgency[urgency][kind], by_agent[assignee_id][kind]):
+            group[0] += within_target
+            group[1].extend(seconds)
+    ids = [key for key in by_agent if key is not None]
+    names = dict(db.session.execute(select(Staff.id, Staff.name).where(Staff.id.in_(ids))).all()) if ids else {}
+    agents = [(key, names.get(key, str(key))) for key in sorted(ids, key=lambda key: names.get(key, ""))]
+    if None in by_agent:
+        agents.append((None, "unassigned"))
+    return (_time_table("times_by_urgency", "urgency", by_urgency, [(u, u) for u in URGENCIES]),
+            _time_table("times_by_agent", "agent", by_agent, agents))
 
 
 # ---- Self-service -----------------------------------------------------------------------------------------
 
-def self_service(period):
+def self_service(period, counts=None):
     """Contacts solved without an agent (deflected searches, cases closed without escalation) against escalated."""
     deflected = db.session.scalar(select(func.count()).select_from(SearchLog).where(
         SearchLog.created_at >= period.start, SearchLog.created_at < period.end,
         SearchLog.deflected.is_(True))) or 0
-    # Grouped by the label: PostgreSQL sees the same bound IN (...) twice as two different expressions.
-    is_open = Case.status.in_(OPEN_STATUSES).label("is_open")
-    rows = db.session.execute(
-        select(Case.kind, Case.escalated, is_open, func.count())
-        .where(Case.created_at >= period.start, Case.created_at < period.end)
-        .group_by(Case.kind, Case.escalated, is_open)
-    ).all()
-    auto_returns = sum(n for kind, escalated, is_open, n in rows if kind != "complaint" and not escalated
-                       and not is_open)
-    by_article = sum(n for kind, escalated, is_open, n in rows if kind == "complaint" and not escalated
-                     and not is_open)
-    escalated = sum(n for _kind, escalated, _open, n in rows if escalated)
-    waiting = sum(n for _kind, escalated, is_open, n in rows if not escalated and is_open)
+    rows = [(*key.split(":"), n) for key, n in (counts or DayCounts()).totals(period, "cases").items()]
+    auto_returns = sum(n for kind, escalated, still_open, n in rows if kind != "complaint" and escalated == "0"
+                       and still_open == "0")
+    by_article = sum(n for kind, escalated, still_open, n in rows if kind == "complaint" and escalated == "0"
+                     and still_open == "0")
+    escalated = sum(n for _kind, escalated, _open, n in rows if escalated == "1")
+    waiting = sum(n for _kind, escalated, still_open, n in rows if escalated == "0" and still_open == "1")
     solved = deflected + auto_returns + by_article
     contacts = solved + escalated + waiting
     return Table("self_service", ["measure", "value"], [
@@ -288,32 +262,37 @@ def self_service(period):
 
 # ---- Categories and scenarios -------------------------------------------------------------------------------
 
-def _top_with_change(name, label, column, period, join=None, limit=10):
-    previous = period.previous()
-    current_flag = Case.created_at >= period.start
-    statement = select(column, func.sum(case((current_flag, 1), else_=0)),
-                       func.sum(case((current_flag, 0), else_=1)))
-    if join is not None:
-        statement = statement.select_from(Case).join(*join)
-    rows = db.session.execute(
-        statement.where(Case.created_at >= previous.start, Case.created_at < period.end, column != "")
-        .group_by(column)
-    ).all()
-    rows = sorted(((key, now or 0, before or 0) for key, now, before in rows if now), key=lambda r: (-r[1], r[0]))
+def _top_with_change(name, label, now, before, limit=10):
+    """The keys with most cases now ({key: cases}), with the change against `before`."""
+    rows = sorted(((key, n, before.get(key, 0)) for key, n in now.items() if n), key=lambda r: (-r[1], r[0]))
     table = Table(name, [label, "cases", "previous_period", "change_percent"])
-    for key, now, before in rows[:limit]:
-        table.rows.append([key, now, before, _round(100.0 * (now - before) / before, 1) if before else None])
+    for key, cases, earlier in rows[:limit]:
+        table.rows.append([key, cases, earlier, _round(100.0 * (cases - earlier) / earlier, 1) if earlier else None])
     return table
 
 
-def top_categories(period):
-    return _top_with_change("top_categories", "category", Case.category, period)
+def top_categories(period, counts=None):
+    counts = counts or DayCounts()
+    return _top_with_change("top_categories", "category", counts.totals(period, "category"),
+                            counts.totals(period.previous(), "category"))
 
 
-def top_scenarios(period):
+def top_scenarios(period, counts=None):
     """Scenarios of the article read last before filing, where there was one."""
-    return _top_with_change("top_scenarios", "scenario", Article.scenario, period,
-                            join=(Article, Article.id == Case.source_article_id))
+    counts = counts or DayCounts()
+    now, before = counts.totals(period, "article"), counts.totals(period.previous(), "article")
+    ids = {int(key) for key in (*now, *before)}
+    scenarios = dict(db.session.execute(
+        select(Article.id, Article.scenario).where(Article.id.in_(ids), Article.scenario != "")).all()) if ids else {}
+
+    def by_scenario(by_article):
+        totals = Counter()
+        for key, n in by_article.items():
+            if int(key) in scenarios:
+                totals[scenarios[int(key)]] += n
+        return totals
+
+    return _top_with_change("top_scenarios", "scenario", by_scenario(now), by_scenario(before))
 
 
 # ---- Help content ----------------------------------------------------------------------------------------------
@@ -360,21 +339,20 @@ def late_orders(period, now):
     return table, total or 0
 
 
-def csat_by_lateness(period, now):
+def csat_by_lateness(period, now, counts=None):
     """CSAT of answers on cases about a late order against those about an on-time order."""
-    lateness = case((_late(now), "late"), else_="on_time").label("lateness")
-    rows = db.session.execute(
-        select(lateness, func.count(), func.sum(SurveyAnswer.score),
-               func.sum(case((SurveyAnswer.score >= 4, 1), else_=0)))
-        .select_from(SurveyAnswer).join(Survey, Survey.id == SurveyAnswer.survey_id)
-        .join(Case, Case.id == Survey.case_id).join(Order, Order.id == Case.order_id)
-        .where(*_answers_in(period)).group_by(lateness)
-    ).all()
-    found = {row[0]: row for row in rows}
+    counts = counts or DayCounts()
+    found = {"late": [0, 0, 0], "on_time": [0, 0, 0]}
+    for column, measure in enumerate(("lateness_answers", "lateness_score", "lateness_4_5")):
+        for key, n in counts.totals(period, measure).items():
+            # An order still to ship counts as late once its ship-by time has passed.
+            when = key if not key.startswith("due:") else (
+                "late" if datetime.fromisoformat(key[len("due:"):]) < now else "on_time")
+            found[when][column] += n
     table = Table("csat_by_lateness", ["orders", "answers", "average", "percent_4_5"])
-    for key in ("late", "on_time"):
-        row = found.get(key)
-        table.rows.append([key, row[1], _round(row[2] / row[1]), _pct(row[3], row[1])] if row else [key, 0, None, None])
+    for key, (answers, score, top) in found.items():
+        table.rows.append([key, answers, _round(score / answers), _pct(top, answers)] if answers
+                          else [key, 0, None, None])
     return table
 
 
@@ -391,7 +369,7 @@ def failed_notifications(period):
                   for k, j, a, f, e in rows])
 
 
-def churn_risks(period, now):
+def churn_risks(period, now, counts=None):
     """Customers with enough complaints in the churn window, or who rated 1-2 in the range."""
     config = current_app.config
     window = now - timedelta(days=config["CHURN_RISK_WINDOW_DAYS"])
@@ -400,15 +378,17 @@ def churn_risks(period, now):
                                                      Case.created_at < now)
         .group_by(Case.customer_id).having(func.count() >= config["CHURN_RISK_COMPLAINTS"])
     ).all())
-    low = dict(db.session.execute(
-        select(Survey.customer_id, func.min(SurveyAnswer.score)).join(Survey, Survey.id == SurveyAnswer.survey_id)
-        .where(*_answers_in(period), SurveyAnswer.score <= 2).group_by(Survey.customer_id)
-    ).all())
-    ids = sorted(set(complaints) | set(low))
-    customers = {c.id: c for c in db.session.scalars(select(Customer).where(Customer.id.in_(ids[:500])))} \
+    low = {}
+    for key, n in (counts or DayCounts()).totals(period, "low_rating").items():
+        customer_id, score = (int(part) for part in key.split(":"))
+        if n:
+            low[customer_id] = min(score, low.get(customer_id, score))
+    ids = sorted(set(complaints) | set(low))[:500]
+    customers = {row.id: row for row in db.session.execute(
+        select(Customer.id, Customer.email, Customer.tier, Customer.anonymised_at).where(Customer.id.in_(ids)))} \
         if ids else {}
     table = Table("churn_risks", ["customer", "tier", "complaints_in_window", "lowest_rating"])
-    for customer_id in ids[:500]:
+    for customer_id in ids:
         customer = customers.get(customer_id)
         if customer is None or customer.anonymised_at is not None:
             continue
@@ -467,14 +447,9 @@ def complaint_spikes(now):
     return table
 
 
-def comment_categories(period):
+def comment_categories(period, counts=None):
     """Categories that have survey comments in the range, for the comments filter."""
-    return db.session.scalars(
-        select(Case.category).join(Survey, Survey.case_id == Case.id)
-        .join(SurveyAnswer, SurveyAnswer.survey_id == Survey.id)
-        .where(*_answers_in(period), SurveyAnswer.comment != "", Case.category != "")
-        .group_by(Case.category).order_by(Case.category)
-    ).all()
+    return sorted(key for key, n in (counts or DayCounts()).totals(period, "comment_category").items() if n)
 
 
 # ---- Everything ---------------------------------------------------------------------------------------------
@@ -483,18 +458,19 @@ def dashboard(filters, now=None):
     """Every figure for the range, by table name."""
     now = now or utcnow()
     period = filters.period
-    distribution, summary = csat_summary(period)
+    counts = DayCounts()
+    distribution, summary = csat_summary(period, counts)
     by_urgency, by_agent = response_times(period)
     late, late_total = late_orders(period, now)
     callbacks, callbacks_total = open_callbacks()
     tables = [
-        complaint_spikes(now), csat_daily(period), distribution, summary, by_urgency, by_agent,
-        self_service(period), top_categories(period), top_scenarios(period), flagged_articles(now),
-        zero_result_searches(period), late, csat_by_lateness(period, now), failed_notifications(period),
-        churn_risks(period, now), callbacks, survey_comments(filters),
+        complaint_spikes(now), csat_daily(period, counts), distribution, summary, by_urgency, by_agent,
+        self_service(period, counts), top_categories(period, counts), top_scenarios(period, counts),
+        flagged_articles(now), zero_result_searches(period), late, csat_by_lateness(period, now, counts),
+        failed_notifications(period), churn_risks(period, now, counts), callbacks, survey_comments(filters),
     ]
     return {"tables": {table.name: table for table in tables}, "late_total": late_total,
-            "callbacks_total": callbacks_total, "comment_categories": comment_categories(period)}
+            "callbacks_total": callbacks_total, "comment_categories": comment_categories(period, counts)}
 
 
 def table_by_name(name, filters, now=None):

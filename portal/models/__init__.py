@@ -14,13 +14,14 @@ from .knowledge import (
 )
 from .orders import Order, OrderItem, ShipmentEvent, ShopEvent
 from .outbox import OutboxRow
+from .rollups import DailyCount, DailyDurations, RollupDay
 from .staff import Staff
 from .surveys import Survey, SurveyAnswer
 from .types import UTCDateTime, utcnow
 
 __all__ = [
     "Article", "ArticleFeedback", "ArticleView", "AuditEntry", "Callback", "CannedReply", "Case",
-    "CaseAttachment", "CaseEvent", "CaseItem", "CaseMessage", "Customer", "IntentAction", "LoginToken",
-    "Notification", "Order", "OrderItem", "OutboxRow", "ReturnDraft", "SearchLog", "ShipmentEvent", "ShopEvent",
-    "Staff", "Survey", "SurveyAnswer", "Synonym", "UTCDateTime", "utcnow",
+    "CaseAttachment", "CaseEvent", "CaseItem", "CaseMessage", "Customer", "DailyCount", "DailyDurations",
+    "IntentAction", "LoginToken", "Notification", "Order", "OrderItem", "OutboxRow", "ReturnDraft", "RollupDay",
+    "SearchLog", "ShipmentEvent", "ShopEvent", "Staff", "Survey", "SurveyAnswer", "Synonym", "UTCDateTime", "utcnow",
 ]

@@ -118,7 +118,7 @@ def test_a_late_order_gets_one_apology(app, db, redis, customer, make_order, mai
 def test_periodic_jobs_are_written_once_per_period_however_many_workers_ask(app, db):
     minute = utcnow().replace(second=10, microsecond=0)
 
-    assert runtime.schedule_periodic(minute) == 1
+    assert runtime.schedule_periodic(minute) == len(runtime.PERIODIC)
     assert runtime.schedule_periodic(minute + timedelta(seconds=30)) == 0
-    assert runtime.schedule_periodic(minute + timedelta(minutes=1)) == 1
+    runtime.schedule_periodic(minute + timedelta(minutes=1))
     assert db.session.scalar(select(func.count()).where(OutboxRow.job_name == "sla.sweep")) == 2
