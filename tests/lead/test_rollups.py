@@ -108,6 +108,14 @@ def test_taking_a_case_in_one_statement_moves_its_times_to_the_agent(db, rolled_
     assert "unassigned" not in by_agent
 
 
+def test_deleting_an_answer_in_one_statement_takes_it_off_its_days(db, rolled_up):
+    db.session.execute(delete(SurveyAnswer).where(SurveyAnswer.comment == "Nobody listened"))
+    db.session.commit()
+
+    summary = _summary()
+    assert (summary["answers"], summary["surveys_answered"], summary["surveys_sent"]) == (6, 6, 8)
+
+
 def test_an_order_shipped_late_moves_its_answers_to_late(db, rolled_up):
     order = rolled_up["cases"]["C"].order
     order.shipped_at = at(6)  # ship-by was the 5th
