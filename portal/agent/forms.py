@@ -2,12 +2,12 @@
 
 from decimal import Decimal, InvalidOperation
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from portal.agent.service import MAX_AMOUNT_CENTS, MAX_MESSAGE_CHARS, MAX_REASON_CHARS, TYPES_WITH_AMOUNT
+from portal.i18n import lazy_gettext as _l
 
 RESOLUTION_CHOICES = [
     ("refund", _l("Refund")),

@@ -24,13 +24,19 @@ def normalise_email(raw):
     return (raw or "").strip().lower()
 
 
+def current_customer_id():
+    """The id the session claims, without loading the customer (who may since have been anonymised)."""
+    customer_id = session.get(SESSION_KEY)
+    return customer_id if isinstance(customer_id, int) else None
+
+
 def current_customer():
     """The signed-in customer, or None; loaded once per request."""
     # Cached on the request, not on g: g outlives a request when an app context is already pushed.
     if not hasattr(request, CACHE_ATTRIBUTE):
         customer = None
-        customer_id = session.get(SESSION_KEY)
-        if isinstance(customer_id, int):
+        customer_id = current_customer_id()
+        if customer_id is not None:
             customer = db.session.get(Customer, customer_id)
             if customer is not None and customer.anonymised_at is not None:
                 customer = None

@@ -21,7 +21,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select, update
 from wtforms import EmailField, HiddenField, PasswordField
@@ -29,6 +28,7 @@ from wtforms.validators import DataRequired, Length
 
 from portal.auth.customers import current_customer, normalise_email, safe_path
 from portal.extensions import db, limiter
+from portal.i18n import lazy_gettext as _l
 from portal.models import Staff, utcnow
 from portal.web import rotate_session
 

@@ -1,6 +1,6 @@
 """Words the customer reads for each kind and status of case."""
 
-from flask_babel import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l
 
 KIND_LABELS = {
     "return": _l("Return"),

@@ -1,7 +1,8 @@
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+
+from portal.i18n import lazy_gettext as _l
 
 MIN_DESCRIPTION = 10
 MAX_DESCRIPTION = 5000

@@ -6,10 +6,10 @@ what an action is (where it links, what it says) is here, because it names pages
 
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.models import IntentAction, Synonym
 
 

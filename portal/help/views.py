@@ -3,12 +3,12 @@ import nh3
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from portal.extensions import db, htmx
 from portal.help import bp, service
 from portal.help import search as search_index
+from portal.i18n import lazy_gettext as _l
 from portal.models.knowledge import CATEGORIES
 from portal.web import render_fragment, visitor_id
 

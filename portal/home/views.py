@@ -1,9 +1,9 @@
 from flask import current_app, jsonify, redirect, render_template, request, session, url_for
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from portal.home import bp
 from portal.home.health import check
+from portal.i18n import lazy_gettext as _l
 from portal.web import has_endpoint
 
 # The self-service journeys offered on the front page, most asked-for first: (endpoint, icon, title, text).

@@ -1,13 +1,15 @@
 """Order rules: who may see an order, when it is late, what a customer may do with it."""
 
+import functools
 import hmac
 from datetime import timedelta
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.jobs import schedule
 from portal.models import Customer, Order
 from portal.models.orders import IN_TRANSIT_STATUSES
@@ -103,17 +105,37 @@ def find_for_customer(number, customer):
                                                  Order.customer_id == customer.id))
 
 
+@functools.cache
+def _page_statement(by_customer):
+    """Built once: composing a statement costs more than running it, and the order page is the busiest read."""
+    allowed = Order.customer_id == bindparam("customer_id") if by_customer \
+        else Order.id.in_(bindparam("granted", expanding=True))
+    return (
+        select(Order).join(Order.customer)
+        .options(contains_eager(Order.customer), joinedload(Order.items), joinedload(Order.events))
+        .where(Order.number == bindparam("number"), allowed, Customer.anonymised_at.is_(None))
+    )
+
+
+def find_for_page(number, customer_id=None, granted=None):
+    """The order for its page, with its customer, items and events in one round trip; None unless it
+    belongs to `customer_id` (a signed-in customer) or is among the `granted` ids of a guest's session."""
+    parameters = {"number": normalise_number(number)}
+    if isinstance(customer_id, int):
+        parameters["customer_id"] = customer_id
+    else:
+        parameters["granted"] = [i for i in granted or [] if isinstance(i, int)]
+        if not parameters["granted"]:
+            return None
+    statement = _page_statement(by_customer="customer_id" in parameters)
+    # one_or_none reads every joined row; first() would cut the item and event lists short.
+    return db.session.scalars(statement, parameters).unique().one_or_none()
+
+
 def remember_guest_order(granted, order_id):
     """The session's list of guest-granted order ids with `order_id` added, newest last, bounded."""
     kept = [i for i in granted or [] if isinstance(i, int) and i != order_id]
     return (kept + [order_id])[-MAX_GUEST_ORDERS:]
-
-
-def find_for_guest_session(number, granted):
-    ids = [i for i in granted or [] if isinstance(i, int)]
-    if not ids:
-        return None
-    return db.session.scalar(select(Order).where(Order.number == normalise_number(number), Order.id.in_(ids)))
 
 
 # ---- What a guest may see ------------------------------------------------------------------------

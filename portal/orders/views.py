@@ -4,7 +4,7 @@ import pytz
 from flask import abort, current_app, flash, g, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from portal.auth.customers import current_customer
+from portal.auth.customers import current_customer, current_customer_id
 from portal.extensions import db, limiter
 from portal.models import utcnow
 from portal.orders import bp, service
@@ -29,10 +29,11 @@ def _lookup_order_key():
 
 def get_order_for_viewer_or_404(number):
     """(order, is_owner) for the signed-in owner or a guest who looked it up; the same 404 for everyone else."""
-    order = service.find_for_customer(number, current_customer())
+    # Loading the owner's order also loads the owner, so the page's header needs no query of its own.
+    order = service.find_for_page(number, customer_id=current_customer_id())
     if order is not None:
         return order, True
-    order = service.find_for_guest_session(number, session.get(GUEST_SESSION_KEY))
+    order = service.find_for_page(number, granted=session.get(GUEST_SESSION_KEY))
     if order is None:
         _not_found()
     return order, False

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from portal.i18n import lazy_gettext as _l
 
 MAX_PHOTOS = 5
 # Pixels we agree to decode: a 50-megapixel phone photo fits; a tiny file that claims more is a bomb.

@@ -9,7 +9,8 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import format_date
-from flask_babel import lazy_gettext as _l
+
+from portal.i18n import lazy_gettext as _l
 
 
 @dataclass(frozen=True)

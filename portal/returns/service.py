@@ -8,12 +8,12 @@ trusted because an earlier step once accepted it.
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal.cases import service as cases
 from portal.complaints.triage import N_, Reason, priority
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.models import Case, CaseAttachment, CaseItem, Order, ReturnDraft, utcnow
 from portal.returns import photos, policy
 from portal.returns.policy import REASONS

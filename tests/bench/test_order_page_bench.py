@@ -9,7 +9,7 @@ Sizes by environment (defaults are the issue's acceptance run):
   BENCH_ORDERS=1000000      synthetic orders (about 5 carrier events each; generated once, then reused)
   BENCH_SECONDS=30          per measurement
   BENCH_CONNECTIONS=16      concurrent connections in the closed loop
-  BENCH_WEB_WORKERS=2       gunicorn workers (4 threads each, as `flask serve` runs it)
+  BENCH_WEB_WORKERS=2       gunicorn workers, BENCH_WEB_THREADS=4 threads each (as `flask serve` runs it)
   DATABASE_URL              PostgreSQL to use instead of the SQLite file in instance/bench/
 Quick run: BENCH_ORDERS=20000 BENCH_SECONDS=5 make bench BENCH_ARGS="-k order_page"
 """
@@ -43,6 +43,7 @@ ORDERS = int(os.environ.get("BENCH_ORDERS", "1000000"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "30"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 WEB_WORKERS = os.environ.get("BENCH_WEB_WORKERS", "2")
+WEB_THREADS = os.environ.get("BENCH_WEB_THREADS", "4")
 LOAD_PROCESSES = 2
 SAMPLE_ORDERS = 2000
 PACED_FRACTION = 0.7
@@ -109,7 +110,7 @@ class Gunicorn:
         env = dict(os.environ, **environ)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", app_spec, "--bind", f"127.0.0.1:{self.port}",
-             "--workers", WEB_WORKERS, "--threads", "4", "--log-level", "warning"],
+             "--workers", WEB_WORKERS, "--threads", WEB_THREADS, "--log-level", "warning"],
             cwd=PROJECT_ROOT, env=env, start_new_session=True,
         )
 
@@ -155,6 +156,8 @@ def _lookup_session(port):
 def _make_requester(kind, port, targets, rng):
     """A function sending one request of `kind` on a kept-alive connection; returns the status."""
     state = {"connection": _connection(port)}
+    # Like a browser, each signed-in customer sends back the session cookie the server last set.
+    jar = {}
     if kind == "lookup":
         cookie, token = _lookup_session(port)
 
@@ -164,7 +167,7 @@ def _make_requester(kind, port, targets, rng):
         elif kind == "order_page":
             number, cookie_value = rng.choice(targets)
             method, path, body = "GET", f"/orders/{number}", None
-            headers = {"Cookie": f"session={cookie_value}"}
+            headers = {"Cookie": jar.get(number, f"session={cookie_value}")}
         else:
             number, email = rng.choice(targets)
             method, path = "POST", "/orders/track"
@@ -175,6 +178,8 @@ def _make_requester(kind, port, targets, rng):
             state["connection"].request(method, path, body=body, headers=headers)
             response = state["connection"].getresponse()
             response.read()
+            if kind == "order_page" and response.getheader("Set-Cookie"):
+                jar[number] = response.getheader("Set-Cookie").split(";", 1)[0]
             if response.getheader("Connection", "").lower() == "close":
                 state["connection"].close()
             return response.status
@@ -299,7 +304,7 @@ def test_order_page_and_guest_lookup_against_hello(bench_environ):
 
     base = results["hello"]["rps"]
     print(f"\n\norder page benchmark: {dialect}, {ORDERS:,} orders, {events:,} shipment events; "
-          f"{SECONDS:.0f} s per run; gunicorn {WEB_WORKERS} workers x 4 threads; "
+          f"{SECONDS:.0f} s per run; gunicorn {WEB_WORKERS} workers x {WEB_THREADS} threads; "
           f"{CONNECTIONS} connections; {os.cpu_count()} CPUs shared with the load generator")
     print(f"{'endpoint':<24}{'saturation req/s':>18}{'vs hello':>10}{'paced at 70 %':>16}{'p50 ms':>9}"
           f"{'p99 ms':>9}")

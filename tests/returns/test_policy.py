@@ -169,6 +169,20 @@ def test_the_order_page_shows_each_items_policy(app, client, make_order, custome
 
     page = client.get(f"/orders/{shop_order.number}").text
 
-    assert "Can be returned" in page
-    assert "Cannot be returned: The 7-day window" not in page  # quality returns stay open for 30 days
-    assert page.count("Can be returned") == len(shop_order.items)
+    # Ten days after delivery the change-of-mind window has closed; quality returns stay open for 30 days.
+    assert "Cannot be returned: The 7-day window" not in page
+    assert "Can be returned" not in page
+    assert page.count("Only if it is faulty, damaged or not what you ordered.") == len(shop_order.items)
+
+
+def test_the_order_page_shows_the_return_deadline_inside_the_window(app, client, make_order, customer):
+    shop_order = delivered_order(make_order, customer, days_ago=2)
+    sign_in_as(client, customer)
+
+    page = client.get(f"/orders/{shop_order.number}").text
+
+    # The briefs are not returnable for a change of mind; the serum only unopened.
+    assert page.count("Can be returned") == len(shop_order.items) - 1
+    assert page.count("Only if it is faulty, damaged or not what you ordered.") == 1
+    assert page.count("You can return this until") == len(shop_order.items)
+    assert "Cosmetics can be returned for a change of mind only if unopened and sealed." in page
