@@ -9,6 +9,7 @@ Queries are built here, not parsed: what a customer types is never query syntax.
 """
 
 import fcntl
+import heapq
 import logging
 import os
 import re
@@ -26,13 +27,14 @@ from flask import current_app
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from whoosh import index as whoosh_index
-from whoosh.analysis import LowercaseFilter, StemFilter, StemmingAnalyzer, StopFilter, Token, Tokenizer
+from whoosh.analysis import LowercaseFilter, StemFilter, StopFilter, Token, Tokenizer
 from whoosh.analysis.filters import STOP_WORDS
+from whoosh.analysis.tokenizers import default_pattern
+from whoosh.codec.whoosh3 import W3Codec, W3PerDocReader, _lenfield
 from whoosh.fields import ID, TEXT, Schema
 from whoosh.lang.porter import stem
-from whoosh.query import Or, Term
-from whoosh.query.compound import DefaultOr
-from whoosh.support.levenshtein import damerau_levenshtein
+from whoosh.query import Term
+from whoosh.util.numeric import byte_to_length
 
 from portal.extensions import db
 from portal.models import Article, Synonym
@@ -53,6 +55,7 @@ MAX_QUERY_TERMS = 12
 # A term found in more than this share of the articles tells little: it ranks, it does not select.
 COMMON_TERM_SHARE = 0.02
 RERANK_DEPTH = 20
+BM25_B, BM25_K1 = 0.75, 1.2  # Whoosh's BM25F defaults, the searcher's weighting
 ATTESTED_SHARE = 0.001
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 WORD = re.compile(r"\w+")
@@ -106,8 +109,43 @@ class ChineseTokenizer(Tokenizer):
             yield token
 
 
+@lru_cache(maxsize=100_000)
+def _stem(word):
+    """The Porter stem of a lowercased word; the C cache costs a tenth of StemFilter's LFU one per token."""
+    return stem(word)
+
+
+class EnglishTokenizer(Tokenizer):
+    """Whoosh's StemmingAnalyzer (words, lowercased, stop words and one-letter words out, Porter stems) in one
+    generator: indexing spent most of its analysis time passing each token through the four chained ones."""
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, mode="", **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        position = start_pos
+        for match in default_pattern.finditer(value):
+            word = match.group()
+            lowered = word.lower()
+            stopped = len(lowered) < 2 or lowered in STOP_WORDS
+            if stopped and removestops:
+                continue
+            token.text = lowered if stopped else _stem(lowered)
+            token.stopped = stopped
+            token.boost = 1.0
+            if keeporiginal:
+                token.original = word
+            if positions:
+                token.pos = position
+            if chars:
+                token.startchar = start_char + match.start()
+                token.endchar = start_char + match.end()
+            if not stopped:
+                position += 1
+            yield token
+
+
 def english_analyzer():
-    return StemmingAnalyzer(cachesize=100_000)
+    return EnglishTokenizer()
 
 
 def chinese_analyzer():
@@ -121,14 +159,47 @@ ANALYZERS = {"en": english_analyzer(), "zh": chinese_analyzer()}
 
 def build_schema():
     # No positions (phrase=False): queries are bags of terms, and the index is smaller and faster to write.
-    schema = Schema(id=ID(stored=True, unique=True), slug=ID(stored=True), locale=ID(stored=True),
-                    category=ID(stored=True), scenario=ID(stored=True), stamp=ID(stored=True))
-    for locale, (title, keywords, body) in LOCALE_FIELDS.items():
-        analyzer = ANALYZERS[locale]
-        schema.add(title, TEXT(analyzer=analyzer, phrase=False, stored=True))
-        schema.add(keywords, TEXT(analyzer=analyzer, phrase=False))
-        schema.add(body, TEXT(analyzer=analyzer, phrase=False, stored=True))
+    # Only the id and stamp are stored: the hits shown are read from the database, text and all.
+    schema = Schema(id=ID(stored=True, unique=True), stamp=ID(stored=True))
+    for locale, fields in LOCALE_FIELDS.items():
+        for field in fields:
+            schema.add(field, TEXT(analyzer=ANALYZERS[locale], phrase=False))
     return schema
+
+
+class _PerDocReader(W3PerDocReader):
+    """Field lengths from one read of each length column instead of a file seek per look-up.
+
+    Whoosh asks for a document's field length for every posting it writes (block statistics) and for every
+    posting it scores (BM25); with a seek each, that was a sixth of a rebuild.
+    """
+
+    def __init__(self, storage, segment):
+        super().__init__(storage, segment)
+        self._lengths = {}
+
+    def doc_field_length(self, docnum, fieldname, default=0):
+        lengths = self._lengths.get(fieldname)
+        if lengths is None:
+            # The column is one byte per document, nothing else.
+            filename = W3Codec.column_filename(self._segment, _lenfield(fieldname))
+            lengths = b""
+            if self._storage.file_exists(filename):
+                with self._storage.open_file(filename) as column:
+                    lengths = column.read()
+            self._lengths[fieldname] = lengths
+        return byte_to_length(lengths[docnum]) if docnum < len(lengths) else default
+
+
+class Codec(W3Codec):
+    """Whoosh's codec with the in-memory field lengths; segments record it, so their readers use it too."""
+
+    def per_document_reader(self, storage, segment):
+        return _PerDocReader(storage, segment)
+
+
+def _writer(ix, **options):
+    return ix.writer(codec=Codec(), **options)
 
 
 MARKDOWN_MARKUP = re.compile(r"(^#+\s*|\*\*|__|[*_`>]|!?\[([^\]]*)\]\([^)]*\))", re.MULTILINE)
@@ -143,9 +214,8 @@ def document(article):
     """The index document for an article (a dict of field values)."""
     title, keywords, body = LOCALE_FIELDS[article.locale]
     return {
-        "id": str(article.id), "slug": article.slug, "locale": article.locale,
-        "category": article.category, "scenario": article.scenario or "", "stamp": _stamp(article.updated_at),
-        title: article.title, keywords: "\n".join(article.keywords or []), body: plain_text(article.body),
+        "id": str(article.id), "stamp": _stamp(article.updated_at), title: article.title,
+        keywords: "\n".join(article.keywords or []), body: plain_text(article.body),
     }
 
 
@@ -220,8 +290,8 @@ def rebuild(app, progress=None, procs=None, limitmb=None):
         directory.mkdir()
         ix = whoosh_index.create_in(str(directory), build_schema())
         procs = procs or app.config["SEARCH_INDEX_PROCS"]
-        writer = ix.writer(procs=procs, limitmb=limitmb or app.config["SEARCH_INDEX_LIMIT_MB"],
-                           multisegment=procs > 1)
+        writer = _writer(ix, procs=procs, limitmb=limitmb or app.config["SEARCH_INDEX_LIMIT_MB"],
+                         multisegment=procs > 1)
         count = 0
         try:
             for article in db.session.scalars(_published_articles().execution_options(yield_per=1000)):
@@ -230,6 +300,9 @@ def rebuild(app, progress=None, procs=None, limitmb=None):
                 if progress and count % 100 == 0:
                     progress(100)
             writer.commit()
+            if procs > 1:
+                # Each process wrote its own segment; searching several costs more than one merge now.
+                _writer(ix).commit(optimize=True)
         except BaseException:
             writer.cancel()
             shutil.rmtree(directory, ignore_errors=True)
@@ -260,7 +333,7 @@ def _catch_up(ix):
     changed = [int(article_id) for article_id, stamp in live.items() if indexed.get(article_id) != stamp]
     if not changed and not gone:
         return
-    writer = ix.writer(timeout=30)
+    writer = _writer(ix, timeout=30)
     for article_id in gone:
         writer.delete_by_term("id", article_id)
     for article_id in changed:
@@ -282,7 +355,7 @@ def update_article(app, article_id):
         if article is not None and article.published and _indexed_stamp(ix, article_id) == _stamp(article.updated_at):
             # A rebuild after the edit already has it (e.g. `make run` seeds, then rebuilds, then runs these jobs).
             return "up to date"
-        writer = ix.writer(timeout=30)
+        writer = _writer(ix, timeout=30)
         writer.delete_by_term("id", str(article_id))
         if article is not None and article.published:
             writer.add_document(**document(article))
@@ -455,6 +528,28 @@ def _within_one_edit(a, b):
                                       and a[i + 2:] == b[i + 2:])
 
 
+def _within_two_edits(a, b):
+    """True when b is one or two such edits away from a (their Damerau-Levenshtein distance, as Whoosh counts it).
+
+    The first letter where they differ takes part in an edit, so trying each edit there and allowing one more
+    is exact; it costs a few slices where the table of the edit distance took most of a typo query's time.
+    """
+    if a == b or abs(len(a) - len(b)) > 2:
+        return False
+    i = 0
+    while i < len(a) and i < len(b) and a[i] == b[i]:
+        i += 1
+    a, b = a[i:], b[i:]
+    if not a or not b:
+        return True  # the rest of the longer one: at most two letters
+
+    def at_most_one(x, y):
+        return x == y or _within_one_edit(x, y)
+
+    return (at_most_one(a[1:], b[1:]) or at_most_one(a[1:], b) or at_most_one(a, b[1:])
+            or (a[1:2] == b[:1] and a[:1] == b[1:2] and at_most_one(a[2:], b[2:])))
+
+
 def _fuzzy_variants(reader, version, field, term, typed):
     """Indexed terms a small edit away from `term` (1 edit, 2 from 8 letters), most frequent first."""
     if len(typed) < 4 or not ASCII_WORD.match(typed) or not ASCII_WORD.match(term):
@@ -469,10 +564,7 @@ def _fuzzy_variants(reader, version, field, term, typed):
     # Typos rarely touch the first letter; requiring it keeps the candidates few.
     for length in range(len(term) - maxdist, len(term) + maxdist + 1):
         for word in buckets.get((term[0], length), ()):
-            if _within_one_edit(term, word) or (
-                    # Each edit changes at most two letters of the letter set: a cheap test before the costly one.
-                    maxdist == 2 and word != term and len(set(term) ^ set(word)) <= 4
-                    and damerau_levenshtein(term, word, 2) <= 2):
+            if _within_one_edit(term, word) if maxdist == 1 else _within_two_edits(term, word):
                 candidates.append(word)
     candidates.sort(key=lambda v: -reader.doc_frequency(field, v))
     variants = candidates[:MAX_FUZZY_VARIANTS]
@@ -486,10 +578,6 @@ class _Group:
 
     clauses: list
     doc_frequency: int
-
-    def query(self, fields=None):
-        chosen = [c for c in self.clauses if fields is None or c.fieldname in fields]
-        return Or(chosen) if len(chosen) > 1 else (chosen[0] if chosen else None)
 
 
 def _group(reader, version, fields, term, typed, weight=1.0):
@@ -535,7 +623,7 @@ def _groups(reader, version, query, locale):
 
 
 def _plan(groups, doc_count):
-    """(query that chooses the candidates, clauses per group left out of it, to add when re-scoring).
+    """(clauses that choose the candidates, clauses per group left out of them, to add when re-scoring).
 
     Selective words choose the articles; very common ones (in more than COMMON_TERM_SHARE of them) would
     make every article a candidate, so they only add to the score of the candidates. With only common words,
@@ -543,71 +631,122 @@ def _plan(groups, doc_count):
     """
     threshold = max(50, doc_count * COMMON_TERM_SHARE)
     selective = [g for g in groups if g.doc_frequency <= threshold]
-    common = [g for g in groups if g.doc_frequency > threshold]
     if selective:
-        return Or([g.query() for g in selective]), [g.clauses if g in common else [] for g in groups]
-    required = [q for g in common if (q := g.query(fields=_title_fields(g)))]
+        return ([c for g in selective for c in g.clauses],
+                [[] if g.doc_frequency <= threshold else g.clauses for g in groups])
+    required = [c for g in groups for c in g.clauses if not c.fieldname.startswith("body_")]
     if not required:
-        return Or([g.query() for g in groups]), [[] for _g in groups]
-    left_out = [[c for c in g.clauses if c.fieldname.startswith("body_")] for g in groups]
-    return Or(required), left_out
+        return _everything(groups)
+    return required, [[c for c in g.clauses if c.fieldname.startswith("body_")] for g in groups]
 
 
-def _title_fields(group):
-    return {c.fieldname for c in group.clauses if not c.fieldname.startswith("body_")}
+def _everything(groups):
+    return [c for g in groups for c in g.clauses], [[] for _g in groups]
 
 
-def _rescore(searcher, groups, left_out, scored):
+def _clause_scores(searcher, clause, docnums=None):
+    """{docnum: score} for one term, as the searcher's BM25F scores it times the clause's boost; only for the
+    sorted `docnums` if given, skipping the postings to them.
+
+    One loop over the postings costs a fraction of Whoosh's matcher tree and collector, which took most of a
+    query's time (about 12 µs for each matching article).
+    """
+    field, text = clause.fieldname, clause.text
+    factor = clause.boost * searcher.idf(field, text) * (BM25_K1 + 1)
+    flat = BM25_K1 * (1 - BM25_B)
+    per_length = BM25_K1 * BM25_B / (searcher.avg_field_length(field) or 1)
+    scores = {}
+    for leaf, offset in searcher.reader().leaf_readers():
+        if (field, text) not in leaf:
+            continue
+        postings, length = leaf.postings(field, text), leaf.doc_field_length
+        if docnums is None:
+            while postings.is_active():
+                docnum, frequency = postings.id(), postings.weight()
+                scores[docnum + offset] = factor * frequency / (frequency + flat + per_length
+                                                                * length(docnum, field, 1))
+                postings.next()
+            continue
+        end = offset + leaf.doc_count_all()
+        for docnum in docnums:
+            if docnum < offset or docnum >= end or not postings.is_active():
+                continue
+            postings.skip_to(docnum - offset)
+            if postings.is_active() and postings.id() == docnum - offset:
+                frequency = postings.weight()
+                scores[docnum] = factor * frequency / (frequency + flat + per_length
+                                                       * length(docnum - offset, field, 1))
+    return scores
+
+
+def _rescore(searcher, groups, left_out, scored, per_clause):
     """Add the left-out clauses' scores and a coordination factor (favouring articles that match more of the
-    words) to the candidates, by skipping each group's postings to just those documents."""
+    words) to the candidates, by skipping the left-out postings to just those documents."""
     totals = dict(scored)
-    counts = dict.fromkeys(totals, 0)
     ordered = sorted(totals)
-    scoring = searcher.context()
+    counts = dict.fromkeys(ordered, 0)
     for group, extra in zip(groups, left_out, strict=True):
-        # A lazy union of the group's postings: skipping costs only the blocks it passes over.
-        whole = len(extra) == len(group.clauses)
-        matcher = DefaultOr(group.clauses).matcher(searcher, scoring if whole else searcher.boolean_context())
-        adder = matcher if whole else (DefaultOr(extra).matcher(searcher, scoring) if extra else None)
-        for docnum in ordered:
-            if _at(matcher, docnum):
-                counts[docnum] += 1
-                if adder is not None and _at(adder, docnum):
-                    totals[docnum] += adder.score()
+        matched = set()
+        for clause in group.clauses:
+            if clause in extra:
+                for docnum, score in _clause_scores(searcher, clause, ordered).items():
+                    totals[docnum] += score
+                    matched.add(docnum)
+            else:
+                matched.update(docnum for docnum in ordered if docnum in per_clause[id(clause)])
+        for docnum in matched:
+            counts[docnum] += 1
     size = len(groups)
-    rescored = [(docnum, total * (0.5 + 0.5 * counts[docnum] / size)) for docnum, total in totals.items()]
-    return sorted(rescored, key=lambda pair: -pair[1])
+    return _best((docnum, total * (0.5 + 0.5 * counts[docnum] / size)) for docnum, total in totals.items())
 
 
-def _at(matcher, docnum):
-    if matcher.is_active() and matcher.id() < docnum:
-        matcher.skip_to(docnum)
-    return matcher.is_active() and matcher.id() == docnum
+def _best(scored, depth=None):
+    """Highest score first; equal scores by document number, as Whoosh's collector ranks them."""
+    return heapq.nsmallest(depth, scored, key=_rank) if depth else sorted(scored, key=_rank)
+
+
+def _rank(pair):
+    return -pair[1], pair[0]
+
+
+def _candidates(searcher, clauses, depth):
+    """(the `depth` best documents for the clauses with their scores, {id(clause): its scores})."""
+    per_clause = {id(clause): _clause_scores(searcher, clause) for clause in clauses}
+    totals = {}
+    for scores in per_clause.values():
+        for docnum, score in scores.items():
+            totals[docnum] = totals.get(docnum, 0.0) + score
+    return _best(totals.items(), depth), per_clause
 
 
 def _run(searcher, groups, limit):
     if not groups:
         return []
-    query, left_out = _plan(groups, searcher.doc_count())
+    clauses, left_out = _plan(groups, searcher.doc_count())
     depth = max(limit, RERANK_DEPTH)
-    scored = [(hit.docnum, hit.score) for hit in searcher.search(query, limit=depth)]
+    scored, per_clause = _candidates(searcher, clauses, depth)
     if not scored and any(left_out):
-        query, left_out = Or([g.query() for g in groups]), [[] for _g in groups]
-        scored = [(hit.docnum, hit.score) for hit in searcher.search(query, limit=depth)]
+        clauses, left_out = _everything(groups)
+        scored, per_clause = _candidates(searcher, clauses, depth)
     if scored and (len(groups) > 1 or any(left_out)):
-        scored = _rescore(searcher, groups, left_out, scored)
+        scored = _rescore(searcher, groups, left_out, scored, per_clause)
     return scored[:limit]
 
 
 def _hits(searcher, scored, groups, locale):
-    title_field, _keywords, body_field = LOCALE_FIELDS[locale]
+    """The hits, read from the database (the index stores no text); one deleted or unpublished since it was
+    indexed is left out until the worker removes it."""
     marked = {c.text for g in groups for c in g.clauses}
+    ids = [int(searcher.stored_fields(docnum)["id"]) for docnum, _score in scored]
+    rows = {row.id: row for row in db.session.execute(
+        select(Article.id, Article.slug, Article.title, Article.category, Article.scenario, Article.locale,
+               Article.body).where(Article.id.in_(ids), Article.published.is_(True)))}
     hits = []
-    for docnum, score in scored:
-        fields = searcher.stored_fields(docnum)
-        hits.append(Hit(slug=fields["slug"], title=fields.get(title_field, ""), category=fields["category"],
-                        scenario=fields.get("scenario", ""), locale=fields["locale"],
-                        snippet=snippet(fields.get(body_field, ""), marked, locale), score=score))
+    for article_id, (_docnum, score) in zip(ids, scored, strict=True):
+        row = rows.get(article_id)
+        if row is not None:
+            hits.append(Hit(slug=row.slug, title=row.title, category=row.category, scenario=row.scenario or "",
+                            locale=row.locale, snippet=snippet(plain_text(row.body), marked, locale), score=score))
     return hits
 
 
@@ -634,11 +773,6 @@ def search(query, locale, limit=10, fallback=True):
 SNIPPET_CHARS = 220
 
 
-@lru_cache(maxsize=100_000)
-def _stem(word):
-    return stem(word.lower())
-
-
 def _spans(sentence, terms, locale):
     """(start, end) of the words of a sentence that are query terms (as indexed: stemmed, lowercased)."""
     if locale == "zh":
@@ -649,22 +783,23 @@ def _spans(sentence, terms, locale):
                 spans.append((start, start + len(term)))
                 start = sentence.find(term, start + len(term))
         return sorted(spans)
-    return [m.span() for m in WORD.finditer(sentence) if _stem(m.group()) in terms]
+    return [m.span() for m in WORD.finditer(sentence) if _stem(m.group().lower()) in terms]
 
 
 def snippet(text, terms, locale):
     """The sentence that mentions most query terms, escaped, with those words in <mark>."""
     if not text:
         return Markup("")
-    best, best_score = "", -1
+    best, best_spans, best_score = "", [], -1
     for position, sentence in enumerate(s for s in SENTENCE_END.split(text) if s and s.strip()):
         sentence = sentence.strip()[:SNIPPET_CHARS]
-        found = len({sentence[a:b].lower() for a, b in _spans(sentence, terms, locale)})
+        spans = _spans(sentence, terms, locale)
+        found = len({sentence[a:b].lower() for a, b in spans})
         if found > best_score:
-            best, best_score = sentence, found
+            best, best_spans, best_score = sentence, spans, found
         if position > 40 or (best_score and best_score >= len(terms)):
             break
-    return _mark(best, _spans(best, terms, locale))
+    return _mark(best, best_spans)
 
 
 def _mark(sentence, spans):

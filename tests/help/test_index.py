@@ -1,8 +1,11 @@
 """The index itself: atomic rebuilds, one-article updates, the searcher refresh, the CLI commands."""
 
+import random
 from pathlib import Path
 
 from sqlalchemy import select, update
+from whoosh.analysis import StemmingAnalyzer
+from whoosh.support.levenshtein import damerau_levenshtein
 
 from portal.help import search
 from portal.models import Article, OutboxRow, utcnow
@@ -122,3 +125,42 @@ def test_flask_faq_import_reports_bad_files_by_name_and_imports_the_rest(runner,
     result = runner.invoke(args=["faq", "import", str(tmp_path)])
 
     assert "1 created" in result.output and "skipped bad-one.md: no front matter" in result.output
+
+
+def test_the_english_analyzer_gives_the_terms_of_whooshs_stemming_analyzer():
+    text = ("Returning 3 PARCELS, e.g. a refund_id or v2.1 -- we'd ship it again; I was charged twice "
+            "for the tracking* emails. Ünïcode Straße, naïve café, 退款 and a b c")
+    for mode, removestops in [("index", True), ("query", True), ("query", False)]:
+        ours = [(t.text, t.stopped) for t in search.english_analyzer()(text, mode=mode, removestops=removestops)]
+        whoosh = [(t.text, t.stopped) for t in StemmingAnalyzer()(text, mode=mode, removestops=removestops)]
+        assert ours == whoosh, mode
+
+
+def test_two_edit_typo_check_agrees_with_damerau_levenshtein():
+    rng = random.Random(3)
+    pairs = [("recieved", "received"), ("tracknig", "tracking"), ("refnud", "refund"), ("abcdef", "badcfe")]
+    for _ in range(20_000):
+        word = typo = "".join(rng.choices("abcde", k=rng.randint(1, 9)))
+        for _ in range(rng.randint(0, 3)):
+            at, letter = rng.randrange(len(typo) + 1), rng.choice("abcde")
+            typo = rng.choice([typo[:at] + letter + typo[at:], typo[:at] + typo[at + 1:],
+                               typo[:at] + letter + typo[at + 1:],
+                               typo[:at] + typo[at + 1:at + 2] + typo[at:at + 1] + typo[at + 2:]])
+        pairs.append((word, typo))
+    for word, typo in pairs:
+        assert search._within_two_edits(word, typo) == (word != typo and damerau_levenshtein(word, typo) <= 2), (
+            word, typo)
+
+
+def test_the_index_stores_no_article_text(app, faq):
+    stored = next(iter(search.searcher().reader().all_stored_fields()))
+
+    assert set(stored) == {"id", "stamp"}
+
+
+def test_a_rebuild_with_several_writer_processes_leaves_one_segment(app, faq):
+    assert search.rebuild(app, procs=2) == 100
+
+    reader = search.searcher().reader()
+    assert len(list(reader.leaf_readers())) == 1
+    assert "refund-timing" in slugs(search.search("refund timing", "en"))

@@ -1,7 +1,11 @@
 """Search quality on the shared FAQ corpus: stemming, misspellings, synonyms, Chinese, locale fallback."""
 
+from sqlalchemy import select
+from whoosh.query import Term
+
 from portal.help import search
 from portal.help.service import save_synonym
+from portal.models import Article
 from tests.help.conftest import slugs
 
 
@@ -111,3 +115,28 @@ def test_empty_and_blank_queries_return_nothing(faq):
 
 def test_a_missing_index_gives_no_results_instead_of_an_error(app):
     assert search.search("refund", "en").hits == []
+
+
+def test_hits_show_the_articles_text_from_the_database_and_leave_out_unpublished_ones(faq, db):
+    timing = db.session.scalar(select(Article).where(Article.slug == "refund-timing"))
+    timing.title = "When your refund arrives"
+    hidden = db.session.scalar(select(Article).where(Article.slug == "refund-not-received"))
+    hidden.published = False
+    db.session.commit()  # no worker runs here: the index still holds both as they were
+
+    hits = {hit.slug: hit for hit in search.search("refund", "en", limit=30).hits}
+
+    assert hits["refund-timing"].title == "When your refund arrives"
+    assert "refund-not-received" not in hits
+
+
+def test_each_terms_score_is_whooshs_own_bm25f_score_also_when_skipping_to_some_articles(faq):
+    current = search.searcher()
+    for clause in [Term("body_en", "refund"), Term("title_en", "track", boost=3.0), Term("keywords_zh", "物流")]:
+        ours = search._clause_scores(current, clause)
+        whoosh = {hit.docnum: hit.score for hit in current.search(clause, limit=None)}
+
+        assert ours.keys() == whoosh.keys() and ours
+        assert all(abs(ours[docnum] - score) < 1e-9 for docnum, score in whoosh.items()), clause
+        some = sorted(whoosh)[::2]
+        assert search._clause_scores(current, clause, some) == {docnum: ours[docnum] for docnum in some}
