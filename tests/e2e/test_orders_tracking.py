@@ -93,3 +93,27 @@ def test_a_customer_signs_in_with_the_mailed_link_and_sees_their_orders(live_ser
     screenshot(page, "orders-signed-in-detail")
     page.get_by_role("button", name="Sign out").click()
     assert page.get_by_role("link", name="Sign in").is_visible()
+
+
+def test_a_guest_sees_each_delivered_items_return_terms_before_starting_a_return(live_server, page, make_customer,
+                                                                                 make_order):
+    customer = make_customer(name="Ben Carter", email="ben@example.com")
+    delivered = utcnow() - timedelta(days=3)
+    make_order(customer=customer, number="100888", status="delivered", delivered_at=delivered,
+               placed_at=delivered - timedelta(days=4), ship_by=delivered - timedelta(days=3), items=[
+                   {"sku": "TSH-001", "name": "Organic cotton T-shirt", "category": "apparel", "price_cents": 2400},
+                   {"sku": "UND-005", "name": "Cotton briefs, 3-pack", "category": "underwear",
+                    "price_cents": 1900, "returnable": False},
+               ])
+    page.goto(f"{live_server.url}/orders/track")
+    page.get_by_label("Order number").fill("100888")
+    page.get_by_label("E-mail address used for the order").fill("ben@example.com")
+    page.get_by_role("button", name="Track order").click()
+
+    page.wait_for_url(f"{live_server.url}/orders/100888")
+    shirt = page.get_by_role("row", name="Organic cotton T-shirt")
+    briefs = page.get_by_role("row", name="Cotton briefs")
+    assert "Can be returned" in shirt.inner_text() and "You can return this until" in shirt.inner_text()
+    assert "Only if it is faulty, damaged or not what you ordered." in briefs.inner_text()
+    assert page.locator("#main").get_by_role("link", name="Start a return").is_visible()
+    screenshot(page, "orders-delivered-return-terms")
