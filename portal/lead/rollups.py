@@ -305,10 +305,15 @@ def mark_changed(session, days, now=None):
                     .on_conflict_do_update(index_elements=["day"], set_={"version": table.c.version + 1}))
 
 
-def _values(obj, name):
+def _values(session, obj, name):
     """An attribute's values before and after the pending change."""
-    history = inspect(obj).attrs[name].history
+    state = inspect(obj)
+    history = state.attrs[name].history
     values = [*history.added, *history.unchanged, *history.deleted]
+    if history.added and not history.deleted and state.persistent:
+        # Set without being read first: the value it replaces is still in the database.
+        model = type(obj)
+        values.append(session.scalar(select(getattr(model, name)).where(model.id == obj.id)))
     return values or [getattr(obj, name)]
 
 
@@ -340,15 +345,15 @@ def _note_flush(session, _flush_context, _instances):
     for obj in [*whole, *session.dirty]:
         added_or_removed = obj in whole
         if isinstance(obj, Case) and (added_or_removed or _changed(obj, CASE_FIELDS)):
-            days.update(_utc_day(value) for name in CASE_DAYS for value in _values(obj, name))
+            days.update(_utc_day(value) for name in CASE_DAYS for value in _values(session, obj, name))
             if not added_or_removed and _changed(obj, CASE_ANSWER_FIELDS):
                 case_ids.add(obj.id)
         elif isinstance(obj, SurveyAnswer) and (added_or_removed or _changed(obj, ANSWER_FIELDS)):
-            days.update(_utc_day(value) for value in _values(obj, "answered_at"))
+            days.update(_utc_day(value) for value in _values(session, obj, "answered_at"))
             if added_or_removed:
                 days.add(_sent_day(session, obj))
         elif isinstance(obj, Survey) and (added_or_removed or _changed(obj, ("sent_at",))):
-            days.update(_utc_day(value) for value in _values(obj, "sent_at"))
+            days.update(_utc_day(value) for value in _values(session, obj, "sent_at"))
         elif isinstance(obj, Order) and not added_or_removed and _changed(obj, ORDER_FIELDS):
             order_ids.add(obj.id)
     conditions = [column.in_(ids) for column, ids in ((Case.id, case_ids), (Case.order_id, order_ids)) if ids]

@@ -98,6 +98,15 @@ def test_reopening_a_case_takes_its_resolution_off_the_rolled_up_day(db, rolled_
     assert by_urgency["high"][4:] == [2, 15.0, 20.0, 100.0]
 
 
+def test_a_time_set_without_being_read_first_leaves_its_old_day_too(db, rolled_up):
+    case_b = rolled_up["cases"]["B"]  # expired by the last commit: its resolved_at was never loaded
+    case_b.resolved_at = at(20)  # from the 12th (30 h after filing) to the 20th (216 h)
+    db.session.commit()
+
+    by_urgency = {row[0]: row[1:] for row in metrics.response_times(PERIOD)[0].rows}
+    assert by_urgency["high"][4:7] == [3, 20.0, 216.0]
+
+
 def test_taking_a_case_in_one_statement_moves_its_times_to_the_agent(db, rolled_up):
     _ann, bob = rolled_up["agents"]
     agent_service.take(rolled_up["cases"]["E"], bob)  # an UPDATE statement, not a flushed attribute
