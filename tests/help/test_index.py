@@ -164,3 +164,9 @@ def test_a_rebuild_with_several_writer_processes_leaves_one_segment(app, faq):
     reader = search.searcher().reader()
     assert len(list(reader.leaf_readers())) == 1
     assert "refund-timing" in slugs(search.search("refund timing", "en"))
+
+
+def test_markdown_markup_is_left_out_of_the_indexed_and_snippet_text():
+    text = "# Refunds\n**Bold** and __under__ [a link](http://x.y/z.html) ![pic](p.png) `code` > quote_d"
+
+    assert search.plain_text(text) == "Refunds\nBold and under a link pic code  quoted"
