@@ -10,11 +10,16 @@ from portal.models import (
     AuditEntry,
     Callback,
     Case,
+    CaseAttachment,
+    CaseMessage,
     LoginToken,
     Notification,
     Order,
+    ReturnDraft,
     Survey,
+    SurveyAnswer,
 )
+from portal.returns import photos
 
 ORDERS_PER_PAGE = 10
 INBOX_SIZE = 20
@@ -125,8 +130,30 @@ def anonymise(customer, now):
     db.session.execute(update(Order).where(Order.customer_id == customer.id)
                        .values(shipping_name="", shipping_address="", shipping_phone="")
                        .execution_options(synchronize_session=False))
-    db.session.execute(update(Callback).where(Callback.customer_id == customer.id).values(phone="")
+    db.session.execute(update(Callback).where(Callback.customer_id == customer.id).values(phone="", outcome_note="")
                        .execution_options(synchronize_session=False))
+    _forget_case_texts(customer)
     db.session.execute(delete(Notification).where(Notification.customer_id == customer.id))
     db.session.execute(delete(LoginToken).where(LoginToken.customer_id == customer.id))
     _audit(customer, "account.deleted")
+
+
+def _forget_case_texts(customer):
+    """Everything written in the customer's cases goes: their words, the replies (which name them), survey
+    comments and photos. What remains (kind, category, times, outcome) keeps the service figures true."""
+    own_cases = select(Case.id).where(Case.customer_id == customer.id).scalar_subquery()
+    quiet = {"synchronize_session": False}
+    db.session.execute(update(Case).where(Case.customer_id == customer.id).values(description="")
+                       .execution_options(**quiet))
+    db.session.execute(update(CaseMessage).where(CaseMessage.case_id.in_(own_cases)).values(body="")
+                       .execution_options(**quiet))
+    own_surveys = select(Survey.id).where(Survey.customer_id == customer.id).scalar_subquery()
+    db.session.execute(update(SurveyAnswer).where(SurveyAnswer.survey_id.in_(own_surveys)).values(comment="")
+                       .execution_options(**quiet))
+    stored = db.session.scalars(select(CaseAttachment.stored_name).where(CaseAttachment.case_id.in_(own_cases))).all()
+    drafts = db.session.scalars(select(ReturnDraft).where(ReturnDraft.customer_id == customer.id)).all()
+    draft_photos = [photo["name"] for draft in drafts for photo in (draft.data or {}).get("photos", [])]
+    db.session.execute(delete(CaseAttachment).where(CaseAttachment.case_id.in_(own_cases)))
+    db.session.execute(delete(ReturnDraft).where(ReturnDraft.customer_id == customer.id))
+    photos.discard([*stored, *draft_photos])
+

@@ -1,5 +1,6 @@
 """/account: orders (newest first, paginated), cases, inbox; download my data; delete my account."""
 
+import io
 import json
 from datetime import timedelta
 
@@ -193,3 +194,57 @@ def test_the_deletion_request_schedules_the_confirmation_mail(client, db, alice)
 
     [row] = db.session.scalars(select(OutboxRow)).all()
     assert (row.job_name, row.args, row.queue) == ("mail.account_delete_confirm", [alice.id], "high")
+
+
+def test_deleting_the_account_forgets_what_was_written_in_the_cases_but_keeps_the_figures(app, db, alice,
+                                                                                         make_order):
+    from werkzeug.datastructures import FileStorage
+
+    from portal.account.service import anonymise
+    from portal.models import (
+        Callback,
+        CaseAttachment,
+        CaseMessage,
+        ReturnDraft,
+        Survey,
+        SurveyAnswer,
+    )
+    from portal.returns import photos
+    from tests.cases.helpers import image_bytes
+    from tests.worker.cases import make_case
+
+    def stored_photo():
+        return photos.store(FileStorage(stream=io.BytesIO(image_bytes()), filename="p.jpg")).name
+
+    order = make_order(customer=alice, number="A7")
+    case = make_case(alice, kind="complaint", category="damaged", order_id=order.id,
+                     description="My flat at 1200 Market Street, call +1 415 555 0134")
+    case_photo, draft_photo = stored_photo(), stored_photo()
+    survey = Survey(case_id=case.id, customer_id=alice.id, sent_at=utcnow())
+    db.session.add_all([
+        CaseMessage(case_id=case.id, author_type="customer", body="It arrived broken, Alice"),
+        CaseMessage(case_id=case.id, author_type="agent", body="Sorry, Alice Martin"),
+        CaseMessage(case_id=case.id, author_type="agent", body="Lives alone, fragile", internal=True),
+        CaseAttachment(case_id=case.id, stored_name=case_photo, content_type="image/jpeg", size_bytes=10),
+        Callback(case_id=case.id, customer_id=alice.id, reason="complaint", phone="+1 415 555 0134",
+                 due_at=utcnow(), outcome_note="Alice says the neighbour took it"),
+        ReturnDraft(customer_id=alice.id, order_id=order.id, data={"photos": [{"name": draft_photo}]}),
+        survey,
+    ])
+    db.session.flush()
+    db.session.add(SurveyAnswer(survey_id=survey.id, score=2, comment="Alice here: never again"))
+    db.session.commit()
+
+    anonymise(alice, utcnow())
+    db.session.commit()
+    db.session.expire_all()
+
+    kept = db.session.get(Case, case.id)
+    assert (kept.kind, kept.category, kept.description) == ("complaint", "damaged", "")
+    assert {m.body for m in db.session.scalars(select(CaseMessage).where(CaseMessage.case_id == case.id))} == {""}
+    assert db.session.scalar(select(SurveyAnswer.comment)) == ""
+    assert db.session.scalar(select(SurveyAnswer.score)) == 2
+    assert db.session.scalar(select(Callback.outcome_note)) == ""
+    assert db.session.scalars(select(CaseAttachment)).all() == []
+    assert db.session.scalars(select(ReturnDraft)).all() == []
+    assert photos.path_for(case_photo) is None and photos.path_for(draft_photo) is None
