@@ -13,7 +13,7 @@ from tests.conftest import make_app
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ZH_CATALOG = PROJECT_ROOT / "portal" / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
 # The same extraction as `make i18n`.
-EXTRACT_KEYWORDS = ["-k", "_l", "-k", "lazy_gettext", "-k", "ngettext:1,2"]
+EXTRACT_KEYWORDS = ["-k", "_l", "-k", "lazy_gettext", "-k", "ngettext:1,2", "-k", "N_plural:1,2"]
 PLACEHOLDER = re.compile(r"%%|%(?:\(\w+\))?[sdifr]|\{\w+\}")
 
 

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from flask import abort, flash, make_response, redirect, render_template, request, send_file, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
 from portal.auth.customers import current_customer, customer_required
@@ -35,7 +35,11 @@ def reason_text(reason):
     template = reason.get("template")
     if not template:
         return reason.get("text", "")
-    return _(template, **(reason.get("params") or {}))
+    params = reason.get("params") or {}
+    if reason.get("plural"):
+        values = {name: value for name, value in params.items() if name != "num"}  # ngettext fills in num
+        return ngettext(template, reason["plural"], params.get("num", 0), **values)
+    return _(template, **params)
 
 
 def get_case_for_customer_or_404(reference):

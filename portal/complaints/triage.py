@@ -24,19 +24,36 @@ def N_(message):
     return message
 
 
+def N_plural(singular, plural):
+    """Mark a message with a count (`%(num)s` in params) for the catalog, as a pair of forms."""
+    return singular, plural
+
+
 @dataclass(frozen=True)
 class Reason:
-    """One finding in words: `template % params` in English; the catalog has the other languages."""
+    """One finding in words: `template % params` in English; the catalog has the other languages.
+
+    `template` may be a (singular, plural) pair from N_plural, chosen by `params["num"]`.
+    """
 
     code: str
-    template: str
+    template: str | tuple
     params: dict = field(default_factory=dict)
 
+    def forms(self):
+        return (self.template, "") if isinstance(self.template, str) else self.template
+
     def __str__(self):
-        return self.template % self.params
+        singular, plural = self.forms()
+        chosen = plural if plural and self.params.get("num") != 1 else singular
+        return chosen % self.params
 
     def as_dict(self):
-        return {"code": self.code, "template": self.template, "params": dict(self.params), "text": str(self)}
+        singular, plural = self.forms()
+        stored = {"code": self.code, "template": singular, "params": dict(self.params), "text": str(self)}
+        if plural:
+            stored["plural"] = plural
+        return stored
 
 
 @dataclass(frozen=True)
@@ -265,13 +282,18 @@ def _order_reasons(order, now):
     params = {"number": f"#{order.number.lstrip('#')}"}
     if order.late and order.late_since is not None:
         overdue = now - order.late_since
-        params["days"], params["hours"] = overdue.days, int(overdue.total_seconds() // 3600)
+        in_days = overdue.days >= 1
+        params["num"] = overdue.days if in_days else int(overdue.total_seconds() // 3600)
         if order.late == "not_shipped":
-            template = (N_("order %(number)s is %(days)s days past its ship-by date") if overdue.days >= 1
-                        else N_("order %(number)s is %(hours)s hours past its ship-by date"))
+            template = (N_plural("order %(number)s is %(num)s day past its ship-by date",
+                                 "order %(number)s is %(num)s days past its ship-by date") if in_days
+                        else N_plural("order %(number)s is %(num)s hour past its ship-by date",
+                                      "order %(number)s is %(num)s hours past its ship-by date"))
         else:
-            template = (N_("order %(number)s has had no carrier update for %(days)s days") if overdue.days >= 1
-                        else N_("order %(number)s has had no carrier update for %(hours)s hours"))
+            template = (N_plural("order %(number)s has had no carrier update for %(num)s day",
+                                 "order %(number)s has had no carrier update for %(num)s days") if in_days
+                        else N_plural("order %(number)s has had no carrier update for %(num)s hour",
+                                      "order %(number)s has had no carrier update for %(num)s hours"))
         return "high", [Reason("order_late", template, params)]
     if order.status == "delivery_exception":
         return "high", [Reason("delivery_problem", N_("the carrier reported a delivery problem for order %(number)s"),

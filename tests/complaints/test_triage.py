@@ -172,6 +172,31 @@ def test_a_silent_carrier_is_reported_in_hours_when_under_a_day():
     assert "order #W9 has had no carrier update for 20 hours" in [str(r) for r in result.reasons]
 
 
+def test_a_delay_of_one_day_or_one_hour_is_written_in_the_singular():
+    one_day = OrderFacts(number="1043", status="paid", late="not_shipped", late_since=NOW - timedelta(days=1, hours=5))
+    one_hour = OrderFacts(number="W10", status="in_transit", late="no_carrier_event",
+                          late_since=NOW - timedelta(minutes=70))
+
+    assert "order #1043 is 1 day past its ship-by date" in [str(r) for r in run("Hi", order=one_day).reasons]
+    assert "order #W10 has had no carrier update for 1 hour" in [str(r) for r in run("Hi", order=one_hour).reasons]
+
+
+def test_a_stored_delay_reads_in_the_readers_language_with_the_right_form(app):
+    from flask_babel import force_locale
+
+    from portal.cases.views import reason_text
+
+    order = OrderFacts(number="1044", status="paid", late="not_shipped", late_since=NOW - timedelta(days=1, hours=1))
+    [stored] = [r.as_dict() for r in run("Hi", order=order).reasons]
+    with app.test_request_context("/"):
+        english = reason_text(stored)
+        with force_locale("zh"):
+            chinese = reason_text(stored)
+
+    assert english == "order #1044 is 1 day past its ship-by date"
+    assert chinese == "订单 #1044 已超过最晚发货日期 1 天"
+
+
 def test_the_third_contact_about_the_same_order_is_high():
     order = OrderFacts(number="1042", status="delivered")
     history = [PastContact("other", "1042", NOW - timedelta(days=9)),
