@@ -249,7 +249,8 @@ def lead(make_staff):
 
 class SMTPRecorder:
     """An aiosmtpd handler that keeps every message it accepts; `mode` makes it refuse or hang instead,
-    and clearing `accepting` holds each DATA until it is set again (to stop a sender mid-send)."""
+    clearing `accepting` holds each DATA until it is set again (to stop a sender mid-send), and an address
+    in `refused` is turned away at RCPT with a temporary error."""
 
     def __init__(self):
         import threading
@@ -260,7 +261,14 @@ class SMTPRecorder:
         self.accepting.set()
         self.data_started = threading.Event()
         self.abandoned = threading.Event()
+        self.refused = set()
         self._lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refused:
+            return "450 4.2.1 Mailbox busy, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         import asyncio

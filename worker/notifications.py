@@ -7,9 +7,11 @@ from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from portal import mail
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.models import Case, CaseEvent, CaseMessage, Customer, Notification, Order, Staff
 from portal.web import external_url, has_endpoint
 from worker.outbox import current_key
@@ -50,46 +52,52 @@ def money(cents, currency, locale):
     return format_currency(cents / 100, currency, locale=locale)
 
 
+# (subject, message) for each customer-visible status change. Lazy, so a job translates the one it sends:
+# gettext on all of them each time cost about as much as rendering the e-mail.
+CASE_TEXTS = {
+    "submitted": (_l("We received your request %(reference)s"),
+                  _l("Thank you. We have your request and will keep you posted here and on the case page.")),
+    "acknowledged": (_l("We are looking at %(reference)s"),
+                     _l("We have read your message and are working on it.")),
+    "needs_review": (_l("Your request %(reference)s is under review"),
+                     _l("A member of our team checks requests like yours by hand. We will write as soon as "
+                        "it is decided.")),
+    "approved": (_l("Your return %(reference)s is approved"),
+                 _l("Good news: your request is approved. Please follow the return instructions below.")),
+    "awaiting_item": (_l("We are waiting for your parcel for %(reference)s"),
+                      _l("Send the item back with the return label reference below. We will tell you when "
+                         "it arrives.")),
+    "received": (_l("We received your returned item for %(reference)s"),
+                 _l("Your parcel has arrived at our warehouse. We will check it and finish your request.")),
+    "escalated": (_l("A person is now handling %(reference)s"),
+                  _l("Your case is with our support team. A person will answer you by the time below.")),
+    "answered": (_l("We replied to %(reference)s"),
+                 _l("Our support team has answered your case. You can reply from the case page.")),
+    "resolved": (_l("Your case %(reference)s is resolved"),
+                 _l("We have resolved your case. If the problem is not fixed, you can reopen it from the "
+                    "case page.")),
+    "refunded": (_l("Your refund for %(reference)s is on its way"),
+                 _l("We issued your refund. Banks usually show it within 5 to 10 working days.")),
+    "exchanged": (_l("Your exchange for %(reference)s is on its way"),
+                  _l("We sent your replacement item. You will get its tracking details with the order.")),
+    "repaired": (_l("Your repair for %(reference)s is done"),
+                 _l("Your item is repaired and on its way back to you.")),
+    "rejected": (_l("We could not accept %(reference)s"),
+                 _l("We are sorry, we could not accept your request. The case page explains why and what "
+                    "you can do next.")),
+    "reopened": (_l("Your case %(reference)s is open again"),
+                 _l("We reopened your case and will look at it again.")),
+    "closed": (_l("Your case %(reference)s is closed"),
+               _l("Your case is closed. Thank you for your patience.")),
+}
+DEFAULT_CASE_TEXTS = (_l("Your case %(reference)s was updated"),
+                      _l("There is news about your case on the case page."))
+
+
 def _case_texts(status, reference):
-    """(subject, message) for a customer-visible status change; literal strings for the catalog."""
-    texts = {
-        "submitted": (_("We received your request %(reference)s", reference=reference),
-                      _("Thank you. We have your request and will keep you posted here and on the case page.")),
-        "acknowledged": (_("We are looking at %(reference)s", reference=reference),
-                         _("We have read your message and are working on it.")),
-        "needs_review": (_("Your request %(reference)s is under review", reference=reference),
-                         _("A member of our team checks requests like yours by hand. We will write as soon as "
-                           "it is decided.")),
-        "approved": (_("Your return %(reference)s is approved", reference=reference),
-                     _("Good news: your request is approved. Please follow the return instructions below.")),
-        "awaiting_item": (_("We are waiting for your parcel for %(reference)s", reference=reference),
-                          _("Send the item back with the return label reference below. We will tell you when "
-                            "it arrives.")),
-        "received": (_("We received your returned item for %(reference)s", reference=reference),
-                     _("Your parcel has arrived at our warehouse. We will check it and finish your request.")),
-        "escalated": (_("A person is now handling %(reference)s", reference=reference),
-                      _("Your case is with our support team. A person will answer you by the time below.")),
-        "answered": (_("We replied to %(reference)s", reference=reference),
-                     _("Our support team has answered your case. You can reply from the case page.")),
-        "resolved": (_("Your case %(reference)s is resolved", reference=reference),
-                     _("We have resolved your case. If the problem is not fixed, you can reopen it from the "
-                       "case page.")),
-        "refunded": (_("Your refund for %(reference)s is on its way", reference=reference),
-                     _("We issued your refund. Banks usually show it within 5 to 10 working days.")),
-        "exchanged": (_("Your exchange for %(reference)s is on its way", reference=reference),
-                      _("We sent your replacement item. You will get its tracking details with the order.")),
-        "repaired": (_("Your repair for %(reference)s is done", reference=reference),
-                     _("Your item is repaired and on its way back to you.")),
-        "rejected": (_("We could not accept %(reference)s", reference=reference),
-                     _("We are sorry, we could not accept your request. The case page explains why and what "
-                       "you can do next.")),
-        "reopened": (_("Your case %(reference)s is open again", reference=reference),
-                     _("We reopened your case and will look at it again.")),
-        "closed": (_("Your case %(reference)s is closed", reference=reference),
-                   _("Your case is closed. Thank you for your patience.")),
-    }
-    return texts.get(status, (_("Your case %(reference)s was updated", reference=reference),
-                              _("There is news about your case on the case page.")))
+    """(subject, message) for a status change, in the current locale."""
+    subject, message = CASE_TEXTS.get(status, DEFAULT_CASE_TEXTS)
+    return str(subject) % {"reference": reference}, str(message)
 
 
 def _agent_reply(case):
@@ -102,7 +110,7 @@ def _agent_reply(case):
 
 def send_case_update(case_id, case_event_id):
     """Tell the customer their case changed status: the e-mail and the same text in their inbox."""
-    case = db.session.get(Case, case_id)
+    case = db.session.get(Case, case_id, options=[joinedload(Case.customer)])
     event = db.session.get(CaseEvent, case_event_id)
     if case is None or event is None or event.case_id != case.id or event.field != "status":
         return "no such case event"
