@@ -143,7 +143,8 @@ def serve_command(port):
         started.append(("worker", worker))
         web = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}",
-             "--workers", "2", "--threads", "4", "--access-logfile", "-", "--graceful-timeout", "10",
+             "--workers", str(app.config["WEB_WORKERS"]), "--threads", str(app.config["WEB_THREADS"]),
+             "--access-logfile", "-", "--graceful-timeout", "10",
              "--no-control-socket"],
             env=env, start_new_session=True,
         )

@@ -146,6 +146,11 @@ class Config:
         # Days one sweep builds at most, so a sweep over an empty history stays within its job timeout.
         self.LEAD_ROLLUP_SWEEP_DAYS = _int(env, "LEAD_ROLLUP_SWEEP_DAYS", 31)
 
+        # `flask serve` (make run): gunicorn processes and threads. Pages are CPU-bound Python, and threads of
+        # one process queue for its interpreter lock, so one thread per process keeps the slowest answers fast.
+        self.WEB_WORKERS = _int(env, "WEB_WORKERS", 2)
+        self.WEB_THREADS = _int(env, "WEB_THREADS", 1)
+
         self.OUTBOX_RELAY_INTERVAL = float(env.get("OUTBOX_RELAY_INTERVAL_SECONDS", "1"))
         self.OUTBOX_STALE_AFTER = timedelta(seconds=_int(env, "OUTBOX_STALE_SECONDS", 120))
         # Due rows handed to RQ per job: each row is still claimed and committed on its own.

@@ -9,7 +9,7 @@ Sizes by environment (defaults are the issue's acceptance run):
   BENCH_ORDERS=1000000      synthetic orders (about 5 carrier events each; generated once, then reused)
   BENCH_SECONDS=30          per measurement
   BENCH_CONNECTIONS=16      concurrent connections in the closed loop
-  BENCH_WEB_WORKERS=2       gunicorn workers, BENCH_WEB_THREADS=4 threads each (as `flask serve` runs it)
+  BENCH_WEB_WORKERS=2       gunicorn workers, BENCH_WEB_THREADS=1 thread each (as `flask serve` runs it)
   DATABASE_URL              PostgreSQL to use instead of the SQLite file in instance/bench/
 Quick run: BENCH_ORDERS=20000 BENCH_SECONDS=5 make bench BENCH_ARGS="-k order_page"
 """
@@ -43,7 +43,7 @@ ORDERS = int(os.environ.get("BENCH_ORDERS", "1000000"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "30"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 WEB_WORKERS = os.environ.get("BENCH_WEB_WORKERS", "2")
-WEB_THREADS = os.environ.get("BENCH_WEB_THREADS", "4")
+WEB_THREADS = os.environ.get("BENCH_WEB_THREADS", "1")
 LOAD_PROCESSES = 2
 SAMPLE_ORDERS = 2000
 PACED_FRACTION = 0.7
