@@ -59,7 +59,7 @@ COLUMN_LABELS = {
 }
 MEASURE_LABELS = {
     "answers": _l("Answers"), "csat_average": _l("CSAT average"), "csat_percent_4_5": _l("CSAT % 4-5"),
-    "nps": _l("NPS"), "ces_average": _l("CES average (1-7, lower is easier)"), "surveys_sent": _l("Surveys sent"),
+    "nps": _l("NPS"), "ces_average": _l("CES average (1-7, higher is easier)"), "surveys_sent": _l("Surveys sent"),
     "surveys_answered": _l("Surveys answered"), "response_rate_percent": _l("Response rate %"),
     "deflected_searches": _l("Searches that solved it"),
     "returns_approved_without_agent": _l("Returns approved without an agent"),
