@@ -2,8 +2,10 @@
 
 import csv
 import io
+from datetime import datetime
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 
 from portal.auth.staff import staff_required
@@ -67,7 +69,19 @@ MEASURE_LABELS = {
     "escalated_cases": _l("Escalated to an agent"), "open_not_escalated": _l("Open, not escalated yet"),
     "contacts": _l("All contacts"), "self_service_percent": _l("Self-service %"),
     "escalated_percent": _l("Escalated %"),
+    "late": _l("Late orders"), "on_time": _l("On-time orders"),
 }
+# Columns that hold a moment: shown to the minute, while the CSV keeps the whole ISO 8601 value.
+MOMENT_COLUMNS = {"ship_by", "shipped_at", "failed_at", "due_at", "answered_at"}
+@bp.app_template_filter("table_moment")
+def table_moment(value):
+    """An ISO 8601 moment from a dashboard table, to the minute in the reader's time zone."""
+    try:
+        return format_datetime(datetime.fromisoformat(value), "yyyy-MM-dd HH:mm")
+    except (TypeError, ValueError):
+        return value
+
+
 # Spreadsheet programs run cells that start with these as formulas: a customer's comment must stay text.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -106,7 +120,7 @@ def dashboard():
     status = 400 if error else 200
     return render_template("lead/dashboard.html", filters=filters, error=error, figures=figures,
                            tables=figures["tables"], args=_filter_args(filters), charts=charts,
-                           geometry=charts.GEOMETRY, column_labels=COLUMN_LABELS,
+                           geometry=charts.GEOMETRY, column_labels=COLUMN_LABELS, moment_columns=MOMENT_COLUMNS,
                            measure_labels=MEASURE_LABELS), status
 
 

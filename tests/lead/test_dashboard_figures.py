@@ -115,6 +115,21 @@ def test_the_page_shows_the_same_figures(client, lead, fixture_world):
         assert figure in html, figure
 
 
+def test_the_page_shows_moments_to_the_minute_while_the_csv_keeps_them_whole(client, lead, fixture_world):
+    sign_in_staff(client, lead)
+    period = {"from": "2026-01-01", "to": "2026-01-30"}
+    html = client.get("/lead", query_string=period).get_data(as_text=True)
+    late = html[html.index('id="table-late_orders"'):]
+    late = late[:late.index("</table>")]
+    csv_text = client.get("/lead/export/late_orders.csv", query_string=period).get_data(as_text=True)
+
+    assert "<td>2026-01-05 09:00</td>" in late and "<td>2026-01-07 09:00</td>" in late
+    assert "2026-01-05T09:00:00+00:00" not in late
+    assert "2026-01-05T09:00:00+00:00,2026-01-07T09:00:00+00:00" in csv_text
+    assert "Late orders (1)" in html and "first 50 of" not in html.split('id="table-late_orders"')[0][-300:]
+    assert "On-time orders" in html
+
+
 def test_the_csv_export_has_the_same_rows_and_neutralises_formulas(client, lead, fixture_world):
     sign_in_staff(client, lead)
     response = client.get("/lead/export/survey_comments.csv",
