@@ -156,6 +156,9 @@ class Config:
         # Due rows handed to RQ per job: each row is still claimed and committed on its own.
         self.OUTBOX_BATCH_SIZE = _int(env, "OUTBOX_BATCH_SIZE", 20)
         self.MAIL_TIMEOUT = _int(env, "MAIL_TIMEOUT_SECONDS", 10)
+        # The hourly clean-up: finished periodic runs, and return wizards left unfinished this long.
+        self.OUTBOX_KEEP_PERIODIC = timedelta(days=_int(env, "OUTBOX_KEEP_PERIODIC_DAYS", 7))
+        self.RETURN_DRAFT_KEEP = timedelta(days=_int(env, "RETURN_DRAFT_KEEP_DAYS", 14))
         self.OUTBOX_RETRY_DELAYS = [
             timedelta(seconds=int(s)) for s in env.get("OUTBOX_RETRY_SECONDS", "10,60,600").split(",")
         ]

@@ -39,6 +39,8 @@ JOBS = {
     "mail.order_late": JobSpec("worker.notifications.send_order_late"),  # (order_id,)
     # The dashboard's daily roll-ups: builds closed days and rebuilds changed ones (worker/runtime.PERIODIC).
     "lead.rollup_sweep": JobSpec("worker.rollups.sweep", queue="low", timeout=600),  # ()
+    # Hourly: old periodic rows and abandoned return drafts (worker/runtime.PERIODIC).
+    "cleanup.run": JobSpec("worker.cleanup.run", queue="low", timeout=600),  # ()
 }
 
 

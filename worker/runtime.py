@@ -39,6 +39,7 @@ class Periodic:
 PERIODIC = [
     Periodic("sla.sweep", timedelta(minutes=1)),
     Periodic("lead.rollup_sweep", timedelta(minutes=5)),
+    Periodic("cleanup.run", timedelta(hours=1)),
 ]
 
 
