@@ -2,11 +2,14 @@
 
 from datetime import UTC
 
+from babel.dates import format_skeleton
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 
 from portal.agent import bp, canned, forms, service
 from portal.auth.staff import current_staff, staff_required
+from portal.cases import labels
 from portal.extensions import db
 from portal.models import Callback, CannedReply, Staff, utcnow
 from portal.web import external_url, render_fragment
@@ -308,6 +311,31 @@ def countdown(clock):
 def age(when, now):
     """How long ago, in the queue's short words."""
     return _span((now - when).total_seconds()) if when else ""
+
+
+# The words for stored codes on staff pages, in the reader's language.
+STAFF_LABELS = {
+    "kind": labels.KIND_LABELS,
+    "status": labels.STATUS_LABELS,
+    "urgency": dict(forms.URGENCY_CHOICES),
+    "resolution": dict(forms.RESOLUTION_CHOICES),
+}
+
+
+@bp.app_template_filter("label")
+def label(code, kind):
+    """A stored code (a case's kind, status, urgency or resolution) in words; unknown codes as they are."""
+    return STAFF_LABELS[kind].get(code, code)
+
+
+@bp.app_template_filter("moment")
+def moment(when, with_year=False, with_time=True):
+    """A short date (and time) in the reader's language and time zone: "Dec 1 08:05", "12月1日 08:05"."""
+    if when is None:
+        return ""
+    zone, locale = get_timezone(), get_locale() or "en"
+    day = format_skeleton("yMMMd" if with_year else "MMMd", when, tzinfo=zone, locale=locale)
+    return f"{day} {format_skeleton('Hm', when, tzinfo=zone, locale=locale)}" if with_time else day
 
 
 @bp.app_template_filter("money")

@@ -291,3 +291,17 @@ def test_every_action_writes_a_case_event(signed_in, db, case, make_staff):
 def test_an_unknown_case_is_a_404(signed_in):
     assert signed_in.get("/agent/cases/C-ZZZZZZZZ").status_code == 404
     assert signed_in.get("/agent/cases/" + "x" * 300).status_code == 404
+
+
+def test_the_workspace_names_codes_and_dates_in_the_agents_language(signed_in, db, customer, case):
+    earlier = make_case(customer, kind="return", status="resolved", resolution_type="refund",
+                        created_at=utcnow() - timedelta(days=3), resolved_at=utcnow() - timedelta(days=2))
+    english = signed_in.get(f"/agent/cases/{case.reference}").get_data(as_text=True)
+    signed_in.post("/locale", data={"locale": "zh", "next": "/"})
+    chinese = signed_in.get(f"/agent/cases/{case.reference}").get_data(as_text=True)
+
+    assert ">With a person</span>" in english and ">High</span>" in english
+    assert ">人工处理中</span>" in chinese and ">高</span>" in chinese and "投诉" in chinese
+    month_day = f"{earlier.created_at.month}月{earlier.created_at.day}日"
+    assert month_day in chinese  # the earlier case's date, written the Chinese way
+    assert earlier.created_at.strftime("%b") not in chinese.split(earlier.reference, 1)[1][:300]
