@@ -10,14 +10,13 @@ from sqlalchemy import delete, select
 from portal.extensions import db
 from portal.models import OutboxRow, ReturnDraft, utcnow
 from portal.returns import photos
+from worker.runtime import PERIODIC
 
 BATCH = 5000
 
 
 def run(now=None):
     """Prune old periodic rows and abandoned return drafts; returns a summary for the outbox row."""
-    from worker.runtime import PERIODIC
-
     now = now or utcnow()
     config = current_app.config
     periodic_rows = _prune_periodic_rows([job.job_name for job in PERIODIC], now - config["OUTBOX_KEEP_PERIODIC"])
