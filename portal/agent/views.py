@@ -12,6 +12,7 @@ from portal.auth.staff import current_staff, staff_required
 from portal.cases import labels
 from portal.extensions import db
 from portal.models import Callback, CannedReply, Staff, utcnow
+from portal.orders.service import STATUS_LABELS as ORDER_STATUS_LABELS
 from portal.web import external_url, render_fragment
 
 REFUSALS = {
@@ -319,13 +320,15 @@ STAFF_LABELS = {
     "status": labels.STATUS_LABELS,
     "urgency": dict(forms.URGENCY_CHOICES),
     "resolution": dict(forms.RESOLUTION_CHOICES),
+    "order": ORDER_STATUS_LABELS,
 }
 
 
 @bp.app_template_filter("label")
 def label(code, kind):
-    """A stored code (a case's kind, status, urgency or resolution) in words; unknown codes as they are."""
-    return STAFF_LABELS[kind].get(code, code)
+    """A stored code (an order's status, a case's kind, status, urgency or resolution) in words; codes of
+    other kinds (an audit event's other fields) and unknown codes as they are."""
+    return STAFF_LABELS.get(kind, {}).get(code, code)
 
 
 @bp.app_template_filter("moment")

@@ -302,6 +302,7 @@ def test_the_workspace_names_codes_and_dates_in_the_agents_language(signed_in, d
 
     assert ">With a person</span>" in english and ">High</span>" in english
     assert ">人工处理中</span>" in chinese and ">高</span>" in chinese and "投诉" in chinese
+    assert ">In transit</span>" in english and ">运输中</span>" in chinese  # the customer's order
     month_day = f"{earlier.created_at.month}月{earlier.created_at.day}日"
     assert month_day in chinese  # the earlier case's date, written the Chinese way
     assert earlier.created_at.strftime("%b") not in chinese.split(earlier.reference, 1)[1][:300]
