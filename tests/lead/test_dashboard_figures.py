@@ -3,6 +3,7 @@
 Each figure test runs twice: with every day counted live, and with the days read from their roll-ups.
 """
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -128,6 +129,10 @@ def test_the_page_shows_moments_to_the_minute_while_the_csv_keeps_them_whole(cli
     assert "2026-01-05T09:00:00+00:00,2026-01-07T09:00:00+00:00" in csv_text
     assert "Late orders (1)" in html and "first 50 of" not in html.split('id="table-late_orders"')[0][-300:]
     assert "On-time orders" in html
+    callbacks = html[html.index('id="table-open_callbacks"'):]
+    callbacks = callbacks[:callbacks.index("</table>")]
+    # A moment in the first column (the callback's due time) is shortened too.
+    assert re.search(r'<th scope="row">\d{4}-\d{2}-\d{2} \d{2}:\d{2}</th>', callbacks)
 
 
 def test_the_csv_export_has_the_same_rows_and_neutralises_formulas(client, lead, fixture_world):
