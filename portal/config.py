@@ -57,7 +57,8 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
             env.get("DATABASE_URL") or f"sqlite:///{instance / 'portal.db'}"
         )
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # A pooled connection idle for longer than this is tested before use (see portal/web.py).
+        self.DB_PING_AFTER_IDLE_SECONDS = _int(env, "DB_PING_AFTER_IDLE_SECONDS", 10)
 
         # Unset means the embedded redis-server that `make run` and the tests start on this socket.
         self.REDIS_URL = env.get("REDIS_URL") or f"unix://{embedded_redis_socket(instance)}"
@@ -168,7 +169,10 @@ class Config:
         self.SESSION_COOKIE_SAMESITE = "Lax"
         # Plain http on 127.0.0.1 during development; https everywhere else.
         self.SESSION_COOKIE_SECURE = not self.DEV_MODE
+        # A sign-in lasts 14 days from signing in, however busy: no sliding expiry, and so no new cookie
+        # signed and sent with every page.
         self.PERMANENT_SESSION_LIFETIME = timedelta(days=14)
+        self.SESSION_REFRESH_EACH_REQUEST = False
         self.WTF_CSRF_TIME_LIMIT = None
 
         self.BABEL_DEFAULT_LOCALE = "en"

@@ -1,12 +1,23 @@
-"""Translations on the hot path: flask-babel's catalogs, reached in one step instead of several.
+"""Translations and dates on the hot path: flask-babel's catalogs and Babel's patterns, reached in one step.
 
 A page shows dozens of messages, and flask-babel resolves context, domain and locale again for each one;
 here the catalog is looked up once per locale and request. Same catalogs, same results, same
 `force_locale` behaviour (the e-mails rely on it).
+
+Babel formats a date by re-reading the locale's data for every field of every value; here each pattern is
+split into its fields once, and each field remembers Babel's own text for the part of the value it shows
+(the month for "MMM", the hour for "a"). Same text as flask-babel's filters, in the user's time zone.
 """
 
+import functools
+import operator
+import re
+from datetime import datetime
+
+from babel import Locale
+from babel.dates import DateTimeFormat, get_date_format, get_datetime_format, get_time_format, tokenize_pattern
 from flask import g
-from flask_babel import get_translations
+from flask_babel import get_locale, get_translations, to_user_timezone
 from flask_babel.speaklater import LazyString
 from jinja2 import pass_context
 from markupsafe import Markup
@@ -17,15 +28,17 @@ def catalog():
 
     force_locale sets a new locale object and refresh removes it, so either leads to a fresh lookup.
     """
-    if not g:
+    try:
+        app_globals = g._get_current_object()
+    except RuntimeError:
         return get_translations()
-    state = g.get("_flask_babel")
+    state = getattr(app_globals, "_flask_babel", None)
     locale = getattr(state, "babel_locale", None)
     remembered = getattr(state, "portal_catalog", None)
     if locale is not None and remembered is not None and remembered[0] is locale:
         return remembered[1]
     translations = get_translations()
-    state = g.get("_flask_babel")
+    state = getattr(app_globals, "_flask_babel", None)
     if state is not None:
         state.portal_catalog = (getattr(state, "babel_locale", None), translations)
     return translations
@@ -59,7 +72,94 @@ def _newstyle(context, text, variables):
     return text % variables
 
 
-def install_template_gettext(app):
-    """`_`, gettext and ngettext in templates, called directly: Jinja's i18n extension would reach the
-    catalog through three nested context calls per message. Runs after flask-babel's init_app."""
+# ---- Dates ---------------------------------------------------------------------------------------
+
+STANDARD_WIDTHS = ("short", "medium", "long", "full")
+# The part of a value each field's text depends on; fields not listed (time zones, weeks) ask Babel each time.
+_FIELD_SOURCES = {
+    "y": operator.attrgetter("year"),
+    "M": operator.attrgetter("month"),
+    "L": operator.attrgetter("month"),
+    "d": operator.attrgetter("day"),
+    "E": operator.methodcaller("weekday"),
+    "a": operator.attrgetter("hour"),
+    "h": operator.attrgetter("hour"),
+    "H": operator.attrgetter("hour"),
+    "K": operator.attrgetter("hour"),
+    "k": operator.attrgetter("hour"),
+    "m": operator.attrgetter("minute"),
+    "s": operator.attrgetter("second"),
+}
+
+
+def _field(name, locale):
+    source = _FIELD_SOURCES.get(name[0])
+    if source is None:
+        return lambda value: DateTimeFormat(value, locale)[name]
+    texts = {}
+
+    def field(value):
+        part = source(value)
+        text = texts.get(part)
+        if text is None:
+            text = texts[part] = DateTimeFormat(value, locale)[name]
+        return text
+
+    return field
+
+
+def _compile(pattern, locale):
+    return [value if kind == "chars" else _field(value[0] * value[1], locale)
+            for kind, value in tokenize_pattern(pattern)]
+
+
+@functools.lru_cache(maxsize=128)
+def _pattern_parts(kind, format, locale_tag):
+    """Literal text and field functions for a named width ("medium") or a pattern ("yyyy-MM-dd")."""
+    locale = Locale.parse(locale_tag)
+    if format not in STANDARD_WIDTHS:
+        return _compile(format, locale)
+    if kind == "date":
+        return _compile(get_date_format(format, locale).pattern, locale)
+    if kind == "time":
+        return _compile(get_time_format(format, locale).pattern, locale)
+    # As Babel joins them: the locale's "{1}, {0}" with its quotes dropped, the date for {1}, the time for {0}.
+    parts = []
+    for piece in re.split(r"(\{[01]\})", get_datetime_format(format, locale).replace("'", "")):
+        if piece == "{0}":
+            parts += _pattern_parts("time", format, locale_tag)
+        elif piece == "{1}":
+            parts += _pattern_parts("date", format, locale_tag)
+        elif piece:
+            parts.append(piece)
+    return parts
+
+
+def _format(kind, value, format):
+    parts = _pattern_parts(kind, format, str(get_locale() or "en"))
+    return "".join([part if part.__class__ is str else part(value) for part in parts])
+
+
+def format_datetime(value, format="medium"):
+    """flask-babel's format_datetime: in the user's time zone and language."""
+    return _format("datetime", to_user_timezone(value), format)
+
+
+def format_date(value, format="medium"):
+    """flask-babel's format_date: a datetime is first moved to the user's time zone."""
+    if isinstance(value, datetime):
+        value = to_user_timezone(value)
+    return _format("date", value, format)
+
+
+def format_time(value, format="medium"):
+    """flask-babel's format_time: in the user's time zone and language."""
+    return _format("time", to_user_timezone(value), format)
+
+
+def install_template_helpers(app):
+    """`_`, gettext and ngettext in templates, called directly (Jinja's i18n extension would reach the
+    catalog through three nested context calls per message), and the date filters above in place of
+    flask-babel's. Runs after flask-babel's init_app."""
     app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext)
+    app.jinja_env.filters.update(datetimeformat=format_datetime, dateformat=format_date, timeformat=format_time)

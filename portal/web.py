@@ -1,11 +1,14 @@
 """What every page shares: locale, security headers, error pages, htmx fragment rendering."""
 
 import secrets
+import time
 from urllib.parse import urlsplit
 
 from flask import current_app, g, has_request_context, jsonify, render_template, request, session, url_for
 from flask_babel import gettext as _
-from sqlalchemy import event
+from jinja2 import nodes
+from jinja2.ext import Extension
+from sqlalchemy import event, exc
 from werkzeug.exceptions import HTTPException
 
 from portal import i18n
@@ -81,6 +84,37 @@ def _template_url_for(endpoint, **values):
     return links[key]
 
 
+class LayoutCache(Extension):
+    """`{% cache "footer", current_locale %}...{% endcache %}`: the body rendered once per key, then reused.
+
+    For the parts of the layout that every page repeats and that depend only on what the key names (the
+    language, the page's endpoint): never for anything personal such as a name or a CSRF token.
+    """
+
+    tags = {"cache"}
+
+    def parse(self, parser):
+        lineno = next(parser.stream).lineno
+        key = [parser.parse_expression()]
+        while parser.stream.skip_if("comma"):
+            key.append(parser.parse_expression())
+        body = parser.parse_statements(("name:endcache",), drop_needle=True)
+        return nodes.CallBlock(self.call_method("_cached", [nodes.Tuple(key, "load")]), [], [], body) \
+            .set_lineno(lineno)
+
+    def _cached(self, key, caller):
+        # Links in the body depend on where the app is mounted.
+        key = (request.script_root, *key) if has_request_context() else key
+        rendered = current_app.extensions.setdefault("portal_layout_cache", {})
+        html = rendered.get(key)
+        if html is None:
+            html = caller()
+            # An edited template must show at once while developing.
+            if not self.environment.auto_reload:
+                rendered[key] = html
+        return html
+
+
 def render_fragment(full_template, fragment_template, **context):
     """The fragment alone for an htmx request, else the full page that includes it."""
     wants_fragment = bool(htmx) and not htmx.boosted
@@ -144,9 +178,35 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.close()
 
 
+def _watch_idle_connections(engine, idle_seconds):
+    """Ping a pooled connection before use only when it has sat idle for a while.
+
+    A ping on every checkout costs a round trip on every request; a connection used a moment ago was
+    working a moment ago. One that sat idle may have been cut by a database restart or a firewall, and a
+    failed ping discards the whole pool so that the request gets a fresh connection instead of an error.
+    """
+    dialect = engine.dialect
+
+    def remember_return(_dbapi_connection, record):
+        record.info["returned_at"] = time.monotonic()
+
+    def ping_if_idle(dbapi_connection, record, _proxy):
+        returned_at = record.info.get("returned_at")
+        if returned_at is None or time.monotonic() - returned_at < idle_seconds:
+            return  # new, or used moments ago
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            raise exc.InvalidatePoolError() from error
+
+    event.listen(engine, "checkin", remember_return)
+    event.listen(engine, "checkout", ping_if_idle)
+
+
 def init_app(app):
-    i18n.install_template_gettext(app)
+    i18n.install_template_helpers(app)
     app.jinja_env.globals["url_for"] = _template_url_for
+    app.jinja_env.add_extension(LayoutCache)
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _handle_error)
     app.register_error_handler(Exception, _handle_error)
@@ -166,6 +226,7 @@ def init_app(app):
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
+        _watch_idle_connections(db.engine, app.config["DB_PING_AFTER_IDLE_SECONDS"])
 
 
 def external_url(endpoint, **values):

@@ -1,6 +1,12 @@
-"""What every page shares: links in templates are right wherever the portal is mounted."""
+"""What every page shares: template links, the cached parts of the layout, pooled database connections."""
 
+import pytest
 from flask import render_template_string, url_for
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from portal.extensions import db
+from tests.conftest import make_app
 
 
 def test_template_links_match_url_for_and_follow_the_mount_point(app):
@@ -25,3 +31,58 @@ def test_template_links_with_page_values_are_built_for_each_page(app):
         second = render_template_string(template, number="1002")
 
     assert (first, second) == ("/orders/1001", "/orders/1002")
+
+
+def test_layout_cache_renders_once_per_key_and_keeps_apart_what_the_key_names(app):
+    template = '{% cache "greeting", lang %}{{ word }}{% endcache %}'
+    with app.test_request_context("/"):
+        first = render_template_string(template, lang="en", word="hello")
+        same_key = render_template_string(template, lang="en", word="changed")
+        other_key = render_template_string(template, lang="zh", word="你好")
+
+    assert (first, same_key, other_key) == ("hello", "hello", "你好")
+
+
+def test_layout_nav_marks_the_current_page_on_each_page(client):
+    track = client.get("/orders/track").get_data(as_text=True)
+    home = client.get("/").get_data(as_text=True)
+
+    assert 'href="/orders/track" aria-current="page"' in track
+    assert 'href="/orders/track" aria-current="page"' not in home
+
+
+def test_layout_follows_the_language_although_it_is_cached(client):
+    english = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    chinese = client.get("/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+
+    assert "Skip to content" in english and "Skip to content" not in chinese
+    assert "Shop Help Center" in english and "Shop Help Center" not in chinese
+
+
+def _pooled_dbapi_connection(engine):
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+        return connection.connection.dbapi_connection
+
+
+def test_a_connection_that_died_while_idle_is_replaced_before_use(test_environ):
+    app = make_app(test_environ, DB_PING_AFTER_IDLE_SECONDS=0)
+    with app.app_context():
+        dead = _pooled_dbapi_connection(db.engine)
+        dead.close()  # as a database restart leaves it
+
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT 1")).scalar() == 1
+            assert connection.connection.dbapi_connection is not dead
+        db.engine.dispose()
+
+
+def test_a_connection_used_moments_ago_is_not_pinged_first(test_environ):
+    app = make_app(test_environ, DB_PING_AFTER_IDLE_SECONDS=3600)
+    with app.app_context():
+        _pooled_dbapi_connection(db.engine).close()
+
+        # No ping spent on it, so the statement itself meets the closed connection.
+        with pytest.raises(DBAPIError), db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        db.engine.dispose()

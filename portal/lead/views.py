@@ -5,13 +5,13 @@ import io
 from datetime import datetime
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 
 from portal.auth.staff import staff_required
 from portal.extensions import db
 from portal.help.defaults import ACTIONS
 from portal.help.views import render_markdown
+from portal.i18n import format_datetime
 from portal.i18n import lazy_gettext as _l
 from portal.lead import bp, charts, knowledge, metrics
 from portal.models import Article, CannedReply, IntentAction, Synonym, utcnow

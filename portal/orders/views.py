@@ -72,6 +72,8 @@ def _detail_context(order, is_owner):
     return {
         "order": order,
         "is_owner": is_owner,
+        # The owner's header needs no second look-up: the order's row brought their name along.
+        "signed_in_customer": order.customer if is_owner else None,
         "status_label": service.STATUS_LABELS.get(order.status, order.status),
         "event_labels": service.EVENT_LABELS,
         "events": service.timeline(order),

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
-from flask_babel import format_date
 
+from portal.i18n import format_date
 from portal.i18n import lazy_gettext as _l
 
 

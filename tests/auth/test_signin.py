@@ -1,6 +1,8 @@
 """Sign-in by e-mail link: the same answer for every address, single-use 15-minute links, rate limits."""
 
+import re
 from datetime import timedelta
+from email.utils import parsedate_to_datetime
 
 import pytest
 from sqlalchemy import select
@@ -179,6 +181,20 @@ def test_a_deleted_account_gets_no_link(db, client, customer):
 
     assert request_link(client, "alice@example.com").headers["Location"] == "/signin/sent"
     assert outbox_rows(db, "mail.signin_link") == []
+
+
+def test_a_sign_in_lasts_fourteen_days_from_signing_in_and_pages_do_not_resend_it(
+        app, db, client, customer, redis, mail_sink):
+    request_link(client, "alice@example.com")
+    signed_in = client.post(mailed_link(app, db, mail_sink, "alice@example.com"))
+    expires = parsedate_to_datetime(re.search(r"Expires=([^;]+)", signed_in.headers["Set-Cookie"]).group(1))
+    client.get("/account")  # the first page adds the form token to the session
+
+    later_page = client.get("/account")
+
+    assert abs(expires - (utcnow() + timedelta(days=14))) < timedelta(minutes=1)
+    assert later_page.status_code == 200
+    assert "Set-Cookie" not in later_page.headers
 
 
 def test_sign_out_ends_the_session(client, customer):

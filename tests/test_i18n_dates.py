@@ -1,0 +1,52 @@
+"""The date filters write exactly what flask-babel writes, in the reader's language and time zone."""
+
+import random
+from datetime import UTC, date, datetime, timedelta
+
+import flask_babel
+import pytest
+from flask import g, render_template_string
+
+from portal import i18n
+
+WIDTHS = ["short", "medium", "long", "full"]
+DATETIME_PATTERNS = ["yyyy-MM-dd HH:mm", "EEE d MMM yy, h:mm a", "y年M月d日 EEEE HH:mm:ss"]
+DATE_PATTERNS = ["y年M月d日 EEEE", "dd.MM.yy", "MMMM y"]
+
+
+def _moments():
+    rng = random.Random(11)
+    start = datetime(2019, 1, 1, tzinfo=UTC)
+    moments = [start + timedelta(seconds=rng.randrange(12 * 365 * 86400)) for _ in range(150)]
+    # Around midnight, noon and the daylight-saving changes, where hours, days and periods turn over.
+    moments += [datetime(2026, 3, 8, 6, 59, 59, tzinfo=UTC), datetime(2026, 3, 8, 7, 0, tzinfo=UTC),
+                datetime(2026, 11, 1, 5, 30, tzinfo=UTC), datetime(2026, 10, 25, 0, 30, tzinfo=UTC),
+                datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC), datetime(2027, 1, 1, 12, 0, tzinfo=UTC),
+                datetime(2026, 6, 1, 0, 0, tzinfo=UTC)]
+    return moments
+
+
+@pytest.mark.parametrize("locale", ["en", "zh"])
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Shanghai", "America/New_York", "Europe/London"])
+def test_date_formats_match_flask_babel(app, locale, zone):
+    with app.test_request_context(), flask_babel.force_locale(locale):
+        g.timezone = zone
+        for moment in _moments():
+            for width in WIDTHS + DATETIME_PATTERNS:
+                assert i18n.format_datetime(moment, width) == flask_babel.format_datetime(moment, width), width
+            for width in WIDTHS:
+                assert i18n.format_time(moment, width) == flask_babel.format_time(moment, width), width
+            for width in WIDTHS + DATE_PATTERNS:
+                assert i18n.format_date(moment, width) == flask_babel.format_date(moment, width), width
+                day = moment.date()
+                assert i18n.format_date(day, width) == flask_babel.format_date(day, width), width
+
+
+def test_template_filters_show_the_readers_zone_and_language(app):
+    moment = datetime(2026, 12, 1, 16, 5, tzinfo=UTC)
+    template = '{{ moment|datetimeformat("medium") }} | {{ day|dateformat("full") }}'
+    with app.test_request_context(), flask_babel.force_locale("zh"):
+        g.timezone = "Asia/Shanghai"
+        shown = render_template_string(template, moment=moment, day=date(2026, 12, 5))
+
+    assert shown == "2026年12月2日 00:05:00 | 2026年12月5日星期六"
