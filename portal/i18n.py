@@ -7,6 +7,7 @@ here the catalog is looked up once per locale and request. Same catalogs, same r
 Babel formats a date by re-reading the locale's data for every field of every value; here each pattern is
 split into its fields once, and each field remembers Babel's own text for the part of the value it shows
 (the month for "MMM", the hour for "a"). Same text as flask-babel's filters, in the user's time zone.
+Money is Babel's text too, remembered per amount.
 """
 
 import functools
@@ -16,6 +17,7 @@ from datetime import datetime
 
 from babel import Locale
 from babel.dates import DateTimeFormat, get_date_format, get_datetime_format, get_time_format, tokenize_pattern
+from babel.numbers import format_currency as babel_format_currency
 from flask import g
 from flask_babel import get_locale, get_translations, to_user_timezone
 from flask_babel.speaklater import LazyString
@@ -66,10 +68,11 @@ def _template_ngettext(context, singular, plural, num, **variables):
 
 
 def _newstyle(context, text, variables):
-    # Jinja's "newstyle" gettext: escape the values, not the message, and always %-format.
+    # Jinja's "newstyle" gettext: escape the values, not the message, and always %-format ("%%" is "%"),
+    # which a message without values or percent signs can skip.
     if context.eval_ctx.autoescape:
         text = Markup(text)  # noqa: S704 - our own catalog's message, as Jinja itself trusts it
-    return text % variables
+    return text % variables if variables or "%" in text else text
 
 
 # ---- Dates ---------------------------------------------------------------------------------------
@@ -135,8 +138,12 @@ def _pattern_parts(kind, format, locale_tag):
     return parts
 
 
+def _locale_tag():
+    return str(get_locale() or "en")
+
+
 def _format(kind, value, format):
-    parts = _pattern_parts(kind, format, str(get_locale() or "en"))
+    parts = _pattern_parts(kind, format, _locale_tag())
     return "".join([part if part.__class__ is str else part(value) for part in parts])
 
 
@@ -157,9 +164,23 @@ def format_time(value, format="medium"):
     return _format("time", to_user_timezone(value), format)
 
 
+# ---- Money ---------------------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=4096)
+def _currency_text(amount, currency, locale_tag):
+    return babel_format_currency(amount, currency, locale=locale_tag)
+
+
+def format_currency(amount, currency):
+    """flask-babel's format_currency. A shop's prices repeat from order to order, so each amount's text is
+    remembered per currency and language."""
+    return _currency_text(amount, currency, _locale_tag())
+
+
 def install_template_helpers(app):
     """`_`, gettext and ngettext in templates, called directly (Jinja's i18n extension would reach the
-    catalog through three nested context calls per message), and the date filters above in place of
-    flask-babel's. Runs after flask-babel's init_app."""
+    catalog through three nested context calls per message), and the date and money filters above in place
+    of flask-babel's. Runs after flask-babel's init_app."""
     app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext)
-    app.jinja_env.filters.update(datetimeformat=format_datetime, dateformat=format_date, timeformat=format_time)
+    app.jinja_env.filters.update(datetimeformat=format_datetime, dateformat=format_date, timeformat=format_time,
+                                 currencyformat=format_currency)

@@ -1,4 +1,4 @@
-"""The date filters write exactly what flask-babel writes, in the reader's language and time zone."""
+"""The date and money filters write exactly what flask-babel writes, in the reader's language and time zone."""
 
 import random
 from datetime import UTC, date, datetime, timedelta
@@ -50,3 +50,13 @@ def test_template_filters_show_the_readers_zone_and_language(app):
         shown = render_template_string(template, moment=moment, day=date(2026, 12, 5))
 
     assert shown == "2026年12月2日 00:05:00 | 2026年12月5日星期六"
+
+
+@pytest.mark.parametrize("locale", ["en", "zh"])
+def test_money_matches_flask_babel(app, locale):
+    rng = random.Random(5)
+    amounts = [rng.randrange(0, 10_000_000) / 100 for _ in range(200)] + [0, 0.5, 1234567.891, -12.3]
+    with app.test_request_context(), flask_babel.force_locale(locale):
+        for amount in amounts:
+            for currency in ("USD", "EUR", "CNY", "JPY", "GBP"):
+                assert i18n.format_currency(amount, currency) == flask_babel.format_currency(amount, currency)
