@@ -121,8 +121,17 @@ def request_deletion(customer):
              key=f"account-delete:{customer.id}:{secrets.token_hex(8)}")
 
 
+def delete_account(customer, now):
+    """Anonymise the customer and commit; their photo files go only once no committed row points at them."""
+    leftover_photos = anonymise(customer, now)
+    db.session.commit()
+    photos.discard(leftover_photos)
+
+
 def anonymise(customer, now):
-    """Forget who the customer is; orders stay (without name, address or phone) for the accounts."""
+    """Forget who the customer is; orders stay (without name, address or phone) for the accounts.
+
+    Returns the names of the photo files to delete once this is committed (a rollback keeps them all)."""
     customer.name = ""
     customer.phone = ""
     customer.email = f"deleted-{customer.id}@deleted.invalid"
@@ -132,15 +141,17 @@ def anonymise(customer, now):
                        .execution_options(synchronize_session=False))
     db.session.execute(update(Callback).where(Callback.customer_id == customer.id).values(phone="", outcome_note="")
                        .execution_options(synchronize_session=False))
-    _forget_case_texts(customer)
+    leftover_photos = _forget_case_texts(customer)
     db.session.execute(delete(Notification).where(Notification.customer_id == customer.id))
     db.session.execute(delete(LoginToken).where(LoginToken.customer_id == customer.id))
     _audit(customer, "account.deleted")
+    return leftover_photos
 
 
 def _forget_case_texts(customer):
     """Everything written in the customer's cases goes: their words, the replies (which name them), survey
-    comments and photos. What remains (kind, category, times, outcome) keeps the service figures true."""
+    comments and photos (their rows here, their files named in the result). What remains (kind, category,
+    times, outcome) keeps the service figures true."""
     own_cases = select(Case.id).where(Case.customer_id == customer.id).scalar_subquery()
     quiet = {"synchronize_session": False}
     db.session.execute(update(Case).where(Case.customer_id == customer.id).values(description="")
@@ -155,5 +166,5 @@ def _forget_case_texts(customer):
     draft_photos = [photo["name"] for draft in drafts for photo in (draft.data or {}).get("photos", [])]
     db.session.execute(delete(CaseAttachment).where(CaseAttachment.case_id.in_(own_cases)))
     db.session.execute(delete(ReturnDraft).where(ReturnDraft.customer_id == customer.id))
-    photos.discard([*stored, *draft_photos])
+    return [*stored, *draft_photos]
 

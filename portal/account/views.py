@@ -89,8 +89,7 @@ def delete_confirm(token):
         db.session.rollback()
         return render_template("account/delete_refused.html", reason=refused.reason), 410
     signed_in = current_customer()
-    service.anonymise(customer, utcnow())
-    db.session.commit()
+    service.delete_account(customer, utcnow())
     if signed_in is not None and signed_in.id == customer.id:
         sign_out()  # also keeps the header from showing the customer we just forgot
     return render_template("account/deleted.html")

@@ -200,7 +200,7 @@ def test_deleting_the_account_forgets_what_was_written_in_the_cases_but_keeps_th
                                                                                          make_order):
     from werkzeug.datastructures import FileStorage
 
-    from portal.account.service import anonymise
+    from portal.account.service import delete_account
     from portal.models import (
         Callback,
         CaseAttachment,
@@ -235,8 +235,7 @@ def test_deleting_the_account_forgets_what_was_written_in_the_cases_but_keeps_th
     db.session.add(SurveyAnswer(survey_id=survey.id, score=2, comment="Alice here: never again"))
     db.session.commit()
 
-    anonymise(alice, utcnow())
-    db.session.commit()
+    delete_account(alice, utcnow())
     db.session.expire_all()
 
     kept = db.session.get(Case, case.id)
@@ -248,3 +247,24 @@ def test_deleting_the_account_forgets_what_was_written_in_the_cases_but_keeps_th
     assert db.session.scalars(select(CaseAttachment)).all() == []
     assert db.session.scalars(select(ReturnDraft)).all() == []
     assert photos.path_for(case_photo) is None and photos.path_for(draft_photo) is None
+
+
+def test_photos_stay_when_the_deletion_is_rolled_back(db, alice, make_order):
+    from werkzeug.datastructures import FileStorage
+
+    from portal.account.service import anonymise
+    from portal.models import ReturnDraft
+    from portal.returns import photos
+    from tests.cases.helpers import image_bytes
+
+    photo = photos.store(FileStorage(stream=io.BytesIO(image_bytes()), filename="p.jpg")).name
+    order = make_order(customer=alice, number="A8")
+    db.session.add(ReturnDraft(customer_id=alice.id, order_id=order.id, data={"photos": [{"name": photo}]}))
+    db.session.commit()
+
+    leftover = anonymise(alice, utcnow())
+    db.session.rollback()
+
+    assert leftover == [photo]
+    assert photos.path_for(photo) is not None and photos.path_for(photo).exists()
+    assert db.session.scalars(select(ReturnDraft)).one().data["photos"] == [{"name": photo}]
