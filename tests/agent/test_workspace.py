@@ -306,3 +306,26 @@ def test_the_workspace_names_codes_and_dates_in_the_agents_language(signed_in, d
     month_day = f"{earlier.created_at.month}月{earlier.created_at.day}日"
     assert month_day in chinese  # the earlier case's date, written the Chinese way
     assert earlier.created_at.strftime("%b") not in chinese.split(earlier.reference, 1)[1][:300]
+
+
+def test_the_workspace_and_queue_say_what_the_case_is_about_in_words(signed_in, db, customer, make_order):
+    order = make_order(customer=customer, status="delivered")
+    complaint = make_case(customer, order, category="double_charge", desired_outcome="refund")
+    ret = make_case(customer, order, kind="return", category="size", desired_outcome="store_credit")
+
+    english_complaint = signed_in.get(f"/agent/cases/{complaint.reference}").get_data(as_text=True)
+    english_return = signed_in.get(f"/agent/cases/{ret.reference}").get_data(as_text=True)
+    queue = signed_in.get("/agent").get_data(as_text=True)
+    signed_in.post("/locale", data={"locale": "zh", "next": "/"})
+    chinese_complaint = signed_in.get(f"/agent/cases/{complaint.reference}").get_data(as_text=True)
+
+    assert "I was charged twice" in english_complaint and "<dd>A refund</dd>" in english_complaint
+    assert "Wrong size or fit" in english_return and "<dd>Store credit</dd>" in english_return
+    assert "I was charged twice" in queue and "double_charge" not in queue
+    assert "double_charge" not in chinese_complaint and "I was charged twice" not in chinese_complaint
+
+
+def test_an_unknown_category_is_shown_as_it_was_stored(signed_in, db, customer):
+    case = make_case(customer, category="from-the-old-system")
+
+    assert "from-the-old-system" in signed_in.get(f"/agent/cases/{case.reference}").get_data(as_text=True)
