@@ -26,7 +26,7 @@ from portal.models import (
     SurveyAnswer,
     utcnow,
 )
-from portal.models.cases import OPEN_STATUSES, RESOLUTION_TYPES, URGENCIES
+from portal.models.cases import CLOCK_PAUSED_STATUSES, OPEN_STATUSES, RESOLUTION_TYPES, URGENCIES
 from portal.surveys.followups import is_churn_risk
 
 MAX_MESSAGE_CHARS = 5000
@@ -56,10 +56,11 @@ class Clock:
     due: datetime | None
     done_at: datetime | None
     now: datetime
+    paused: bool = False  # waiting on the customer: neither running nor missed
 
     @property
     def running(self):
-        return self.due is not None and self.done_at is None
+        return self.due is not None and self.done_at is None and not self.paused
 
     @property
     def remaining(self):
@@ -67,7 +68,7 @@ class Clock:
 
     @property
     def breached(self):
-        if self.due is None:
+        if self.due is None or self.paused:
             return False
         return (self.done_at or self.now) > self.due
 
@@ -80,7 +81,7 @@ class Clock:
 def clocks(case, now):
     """The first-response and resolution clocks of a case."""
     return (Clock(case.first_response_due, case.first_response_at, now),
-            Clock(case.resolution_due, case.resolved_at, now))
+            Clock(case.resolution_due, case.resolved_at, now, paused=case.status in CLOCK_PAUSED_STATUSES))
 
 
 @dataclass(frozen=True)

@@ -301,9 +301,11 @@ def _span(seconds):
 
 @bp.app_template_filter("countdown")
 def countdown(clock):
-    """A clock in words: time left, time overdue, or when it stopped."""
+    """A clock in words: time left, time overdue, paused, or whether it was met."""
     if clock.due is None:
         return _("no target")
+    if clock.paused:
+        return _("paused: waiting for the customer's parcel")
     if not clock.running:
         return _("met") if not clock.breached else _("missed")
     seconds = clock.remaining.total_seconds()

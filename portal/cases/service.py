@@ -14,7 +14,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.jobs import schedule
 from portal.models import Case, CaseEvent, CaseMessage, utcnow
-from portal.models.cases import ESCALATING_STATUSES, RESOLVED_STATUSES
+from portal.models.cases import CLOCK_PAUSED_STATUSES, ESCALATING_STATUSES, RESOLVED_STATUSES
 
 # No 0/O, 1/I/L: references are read out on the phone. 8 characters of 32 = 40 random bits.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -81,12 +81,22 @@ def _resolve(case, now):
              not_before=now + config["FOLLOWUP_DELAY"])
 
 
+def _resume_resolution_clock(case, paused_status, now):
+    """Move the resolution target on by the time the case waited on the customer."""
+    paused_at = max((e.created_at for e in case.events if e.field == "status" and e.new_value == paused_status),
+                    default=None)
+    if case.resolution_due is not None and paused_at is not None:
+        case.resolution_due += now - paused_at
+
+
 def transition(case, to_status, *, actor_type="system", staff=None, reason="", now=None):
     """Move `case` to `to_status` if the map allows it: audit event, SLA clocks and notifications included."""
     if not case.can_transition(to_status):
         raise InvalidTransition(f"{case.status} -> {to_status}")
     now = now or utcnow()
     old = case.status
+    if old in CLOCK_PAUSED_STATUSES and to_status not in CLOCK_PAUSED_STATUSES:
+        _resume_resolution_clock(case, old, now)
     case.status = to_status
     case.updated_at = now
     event = _event(case, actor_type, staff, "status", old, to_status, reason, now)

@@ -36,6 +36,8 @@ TRANSITIONS = {
 STATUSES = tuple(TRANSITIONS)
 OPEN_STATUSES = ("submitted", "acknowledged", "needs_review", "escalated", "answered", "reopened")
 RESOLVED_STATUSES = ("refunded", "exchanged", "repaired", "resolved", "rejected", "closed")
+# The customer's parcel is on its way back: the resolution clock waits with them and runs on when it arrives.
+CLOCK_PAUSED_STATUSES = ("awaiting_item",)
 RESOLUTION_TYPES = ("refund", "replacement", "repair_booked", "coupon", "explanation")
 # Entering one of these puts the case in the agents' queue.
 ESCALATING_STATUSES = ("escalated", "needs_review", "reopened")

@@ -196,3 +196,33 @@ def test_every_transition_is_audited_with_actor_and_staff(db, customer, agent):
                               .order_by(CaseEvent.id.desc()).limit(1))
     assert (event.actor_type, event.staff_id, event.old_value, event.new_value, event.reason) == (
         "staff", agent.id, "escalated", "answered", "replied")
+
+
+def test_the_resolution_clock_waits_while_the_customers_parcel_is_on_its_way(app, db, customer):
+    filed = utcnow() - timedelta(days=10)
+    case = new_case(db, customer, "approved", urgency="low", kind="return", now=filed)
+    promised = case.resolution_due
+    service.transition(case, "awaiting_item", now=filed + timedelta(hours=1))
+    arrived = filed + timedelta(days=8, hours=1)
+
+    service.transition(case, "received", now=arrived)
+    service.transition(case, "refunded", now=arrived + timedelta(hours=2))
+    db.session.commit()
+
+    assert case.resolution_due == promised + timedelta(days=8)
+    assert case.resolved_at < case.resolution_due  # the wait for the parcel is not ours to count
+
+
+def test_the_agent_sees_a_waiting_resolution_clock_as_paused_not_missed(app, db, customer):
+    from portal.agent.service import clocks
+    from portal.agent.views import countdown
+
+    filed = utcnow() - timedelta(days=10)
+    case = new_case(db, customer, "approved", urgency="low", kind="return", now=filed)
+    service.transition(case, "awaiting_item", now=filed + timedelta(hours=1))
+
+    _first, resolution = clocks(case, utcnow())
+
+    assert resolution.paused and not resolution.breached and not resolution.running
+    with app.test_request_context():
+        assert countdown(resolution) == "paused: waiting for the customer's parcel"
