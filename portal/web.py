@@ -1,4 +1,4 @@
-"""What every page shares: locale, security headers, error pages, htmx fragment rendering."""
+"""What every page shares: locale, security headers, error pages, htmx fragments, the cached layout, the pool."""
 
 import secrets
 import time
