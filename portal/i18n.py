@@ -13,37 +13,45 @@ Money is Babel's text too, remembered per amount.
 import functools
 import operator
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 from babel import Locale
 from babel.dates import DateTimeFormat, get_date_format, get_datetime_format, get_time_format, tokenize_pattern
 from babel.numbers import format_currency as babel_format_currency
 from flask import g
-from flask_babel import get_locale, get_translations, to_user_timezone
+from flask_babel import get_locale, get_timezone, get_translations
 from flask_babel.speaklater import LazyString
 from jinja2 import pass_context
 from markupsafe import Markup
 
 
-def catalog():
-    """The current locale's translations, remembered beside the locale object flask-babel keeps.
-
-    force_locale sets a new locale object and refresh removes it, so either leads to a fresh lookup.
-    """
+def _babel_state():
+    """flask-babel's per-request state (locale, zone and what we remember beside them), if it exists yet."""
     try:
         app_globals = g._get_current_object()
     except RuntimeError:
-        return get_translations()
-    state = getattr(app_globals, "_flask_babel", None)
-    locale = getattr(state, "babel_locale", None)
-    remembered = getattr(state, "portal_catalog", None)
-    if locale is not None and remembered is not None and remembered[0] is locale:
+        return None
+    return getattr(app_globals, "_flask_babel", None)
+
+
+def _remembered(name, depends_on, compute):
+    """`compute()`, remembered in flask-babel's state for as long as its `depends_on` attribute is the same
+    object. force_locale sets a new locale object and refresh removes it, so either leads to a fresh lookup."""
+    state = _babel_state()
+    source = getattr(state, depends_on, None)
+    remembered = getattr(state, name, None)
+    if source is not None and remembered is not None and remembered[0] is source:
         return remembered[1]
-    translations = get_translations()
-    state = getattr(app_globals, "_flask_babel", None)
+    value = compute()
+    state = _babel_state()  # the first lookup of a request creates the state
     if state is not None:
-        state.portal_catalog = (getattr(state, "babel_locale", None), translations)
-    return translations
+        setattr(state, name, (getattr(state, depends_on, None), value))
+    return value
+
+
+def catalog():
+    """The current locale's translations."""
+    return _remembered("portal_catalog", "babel_locale", get_translations)
 
 
 def gettext(string, **variables):
@@ -139,7 +147,15 @@ def _pattern_parts(kind, format, locale_tag):
 
 
 def _locale_tag():
-    return str(get_locale() or "en")
+    return _remembered("portal_locale_tag", "babel_locale", lambda: str(get_locale() or "en"))
+
+
+def to_user_timezone(value):
+    """flask-babel's to_user_timezone, with the request's zone taken from where flask-babel keeps it."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    zone = getattr(_babel_state(), "babel_tzinfo", None) or get_timezone()
+    return zone.normalize(value.astimezone(zone))
 
 
 def _format(kind, value, format):

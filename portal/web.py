@@ -1,11 +1,14 @@
 """What every page shares: locale, security headers, error pages, htmx fragments, the cached layout, the pool."""
 
+import functools
 import secrets
 import time
 from urllib.parse import urlsplit
 
 from flask import current_app, g, has_request_context, jsonify, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
+from itsdangerous import URLSafeTimedSerializer
 from jinja2 import nodes
 from jinja2.ext import Extension
 from sqlalchemy import event, exc
@@ -84,6 +87,31 @@ def _template_url_for(endpoint, **values):
     return links[key]
 
 
+@functools.lru_cache(maxsize=8192)
+def _signed_form_token(secret_key, raw_token):
+    return URLSafeTimedSerializer(secret_key, salt="wtf-csrf-token").dumps(raw_token)
+
+
+def form_token():
+    """flask-wtf's generate_csrf for templates, signing each session's token once, not once per page.
+
+    Form tokens carry no time limit here (WTF_CSRF_TIME_LIMIT is None): they last as long as the session,
+    so a signature made earlier is as good as a fresh one. Any other setting, or a session without a token
+    yet, takes flask-wtf's own way.
+    """
+    signed = g.get("csrf_token")
+    if signed is not None:
+        return signed
+    raw_token = session.get("csrf_token")
+    config = current_app.config
+    if not isinstance(raw_token, str) or config["WTF_CSRF_TIME_LIMIT"] is not None \
+            or config["WTF_CSRF_FIELD_NAME"] != "csrf_token":
+        return generate_csrf()
+    # flask-wtf reads the request's token from g, so forms rendered by WTForms show the same one.
+    g.csrf_token = _signed_form_token(config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key, raw_token)
+    return g.csrf_token
+
+
 class LayoutCache(Extension):
     """`{% cache "footer", current_locale %}...{% endcache %}`: the body rendered once per key, then reused.
 
@@ -124,15 +152,26 @@ def render_fragment(full_template, fragment_template, **context):
     return response
 
 
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+)
+HTTPS_ONLY = ("Strict-Transport-Security", "max-age=31536000")
+
+
 def _security_headers(response):
+    """Each header unless the view set its own. Werkzeug answers "is it there?" for a missing header by
+    raising and catching an exception, so the names present are read once instead."""
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    if not current_app.config["DEV_MODE"] and not current_app.testing:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    present = {name.lower() for name, _value in headers.items()}
+    wanted = SECURITY_HEADERS if current_app.config["DEV_MODE"] or current_app.testing \
+        else (*SECURITY_HEADERS, HTTPS_ONLY)
+    for name, value in wanted:
+        if name.lower() not in present:
+            headers.add(name, value)
     return response
 
 
@@ -220,6 +259,7 @@ def init_app(app):
             "current_locale": locale,
             "html_lang": HTML_LANG.get(locale, locale),
             "has_endpoint": has_endpoint,
+            "csrf_token": form_token,  # in place of flask-wtf's, which its own context processor offers
             "nav_links": [(endpoint, label) for endpoint, label in NAV_LINKS if has_endpoint(endpoint)],
         }
 

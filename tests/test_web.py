@@ -1,11 +1,13 @@
-"""What every page shares: template links, the cached parts of the layout, pooled database connections."""
+"""What every page shares: template links, the cached parts of the layout, form tokens, pooled connections."""
 
 import pytest
-from flask import render_template_string, url_for
+from flask import render_template_string, session, url_for
+from flask_wtf.csrf import validate_csrf
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from portal.extensions import db
+from portal.web import _signed_form_token, form_token
 from tests.conftest import make_app
 
 
@@ -86,3 +88,39 @@ def test_a_connection_used_moments_ago_is_not_pinged_first(test_environ):
         with pytest.raises(DBAPIError), db.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         db.engine.dispose()
+
+
+def test_a_sessions_form_token_is_signed_once_and_stays_valid(app):
+    with app.app_context(), app.test_request_context("/"):  # a request of its own, as in production
+        session["csrf_token"] = "a" * 40
+        first = form_token()
+        validate_csrf(first)  # raises when invalid
+
+    with app.app_context(), app.test_request_context("/"):
+        session["csrf_token"] = "a" * 40
+        hits = _signed_form_token.cache_info().hits
+        assert form_token() == first
+        assert _signed_form_token.cache_info().hits == hits + 1  # the signature made before, not a new one
+
+    with app.app_context(), app.test_request_context("/"):
+        session["csrf_token"] = "b" * 40
+        other = form_token()
+        assert other != first
+        validate_csrf(other)
+
+
+def test_a_form_token_with_a_time_limit_is_signed_afresh_by_flask_wtf(app):
+    app.config["WTF_CSRF_TIME_LIMIT"] = 3600
+    with app.app_context(), app.test_request_context("/"):
+        session["csrf_token"] = "c" * 40
+        signed_before = _signed_form_token.cache_info().currsize
+        token = form_token()
+        validate_csrf(token)
+        assert _signed_form_token.cache_info().currsize == signed_before
+
+
+def test_a_session_without_a_form_token_gets_one(app):
+    with app.app_context(), app.test_request_context("/"):
+        token = form_token()
+        assert isinstance(session["csrf_token"], str)
+        validate_csrf(token)

@@ -29,14 +29,12 @@ def _lookup_order_key():
 
 def get_order_for_viewer_or_404(number):
     """(order, is_owner) for the signed-in owner or a guest who looked it up; the same 404 for everyone else."""
-    # Loading the owner's order also loads the owner, so the page's header needs no query of its own.
-    order = service.find_for_page(number, customer_id=current_customer_id())
-    if order is not None:
-        return order, True
-    order = service.find_for_page(number, granted=session.get(GUEST_SESSION_KEY))
+    # The owner's order brings the owner's row along, so the page's header needs no query of its own.
+    order, is_owner = service.find_for_page(number, customer_id=current_customer_id(),
+                                            granted=session.get(GUEST_SESSION_KEY))
     if order is None:
         _not_found()
-    return order, False
+    return order, is_owner
 
 
 def _not_found():

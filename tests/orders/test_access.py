@@ -2,6 +2,7 @@
 
 import pytest
 
+from portal.models import utcnow
 from tests.orders.helpers import sign_in_as
 
 ORDER_ROUTES = ["/orders/{number}", "/orders/{number}/timeline"]
@@ -119,3 +120,23 @@ def test_a_guest_sees_the_address_and_phone_partly_masked(client, alice_order):
     assert "••• ••• 34" in page
     assert "Alice M." in page
     assert "Alice Martin" not in page
+
+
+def test_a_signed_in_customer_who_looked_up_someone_elses_order_sees_it_masked(client, alice_order, bob):
+    sign_in_as(client, bob)
+    client.post("/orders/track", data={"number": alice_order.number, "email": "alice@example.com"})
+
+    page = client.get(f"/orders/{alice_order.number}")
+
+    assert page.status_code == 200
+    assert "1200 Market Street" not in page.text
+    assert "•••, CA 94102" in page.text
+    assert "Cancel this order" not in page.text
+
+
+def test_an_order_of_a_deleted_account_is_not_shown_even_to_an_earlier_lookup(client, db, alice_order):
+    client.post("/orders/track", data={"number": alice_order.number, "email": "alice@example.com"})
+    alice_order.customer.anonymised_at = utcnow()
+    db.session.commit()
+
+    assert client.get(f"/orders/{alice_order.number}").status_code == 404
