@@ -64,15 +64,26 @@ def lazy_gettext(string, **variables):
     return LazyString(gettext, string, **variables)
 
 
-@pass_context
-def _template_gettext(context, string, **variables):
-    return _newstyle(context, catalog().ugettext(string), variables)
+def _template_functions(translations):
+    """`_` (also named gettext) and ngettext for templates, reading messages from `translations()`."""
+
+    @pass_context
+    def template_gettext(context, string, **variables):
+        return _newstyle(context, translations().ugettext(string), variables)
+
+    @pass_context
+    def template_ngettext(context, singular, plural, num, **variables):
+        variables.setdefault("num", num)
+        return _newstyle(context, translations().ungettext(singular, plural, num), variables)
+
+    return {"_": template_gettext, "gettext": template_gettext, "ngettext": template_ngettext}
 
 
-@pass_context
-def _template_ngettext(context, singular, plural, num, **variables):
-    variables.setdefault("num", num)
-    return _newstyle(context, catalog().ungettext(singular, plural, num), variables)
+def _render_messages():
+    """Context processor: the template functions bound to the catalog of the moment the render starts, so a
+    page's messages skip the lookup of the request's locale (force_locale around a render still applies)."""
+    translations = catalog()
+    return _template_functions(lambda: translations)
 
 
 def _newstyle(context, text, variables):
@@ -197,6 +208,8 @@ def install_template_helpers(app):
     """`_`, gettext and ngettext in templates, called directly (Jinja's i18n extension would reach the
     catalog through three nested context calls per message), and the date and money filters above in place
     of flask-babel's. Runs after flask-babel's init_app."""
-    app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext)
+    # Globals for templates rendered without Flask's context processors (a macro imported without context).
+    app.jinja_env.globals.update(_template_functions(catalog))
+    app.context_processor(_render_messages)
     app.jinja_env.filters.update(datetimeformat=format_datetime, dateformat=format_date, timeformat=format_time,
                                  currencyformat=format_currency)

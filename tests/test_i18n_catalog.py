@@ -54,3 +54,11 @@ def test_refresh_after_a_language_change_is_seen_by_the_next_message(app):
 
 def test_gettext_outside_any_app_context_answers_with_the_message_itself():
     assert gettext("Skip to content") == "Skip to content"
+
+
+def test_a_template_rendered_without_flasks_context_still_speaks_the_request_language(app):
+    # A macro imported without context, or the environment used directly, reaches `_` as a global.
+    with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        html = app.jinja_env.from_string('{{ _("Skip to content") }}').render()
+
+    assert html == "跳到主要内容"
