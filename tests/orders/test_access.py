@@ -132,6 +132,7 @@ def test_a_signed_in_customer_who_looked_up_someone_elses_order_sees_it_masked(c
     assert "1200 Market Street" not in page.text
     assert "•••, CA 94102" in page.text
     assert "Cancel this order" not in page.text
+    assert "Sign in to cancel" not in page.text
 
 
 def test_an_order_of_a_deleted_account_is_not_shown_even_to_an_earlier_lookup(client, db, alice_order):
@@ -140,3 +141,12 @@ def test_an_order_of_a_deleted_account_is_not_shown_even_to_an_earlier_lookup(cl
     db.session.commit()
 
     assert client.get(f"/orders/{alice_order.number}").status_code == 404
+
+
+def test_a_guest_is_offered_to_sign_in_to_cancel_an_order_not_yet_shipped(client, alice_order):
+    client.post("/orders/track", data={"number": alice_order.number, "email": "alice@example.com"})
+
+    page = client.get(f"/orders/{alice_order.number}").text
+
+    assert "Sign in to cancel this order" in page
+    assert "Cancel this order" not in page

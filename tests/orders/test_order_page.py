@@ -46,6 +46,20 @@ def test_the_page_shows_status_items_estimate_and_timeline_newest_first(client, 
     assert 'hx-trigger="every 60s"' in page  # the timeline keeps itself fresh while the parcel moves
 
 
+def test_a_delivered_order_names_the_day_in_the_customers_zone_without_a_zone_offset(client, make_order, wei):
+    # 23:30 UTC on 29 March is already 30 March in Shanghai; the exact time is in the timeline.
+    order = make_order(customer=wei, status="delivered", delivered_at=datetime(2026, 3, 29, 23, 30, tzinfo=UTC))
+    sign_in_as(client, wei)
+
+    english = client.get(f"/orders/{order.number}").text
+    client.post("/locale", data={"locale": "zh"})
+    chinese = client.get(f"/orders/{order.number}").text
+
+    assert "Delivered on March 30, 2026." in english
+    assert "已于 2026年3月30日 签收。" in chinese
+    assert "+0800" not in english + chinese
+
+
 def test_shop_text_in_events_is_escaped(client, make_order, wei):
     order = make_order(customer=wei, status="shipped", last_event_at=utcnow(), events=[
         {"status": "shipped", "location": "<b>Depot</b>", "description": "<script>alert(1)</script>",
