@@ -7,6 +7,7 @@ file and the embedded redis-server, so `make test` needs nothing installed.
 import email
 import itertools
 import os
+import re
 from datetime import timedelta
 from email import policy
 from pathlib import Path
@@ -69,6 +70,13 @@ def test_environ(database_url, redis_url, tmp_path_factory):
         "PUBLIC_BASE_URL": "http://portal.test",
         "SHOP_WEBHOOK_SECRET": "test-webhook-secret",
     }
+
+
+def without_form_token(html):
+    """The page with its form token blanked: the token is signed with the current second, so two pages a
+    second apart differ there alone."""
+    token = re.search(r'"X-CSRFToken": "([^"]+)"', html).group(1)
+    return html.replace(token, "TOKEN")
 
 
 def make_app(environ, **overrides):
