@@ -157,7 +157,8 @@ def _pattern_parts(kind, format, locale_tag):
     return parts
 
 
-def _locale_tag():
+def locale_tag():
+    """The request's language tag ("en", "zh")."""
     return _remembered("portal_locale_tag", "babel_locale", lambda: str(get_locale() or "en"))
 
 
@@ -170,7 +171,7 @@ def to_user_timezone(value):
 
 
 def _format(kind, value, format):
-    parts = _pattern_parts(kind, format, _locale_tag())
+    parts = _pattern_parts(kind, format, locale_tag())
     return "".join([part if part.__class__ is str else part(value) for part in parts])
 
 
@@ -201,7 +202,7 @@ def _currency_text(amount, currency, locale_tag):
 def format_currency(amount, currency):
     """flask-babel's format_currency. A shop's prices repeat from order to order, so each amount's text is
     remembered per currency and language."""
-    return _currency_text(amount, currency, _locale_tag())
+    return _currency_text(amount, currency, locale_tag())
 
 
 def install_template_helpers(app):

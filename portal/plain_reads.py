@@ -53,9 +53,10 @@ def plain_cursor():
     prepares (a ROLLBACK discards them). Reads a moment apart may then see different commits, which pages that
     show one order do not mind.
     """
-    connection = db.engine.raw_connection()
+    engine = db.engine
+    connection = engine.raw_connection()
     driver = connection.driver_connection
-    autocommit = db.engine.dialect.name == "postgresql"
+    autocommit = engine.dialect.name == "postgresql"
     try:
         if autocommit:
             driver.autocommit = True

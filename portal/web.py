@@ -252,9 +252,7 @@ def init_app(app):
 
     @app.context_processor
     def layout_context():
-        from flask_babel import get_locale
-
-        locale = str(get_locale() or "en")
+        locale = i18n.locale_tag()
         return {
             "current_locale": locale,
             "html_lang": HTML_LANG.get(locale, locale),

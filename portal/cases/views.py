@@ -3,8 +3,8 @@
 from datetime import timedelta
 
 from flask import abort, flash, make_response, redirect, render_template, request, send_file, url_for
-from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from portal.auth.customers import current_customer, customer_required
 from portal.auth.staff import current_staff
@@ -12,6 +12,7 @@ from portal.cases import bp, labels, service
 from portal.complaints.triage import Reason
 from portal.extensions import db
 from portal.help import search as help_search
+from portal.i18n import locale_tag
 from portal.models import CaseAttachment, utcnow
 from portal.returns import photos
 from portal.web import render_fragment
@@ -76,7 +77,7 @@ def _suggested_articles(case):
     # An acknowledged case is answered by articles first: the ones matching what the customer wrote.
     if case.status != "acknowledged":
         return []
-    return help_search.search(case.description, str(get_locale() or "en"), limit=3).hits
+    return help_search.search(case.description, locale_tag(), limit=3).hits
 
 
 @bp.get("")

@@ -1,7 +1,6 @@
 """The complaint form, the help articles suggested while the customer types, and "this solved it"."""
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from portal.auth.customers import current_customer, safe_path
@@ -10,6 +9,7 @@ from portal.complaints.forms import ComplaintForm
 from portal.extensions import db
 from portal.help import search as help_search
 from portal.help import service as help_service
+from portal.i18n import locale_tag
 from portal.orders.service import normalise_number
 from portal.web import render_fragment, visitor_id
 
@@ -26,7 +26,7 @@ def suggestions(text):
     query = help_search.clean_query(text)
     if len(query) < 3:
         return []
-    locale = str(get_locale() or "en")
+    locale = locale_tag()
     result = help_search.search(query, locale, limit=MAX_SUGGESTIONS)
     help_service.log_search(query, locale, result.total, visitor_id())
     db.session.commit()

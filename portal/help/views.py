@@ -1,7 +1,6 @@
 import markdown
 import nh3
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -9,6 +8,7 @@ from portal.extensions import db, htmx
 from portal.help import bp, service
 from portal.help import search as search_index
 from portal.i18n import lazy_gettext as _l
+from portal.i18n import locale_tag
 from portal.models.knowledge import CATEGORIES
 from portal.web import render_fragment, visitor_id
 
@@ -30,7 +30,7 @@ def _help_context():
 
 
 def _locale():
-    return str(get_locale() or "en")
+    return locale_tag()
 
 
 def render_markdown(text):

@@ -71,7 +71,7 @@ def _detail_context(order, is_owner):
         "order": order,
         "is_owner": is_owner,
         # Someone signed in who looked up another customer's order cannot cancel it by signing in again.
-        "viewer_signed_in": is_owner or current_customer_id() is not None,
+        "viewer_signed_in": current_customer_id() is not None,
         # The owner's header needs no second look-up: the order's row brought their name along.
         "signed_in_customer": order.customer if is_owner else None,
         "status_label": service.STATUS_LABELS.get(order.status, order.status),
