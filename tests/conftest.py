@@ -23,7 +23,7 @@ from portal.embedded_redis import EmbeddedRedis
 from portal.extensions import db as _db
 from portal.models import Customer, Order, OrderItem, ShipmentEvent, Staff, utcnow
 
-SHARED_FAQ_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "faq"
+FAQ_CORPUS_DIR = Path(__file__).resolve().parent / "data" / "faq"
 TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "portal" / "translations"
 
 

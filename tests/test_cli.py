@@ -2,7 +2,7 @@ from sqlalchemy import func, select
 
 from portal.demo import DEMO_CUSTOMERS
 from portal.models import Article, Case, Customer, Order, ShipmentEvent, Staff
-from tests.conftest import SHARED_FAQ_DIR
+from tests.conftest import FAQ_CORPUS_DIR
 
 
 def count(db, model):
@@ -51,8 +51,8 @@ def test_demo_staff_can_sign_in_with_the_printed_passwords(db, runner):
         assert not staff.check_password("wrong")
 
 
-def test_faq_import_loads_the_shared_corpus(db, runner):
-    result = runner.invoke(args=["faq", "import", str(SHARED_FAQ_DIR)])
+def test_faq_import_loads_the_test_corpus(db, runner):
+    result = runner.invoke(args=["faq", "import", str(FAQ_CORPUS_DIR)])
 
     assert result.exit_code == 0, result.output
     assert "100 created" in result.output
@@ -60,12 +60,12 @@ def test_faq_import_loads_the_shared_corpus(db, runner):
     translated = db.session.scalar(select(Article).where(Article.translation_of.is_not(None)))
     assert translated.locale == "zh"
 
-    again = runner.invoke(args=["faq", "import", str(SHARED_FAQ_DIR)])
+    again = runner.invoke(args=["faq", "import", str(FAQ_CORPUS_DIR)])
     assert "0 created, 0 updated, 100 unchanged" in again.output
 
 
 def test_faq_import_reports_bad_files_by_name_and_imports_the_rest(db, runner, tmp_path):
-    good = (SHARED_FAQ_DIR / "en" / "cancel-order.md").read_text()
+    good = (FAQ_CORPUS_DIR / "en" / "cancel-order.md").read_text()
     (tmp_path / "cancel-order.md").write_text(good)
     (tmp_path / "no-front-matter.md").write_text("# Just a heading\n")
     (tmp_path / "wrong-name.md").write_text(good)
@@ -87,7 +87,7 @@ def test_faq_import_reports_bad_files_by_name_and_imports_the_rest(db, runner, t
 
 
 def test_faq_import_updates_an_edited_article_by_slug(db, runner, tmp_path):
-    text = (SHARED_FAQ_DIR / "en" / "cancel-order.md").read_text()
+    text = (FAQ_CORPUS_DIR / "en" / "cancel-order.md").read_text()
     (tmp_path / "cancel-order.md").write_text(text)
     runner.invoke(args=["faq", "import", str(tmp_path)])
     (tmp_path / "cancel-order.md").write_text(text + "\nOne more line.\n")

@@ -1,4 +1,4 @@
-"""Help-center fixtures: the shared FAQ corpus imported and indexed, and stand-ins for other journeys' pages."""
+"""Help-center fixtures: the test FAQ corpus imported and indexed, and stand-ins for other journeys' pages."""
 
 import pytest
 from sqlalchemy import delete
@@ -6,7 +6,7 @@ from sqlalchemy import delete
 from portal.help import defaults, search
 from portal.help.importer import article_files, import_files
 from portal.models import OutboxRow
-from tests.conftest import SHARED_FAQ_DIR
+from tests.conftest import FAQ_CORPUS_DIR
 
 JOURNEY_STANDINS = {"orders.track": "/orders/track", "returns.start": "/returns/start",
                     "complaints.new": "/complaints/new", "cases.index": "/cases"}
@@ -14,8 +14,8 @@ JOURNEY_STANDINS = {"orders.track": "/orders/track", "returns.start": "/returns/
 
 @pytest.fixture
 def faq(app, db):
-    """The shared corpus (60 en + 40 zh articles), default synonyms and intents, and a built index."""
-    report = import_files(article_files(SHARED_FAQ_DIR))
+    """The test corpus (60 en + 40 zh articles), default synonyms and intents, and a built index."""
+    report = import_files(article_files(FAQ_CORPUS_DIR))
     assert report.errors == []
     defaults.seed_defaults()
     db.session.execute(delete(OutboxRow))  # the reindex jobs the import queued: the index is built here instead

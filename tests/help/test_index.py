@@ -9,7 +9,7 @@ from whoosh.support.levenshtein import damerau_levenshtein
 
 from portal.help import search
 from portal.models import Article, OutboxRow, utcnow
-from tests.conftest import SHARED_FAQ_DIR
+from tests.conftest import FAQ_CORPUS_DIR
 from tests.help.conftest import slugs
 
 
@@ -108,8 +108,8 @@ def test_flask_search_reindex_rebuilds_with_a_progress_bar_and_summary(app, runn
 
 
 def test_flask_faq_import_queues_reindexing_for_changed_articles_only(app, runner, db):
-    first = runner.invoke(args=["faq", "import", str(SHARED_FAQ_DIR)])
-    again = runner.invoke(args=["faq", "import", str(SHARED_FAQ_DIR)])
+    first = runner.invoke(args=["faq", "import", str(FAQ_CORPUS_DIR)])
+    again = runner.invoke(args=["faq", "import", str(FAQ_CORPUS_DIR)])
 
     assert first.exit_code == 0 and "100 created" in first.output
     assert "100 unchanged" in again.output
@@ -118,7 +118,7 @@ def test_flask_faq_import_queues_reindexing_for_changed_articles_only(app, runne
 
 
 def test_flask_faq_import_reports_bad_files_by_name_and_imports_the_rest(runner, db, tmp_path):
-    (tmp_path / "good-one.md").write_text((SHARED_FAQ_DIR / "en" / "lost-parcel.md").read_text()
+    (tmp_path / "good-one.md").write_text((FAQ_CORPUS_DIR / "en" / "lost-parcel.md").read_text()
                                           .replace("slug: lost-parcel", "slug: good-one"))
     (tmp_path / "bad-one.md").write_text("no front matter")
 
