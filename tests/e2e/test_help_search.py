@@ -4,13 +4,9 @@ from portal.help import defaults, search
 from portal.help.importer import article_files, import_files
 from tests.conftest import FAQ_CORPUS_DIR
 from tests.e2e.conftest import screenshot
-from tests.help.conftest import JOURNEY_STANDINS
 
 
 def _prepare(app, db):
-    for endpoint, path in JOURNEY_STANDINS.items():
-        if endpoint not in app.view_functions:
-            app.add_url_rule(path, endpoint=endpoint, view_func=lambda: "stand-in")
     import_files(article_files(FAQ_CORPUS_DIR))
     defaults.seed_defaults()
     db.session.commit()

@@ -1,4 +1,4 @@
-"""Help-center fixtures: the test FAQ corpus imported and indexed, and stand-ins for other journeys' pages."""
+"""Help-center fixtures: the test FAQ corpus imported and indexed."""
 
 import pytest
 from sqlalchemy import delete
@@ -7,9 +7,6 @@ from portal.help import defaults, search
 from portal.help.importer import article_files, import_files
 from portal.models import OutboxRow
 from tests.conftest import FAQ_CORPUS_DIR
-
-JOURNEY_STANDINS = {"orders.track": "/orders/track", "returns.start": "/returns/start",
-                    "complaints.new": "/complaints/new", "cases.index": "/cases"}
 
 
 @pytest.fixture
@@ -23,15 +20,6 @@ def faq(app, db):
     search.clear_caches()
     search.rebuild(app)
     return report
-
-
-@pytest.fixture
-def journeys(app):
-    """Stand-in pages for the journeys other packages build, so intent actions have somewhere to link."""
-    for endpoint, path in JOURNEY_STANDINS.items():
-        if endpoint not in app.view_functions:
-            app.add_url_rule(path, endpoint=endpoint, view_func=lambda: "stand-in")
-    return JOURNEY_STANDINS
 
 
 def slugs(result):

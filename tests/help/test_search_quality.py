@@ -1,4 +1,4 @@
-"""Search quality on the test FAQ corpus (tests/data/faq): stemming, misspellings, synonyms, Chinese, locale fallback."""
+"""Search quality on the test FAQ corpus: stemming, misspellings, synonyms, Chinese, locale fallback."""
 
 from sqlalchemy import select
 from whoosh.query import Term

@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from flask import Blueprint, url_for
+from flask import url_for
 from sqlalchemy import select
 
 from portal.models import OutboxRow, utcnow
@@ -13,15 +13,6 @@ from tests.orders.helpers import sign_in_as
 @pytest.fixture
 def wei(make_customer):
     return make_customer(name="陈伟", email="wei@example.com", timezone="Asia/Shanghai", locale="en")
-
-
-def add_fake_journeys(app):
-    """Stand-ins for the returns and complaints blueprints where those issues are not built yet."""
-    for name, path, endpoint in (("complaints", "/complaints/new", "new"), ("returns", "/returns/start", "start")):
-        if f"{name}.{endpoint}" not in app.view_functions:
-            fake = Blueprint(name, __name__)
-            fake.add_url_rule(path, endpoint, lambda: "form")
-            app.register_blueprint(fake)
 
 
 def test_the_page_shows_status_items_estimate_and_timeline_newest_first(client, make_order, wei):
@@ -127,7 +118,6 @@ def test_without_the_complaints_journey_there_is_no_complaint_link(app, client, 
 
 
 def test_a_late_order_offers_a_one_click_complaint_classified_as_late(app, make_order, wei):
-    add_fake_journeys(app)
     client = app.test_client()
     order = make_order(customer=wei, status="paid", ship_by=utcnow() - timedelta(hours=5))
     sign_in_as(client, wei)
@@ -142,7 +132,6 @@ def test_a_late_order_offers_a_one_click_complaint_classified_as_late(app, make_
 
 
 def test_a_delivered_order_offers_a_return(app, make_order, wei):
-    add_fake_journeys(app)
     client = app.test_client()
     order = make_order(customer=wei, status="delivered", delivered_at=utcnow())
     sign_in_as(client, wei)
