@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.jobs import schedule
 from portal.models import Customer
+from portal.redirects import safe_next
 from portal.web import rotate_session
 
 SESSION_KEY = "customer_id"
@@ -81,21 +82,13 @@ def find_customer_by_email(email):
                                                     Customer.anonymised_at.is_(None)))
 
 
-def safe_path(target, default=""):
-    """A path on this site, or `default`: an open redirect would let others send our customers anywhere."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target \
-            and len(target) <= 500:
-        return target
-    return default
-
-
 def request_signin_link(email, next_path=""):
     """Schedule a sign-in link if the address belongs to a customer; the caller answers the same either way."""
     customer = find_customer_by_email(email)
     if customer is None:
         return False
     # The worker makes the token, so the raw link never sits in the outbox table.
-    schedule("mail.signin_link", customer.id, safe_path(next_path),
+    schedule("mail.signin_link", customer.id, safe_next(next_path, ""),
              key=f"signin:{customer.id}:{secrets.token_hex(8)}")
     return True
 
