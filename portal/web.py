@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 from portal import i18n
 from portal.extensions import db, htmx
 from portal.i18n import lazy_gettext as _l
+from portal.numbers import IdConverter
 
 # The language a customer sees, by the tag we keep; the HTML lang attribute for each.
 HTML_LANG = {"en": "en", "zh": "zh-CN"}
@@ -243,6 +244,8 @@ def _watch_idle_connections(engine, idle_seconds):
 
 
 def init_app(app):
+    # Before any blueprint adds its routes, which read the converter when they are added.
+    app.url_map.converters["int"] = IdConverter
     i18n.install_template_helpers(app)
     app.jinja_env.globals["url_for"] = _template_url_for
     app.jinja_env.add_extension(LayoutCache)

@@ -16,6 +16,7 @@ from portal.i18n import lazy_gettext as _l
 from portal.lead import bp, charts, knowledge, metrics
 from portal.models import Article, CannedReply, IntentAction, Synonym, utcnow
 from portal.models.knowledge import CATEGORIES, LOCALES
+from portal.numbers import parse_int
 
 PERIOD_ERRORS = {
     "format": _l("Dates are written like 2026-03-31."),
@@ -96,9 +97,9 @@ def _filters():
     except metrics.PeriodError as refused:
         error = PERIOD_ERRORS[str(refused)]
         period = metrics.parse_period("", "", today, current_app.config["LEAD_DASHBOARD_DAYS"])
-    score = request.args.get("score", type=int)
+    score = parse_int(request.args.get("score"), 1, 5)
     category = request.args.get("category", "")[:40]
-    return metrics.Filters(period=period, score=score if score in range(1, 6) else None,
+    return metrics.Filters(period=period, score=score,
                            category=category), error
 
 
@@ -308,10 +309,10 @@ def canned_delete(reply_id):
 @staff_required("lead")
 def intent_add():
     """Map a scenario or a phrase to a self-service action."""
-    position = request.form.get("position", "0").strip()
+    position = parse_int(request.form.get("position", "0"))
     try:
         knowledge.add_intent(request.form.get("trigger_kind", ""), request.form.get("trigger", ""),
-                             request.form.get("action", ""), int(position) if position.isdigit() else -1)
+                             request.form.get("action", ""), -1 if position is None else position)
     except knowledge.KnowledgeError as refused:
         return _knowledge_error(refused)
     db.session.commit()
