@@ -7,7 +7,7 @@ column holds (another 500 on insert or lookup). Here only ASCII digits pass, and
 
 import re
 
-from werkzeug.routing import BaseConverter
+from werkzeug.routing import IntegerConverter
 
 # Ids and counts live in 64-bit columns; 18 digits always fit, so nothing read here can overflow one.
 MAX_DIGITS = 18
@@ -26,14 +26,7 @@ def parse_int(raw, minimum=0, maximum=MAX_ID):
     return value if minimum <= value <= maximum else None
 
 
-class IdConverter(BaseConverter):
+class IdConverter(IntegerConverter):
     """`<int:...>` in routes: ASCII digits that fit a 64-bit column, so a hostile URL is a 404, never a 500."""
 
     regex = rf"[0-9]{{1,{MAX_DIGITS}}}"
-    weight = 50
-
-    def to_python(self, value):
-        return int(value)
-
-    def to_url(self, value):
-        return str(int(value))
