@@ -173,6 +173,10 @@ class Config:
         # signed and sent with every page.
         self.PERMANENT_SESSION_LIFETIME = timedelta(days=14)
         self.SESSION_REFRESH_EACH_REQUEST = False
+        # ...and ends sooner when the customer has not opened a page for this long (a shared computer).
+        self.CUSTOMER_IDLE_TIMEOUT = _hours(env, "CUSTOMER_IDLE_HOURS", 48)
+        # Proxies in front of the app whose X-Forwarded-Proto/-For we believe (0: talk to browsers directly).
+        self.TRUSTED_PROXIES = _int(env, "TRUSTED_PROXIES", 0)
         self.WTF_CSRF_TIME_LIMIT = None
 
         self.BABEL_DEFAULT_LOCALE = "en"

@@ -5,10 +5,11 @@ signs nobody in. Staff sign-in lives beside this module and never shares its ses
 """
 
 import secrets
+import time
 from functools import wraps
 
 import pytz
-from flask import g, redirect, request, session, url_for
+from flask import current_app, g, redirect, request, session, url_for
 from sqlalchemy import func, select
 
 from portal.extensions import db
@@ -18,6 +19,10 @@ from portal.redirects import safe_next
 from portal.web import rotate_session
 
 SESSION_KEY = "customer_id"
+SIGNED_IN_KEY = "customer_signed_in_at"
+SEEN_KEY = "customer_seen_at"
+# How stale the last-seen time may get before a page rewrites it: a new cookie per page would be a waste.
+SEEN_PRECISION_SECONDS = 300
 CACHE_ATTRIBUTE = "portal_customer"
 
 
@@ -26,9 +31,25 @@ def normalise_email(raw):
 
 
 def current_customer_id():
-    """The id the session claims, without loading the customer (who may since have been anonymised)."""
+    """The id the session claims, without loading the customer (who may since have been anonymised).
+
+    A sign-in ends 14 days after it began, or sooner when no page was opened for CUSTOMER_IDLE_TIMEOUT.
+    The cookie's own expiry cannot say either: it moves whenever the session changes.
+    """
     customer_id = session.get(SESSION_KEY)
-    return customer_id if isinstance(customer_id, int) else None
+    if not isinstance(customer_id, int):
+        return None
+    now = time.time()
+    signed_in_at, seen_at = session.get(SIGNED_IN_KEY), session.get(SEEN_KEY)
+    config = current_app.config
+    if not isinstance(signed_in_at, int | float) or not isinstance(seen_at, int | float) \
+            or now - signed_in_at > config["PERMANENT_SESSION_LIFETIME"].total_seconds() \
+            or now - seen_at > config["CUSTOMER_IDLE_TIMEOUT"].total_seconds():
+        sign_out()
+        return None
+    if now - seen_at > SEEN_PRECISION_SECONDS:
+        session[SEEN_KEY] = int(now)
+    return customer_id
 
 
 def current_customer():
@@ -67,6 +88,7 @@ def sign_in(customer):
     """Start a fresh session for the customer: a new visitor id, so an old cookie grants nothing."""
     rotate_session()
     session[SESSION_KEY] = customer.id
+    session[SIGNED_IN_KEY] = session[SEEN_KEY] = int(time.time())
     session.setdefault("locale", customer.locale)
     session.permanent = True
     _remember(customer)

@@ -7,7 +7,7 @@ from datetime import datetime
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from portal.auth.staff import staff_required
+from portal.auth.staff import current_staff, staff_required
 from portal.extensions import db
 from portal.help.defaults import ACTIONS
 from portal.help.views import render_markdown
@@ -211,7 +211,7 @@ def article_edit(article_id=None):
     if request.form.get("preview"):
         return _article_page(article, form, preview=render_markdown(form["body"][:50_000]))
     try:
-        saved = knowledge.save_article(article, **form)
+        saved = knowledge.save_article(article, actor=current_staff(), **form)
     except knowledge.KnowledgeError as refused:
         db.session.rollback()
         return _article_page(article, form, errors=_errors(refused), status=400)
@@ -252,7 +252,7 @@ def synonym_save():
     """Add or change a synonym (the term's expansions are replaced)."""
     try:
         knowledge.save_synonym(request.form.get("locale", ""), request.form.get("term", ""),
-                               request.form.get("expansions", ""))
+                               request.form.get("expansions", ""), actor=current_staff())
     except knowledge.KnowledgeError as refused:
         return _knowledge_error(refused)
     db.session.commit()
@@ -264,7 +264,7 @@ def synonym_save():
 @staff_required("lead")
 def synonym_delete(synonym_id):
     synonym = db.session.get(Synonym, synonym_id) or abort(404)
-    knowledge.delete_synonym(synonym)
+    knowledge.delete_synonym(synonym, actor=current_staff())
     db.session.commit()
     flash(_("Synonym removed."), "success")
     return _back_to_knowledge("synonyms")
@@ -285,7 +285,7 @@ def canned_edit(reply_id=None):
     form = {"title": request.form.get("title", ""), "locale": request.form.get("locale", ""),
             "body": request.form.get("body", ""), "empathy": request.form.get("empathy") == "1"}
     try:
-        saved = knowledge.save_canned_reply(reply, **form)
+        saved = knowledge.save_canned_reply(reply, actor=current_staff(), **form)
     except knowledge.KnowledgeError as refused:
         db.session.rollback()
         return render_template("lead/canned_edit.html", reply=reply, form=form, errors=_errors(refused),
@@ -299,7 +299,7 @@ def canned_edit(reply_id=None):
 @staff_required("lead")
 def canned_delete(reply_id):
     reply = db.session.get(CannedReply, reply_id) or abort(404)
-    db.session.delete(reply)
+    knowledge.delete_canned_reply(reply, actor=current_staff())
     db.session.commit()
     flash(_("Canned reply removed."), "success")
     return _back_to_knowledge("canned")
@@ -312,7 +312,8 @@ def intent_add():
     position = parse_int(request.form.get("position", "0"))
     try:
         knowledge.add_intent(request.form.get("trigger_kind", ""), request.form.get("trigger", ""),
-                             request.form.get("action", ""), -1 if position is None else position)
+                             request.form.get("action", ""), -1 if position is None else position,
+                             actor=current_staff())
     except knowledge.KnowledgeError as refused:
         return _knowledge_error(refused)
     db.session.commit()
@@ -324,7 +325,7 @@ def intent_add():
 @staff_required("lead")
 def intent_delete(intent_id):
     intent = db.session.get(IntentAction, intent_id) or abort(404)
-    db.session.delete(intent)
+    knowledge.delete_intent(intent, actor=current_staff())
     db.session.commit()
     flash(_("Mapping removed."), "success")
     return _back_to_knowledge("intents")
