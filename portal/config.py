@@ -154,6 +154,8 @@ class Config:
 
         self.OUTBOX_RELAY_INTERVAL = float(env.get("OUTBOX_RELAY_INTERVAL_SECONDS", "1"))
         self.OUTBOX_STALE_AFTER = timedelta(seconds=_int(env, "OUTBOX_STALE_SECONDS", 120))
+        # A running batch renews its rows' lease every third of this; a killed worker's rows lapse after it.
+        self.OUTBOX_LEASE = timedelta(seconds=_int(env, "OUTBOX_LEASE_SECONDS", 30))
         # Due rows handed to RQ per job: each row is still claimed and committed on its own.
         self.OUTBOX_BATCH_SIZE = _int(env, "OUTBOX_BATCH_SIZE", 20)
         self.MAIL_TIMEOUT = _int(env, "MAIL_TIMEOUT_SECONDS", 10)
