@@ -1,6 +1,7 @@
 # make run   - set up everything and start the portal, worker and embedded Redis
 # make test  - set up and run the test suite
 # make bench - benchmarks (tests/bench), printing figures beside baselines measured in the same run
+# make fuzz  - the form and webhook fuzz at length (FUZZ_EXAMPLES, default 200 per form)
 # make lint  - ruff
 # make i18n  - refresh the translation catalogs from the source
 
@@ -10,7 +11,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test bench lint i18n setup clean
+.PHONY: run test bench lint i18n setup clean fuzz
 
 setup: $(VENV)/.installed portal/translations/zh/LC_MESSAGES/messages.mo
 
@@ -43,3 +44,7 @@ i18n: setup
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+
+# The form and webhook fuzz with many more examples than `make test` runs (FUZZ_EXAMPLES per form).
+fuzz: setup
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(BIN)/python -m pytest tests/security/test_fuzz.py $(PYTEST_ARGS)

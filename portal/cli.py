@@ -13,6 +13,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from portal.extensions import db
+from portal.supervisor import Child, GaveUp, Supervisor
 
 
 @click.command("seed-demo")
@@ -130,31 +131,31 @@ def serve_command(port):
     demo.seed_demo()
     _build_search_index(app)
 
-    env = dict(os.environ)
-    redis_server = None
-    started = []
+    env = dict(os.environ, REDIS_URL=app.config["REDIS_URL"])
+    children = []
     if app.config["REDIS_EMBEDDED"]:
-        socket_path = app.config["REDIS_URL"][len("unix://"):]
-        redis_server = EmbeddedRedis(socket_path).start()
-        click.echo(f"redis: embedded server on {socket_path}")
-    env["REDIS_URL"] = app.config["REDIS_URL"]
+        redis_server = EmbeddedRedis(app.config["REDIS_URL"][len("unix://"):])
+        click.echo(f"redis: embedded server on {redis_server.socket_path}")
+        children.append(Child("redis server", lambda: redis_server.start().process,
+                              lambda _process: redis_server.stop()))
+    children.append(Child("worker", lambda: subprocess.Popen([sys.executable, "-m", "worker"], env=env,
+                                                              start_new_session=True)))
+    children.append(Child("web server", lambda: subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(app.config["WEB_WORKERS"]), "--threads", str(app.config["WEB_THREADS"]),
+         "--access-logfile", "-", "--graceful-timeout", "10", "--no-control-socket"],
+        env=env, start_new_session=True)))
+    supervisor = Supervisor(children, echo=lambda line: click.echo(line, err=True))
     try:
-        worker = subprocess.Popen([sys.executable, "-m", "worker"], env=env, start_new_session=True)
-        started.append(("worker", worker))
-        web = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(app.config["WEB_WORKERS"]), "--threads", str(app.config["WEB_THREADS"]),
-             "--access-logfile", "-", "--graceful-timeout", "10",
-             "--no-control-socket"],
-            env=env, start_new_session=True,
-        )
-        started.append(("web server", web))
+        supervisor.start_all()
         base = f"http://127.0.0.1:{port}"
-        _wait_until_healthy(f"{base}/healthz", started)
+        _wait_until_healthy(f"{base}/healthz", supervisor.running())
         _print_welcome(base, app.config["DEV_MODE"])
-        _wait_for_signal(started)
+        _supervise_until_signal(supervisor)
     finally:
-        _stop_all(started, redis_server)
+        click.echo("stopping...")
+        supervisor.stop_all()
+        click.echo("stopped.")
 
 
 def _build_search_index(app):
@@ -181,7 +182,8 @@ def _print_welcome(base, dev_mode):
     click.echo("  Press Ctrl-C to stop everything.\n")
 
 
-def _wait_for_signal(processes):
+def _supervise_until_signal(supervisor):
+    """Restart crashed children until Ctrl-C or SIGTERM, or until one keeps crashing."""
     stop = {"asked": False}
 
     def ask_stop(_signum, _frame):
@@ -189,29 +191,10 @@ def _wait_for_signal(processes):
 
     signal.signal(signal.SIGINT, ask_stop)
     signal.signal(signal.SIGTERM, ask_stop)
-    while not stop["asked"]:
-        for name, process in processes:
-            if process.poll() is not None:
-                click.echo(f"the {name} stopped (exit {process.returncode}); shutting down", err=True)
-                return
-        time.sleep(0.5)
-
-
-def _stop_all(processes, redis_server):
-    click.echo("stopping...")
-    # Web first (no new work), then the worker (finishes its job), then Redis.
-    for _name, process in reversed(processes):
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    for _name, process in reversed(processes):
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    if redis_server is not None:
-        redis_server.stop()
-    click.echo("stopped.")
+    try:
+        supervisor.run(lambda: stop["asked"])
+    except GaveUp as gave_up:
+        click.echo(str(gave_up), err=True)
 
 
 def init_app(app):

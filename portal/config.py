@@ -154,6 +154,8 @@ class Config:
 
         self.OUTBOX_RELAY_INTERVAL = float(env.get("OUTBOX_RELAY_INTERVAL_SECONDS", "1"))
         self.OUTBOX_STALE_AFTER = timedelta(seconds=_int(env, "OUTBOX_STALE_SECONDS", 120))
+        # A running batch renews its rows' lease every third of this; a killed worker's rows lapse after it.
+        self.OUTBOX_LEASE = timedelta(seconds=_int(env, "OUTBOX_LEASE_SECONDS", 30))
         # Due rows handed to RQ per job: each row is still claimed and committed on its own.
         self.OUTBOX_BATCH_SIZE = _int(env, "OUTBOX_BATCH_SIZE", 20)
         self.MAIL_TIMEOUT = _int(env, "MAIL_TIMEOUT_SECONDS", 10)
@@ -173,6 +175,10 @@ class Config:
         # signed and sent with every page.
         self.PERMANENT_SESSION_LIFETIME = timedelta(days=14)
         self.SESSION_REFRESH_EACH_REQUEST = False
+        # ...and ends sooner when the customer has not opened a page for this long (a shared computer).
+        self.CUSTOMER_IDLE_TIMEOUT = _hours(env, "CUSTOMER_IDLE_HOURS", 48)
+        # Proxies in front of the app whose X-Forwarded-Proto/-For we believe (0: talk to browsers directly).
+        self.TRUSTED_PROXIES = _int(env, "TRUSTED_PROXIES", 0)
         self.WTF_CSRF_TIME_LIMIT = None
 
         self.BABEL_DEFAULT_LOCALE = "en"

@@ -13,10 +13,12 @@ from jinja2 import nodes
 from jinja2.ext import Extension
 from sqlalchemy import event, exc
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import i18n
 from portal.extensions import db, htmx
 from portal.i18n import lazy_gettext as _l
+from portal.numbers import IdConverter
 
 # The language a customer sees, by the tag we keep; the HTML lang attribute for each.
 HTML_LANG = {"en": "en", "zh": "zh-CN"}
@@ -167,8 +169,9 @@ def _security_headers(response):
     raising and catching an exception, so the names present are read once instead."""
     headers = response.headers
     present = {name.lower() for name, _value in headers.items()}
-    wanted = SECURITY_HEADERS if current_app.config["DEV_MODE"] or current_app.testing \
-        else (*SECURITY_HEADERS, HTTPS_ONLY)
+    # Browsers heed HSTS only when it comes over HTTPS; a developer's plain-http 127.0.0.1 must never get it.
+    wanted = (*SECURITY_HEADERS, HTTPS_ONLY) if request.is_secure and not current_app.config["DEV_MODE"] \
+        else SECURITY_HEADERS
     for name, value in wanted:
         if name.lower() not in present:
             headers.add(name, value)
@@ -243,6 +246,12 @@ def _watch_idle_connections(engine, idle_seconds):
 
 
 def init_app(app):
+    # Before any blueprint adds its routes, which read the converter when they are added.
+    app.url_map.converters["int"] = IdConverter
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind a TLS-terminating proxy the app sees http; the proxy's X-Forwarded-Proto says what the browser used.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"],
+                                x_proto=app.config["TRUSTED_PROXIES"])
     i18n.install_template_helpers(app)
     app.jinja_env.globals["url_for"] = _template_url_for
     app.jinja_env.add_extension(LayoutCache)

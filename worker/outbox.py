@@ -36,8 +36,54 @@ def resolve(dotted_path):
     return getattr(importlib.import_module(module_name), function_name)
 
 
+class Lease:
+    """Holds the job's rows while it runs: a thread renews their lease every third of OUTBOX_LEASE.
+
+    A worker killed with -9 stops renewing, and the relay hands its rows out again once the lease lapses
+    (within a minute) instead of after RQ's job timeout. The renewal has its own connection, so it never
+    joins the transaction of the row being run.
+    """
+
+    def __init__(self, outbox_ids):
+        self.outbox_ids = list(outbox_ids)
+        self.done = threading.Event()
+        self.thread = None
+
+    def __enter__(self):
+        self.engine = db.engine
+        self.lease = current_app.config["OUTBOX_LEASE"]
+        self.renew()
+        self.thread = threading.Thread(target=self._keep_renewing, name="outbox-lease", daemon=True)
+        self.thread.start()
+        return self
+
+    def renew(self):
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(self.outbox_ids), OutboxRow.status.in_(("enqueued", "running")))
+                .values(lease_until=utcnow() + self.lease))
+
+    def _keep_renewing(self):
+        while not self.done.wait(self.lease.total_seconds() / 3):
+            try:
+                self.renew()
+            except Exception as error:  # noqa: BLE001 - a busy database: the next renewal, a third later, retries
+                log.warning("could not renew the lease of %d outbox rows: %s", len(self.outbox_ids), error)
+
+    def __exit__(self, *exc):
+        self.done.set()
+        self.thread.join()
+
+
 def run(outbox_id):
-    """The RQ entry point for one row: claim it, run its function, record the outcome."""
+    """The RQ entry point for one row: lease it while it runs (see Lease), then run it as `run_row` does."""
+    with Lease([outbox_id]):
+        return run_row(outbox_id)
+
+
+def run_row(outbox_id):
+    """Claim one row, run its function, record the outcome."""
     started = time.perf_counter()
     # The claim returns what the job needs, and `done` is a plain UPDATE: no ORM row object, so no
     # re-read of the row after either commit (each one expired it: two extra queries per e-mail).
@@ -81,6 +127,11 @@ def run(outbox_id):
 
 def run_many(outbox_ids):
     """The RQ entry point for a batch: each row runs as `run` would, one failure does not stop the rest."""
+    with Lease(outbox_ids):
+        return _run_batch(outbox_ids)
+
+
+def _run_batch(outbox_ids):
     results, failures = [], []
     for position, outbox_id in enumerate(outbox_ids):
         if stopping.is_set():
@@ -89,7 +140,7 @@ def run_many(outbox_ids):
             log.info("shutting down: gave back %d outbox rows", len(outbox_ids) - position)
             break
         try:
-            results.append(run(outbox_id))
+            results.append(run_row(outbox_id))
         except Exception as error:  # noqa: BLE001 - recorded on the row by run(); raised below for RQ
             failures.append(f"outbox={outbox_id}: {type(error).__name__}: {error}")
         finally:
@@ -103,7 +154,7 @@ def run_many(outbox_ids):
 def _give_back(outbox_ids):
     db.session.execute(
         update(OutboxRow).where(OutboxRow.id.in_(outbox_ids), OutboxRow.status == "enqueued")
-        .values(status="pending", enqueued_at=None)
+        .values(status="pending", enqueued_at=None, lease_until=None)
     )
     db.session.commit()
 

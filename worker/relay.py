@@ -48,7 +48,7 @@ def relay_due(connection, now=None):
     db.session.execute(
         update(OutboxRow)
         .where(OutboxRow.id.in_(due_ids), OutboxRow.status == "pending")
-        .values(status="enqueued", enqueued_at=now, rq_job_id=token)
+        .values(status="enqueued", enqueued_at=now, rq_job_id=token, lease_until=None)
     )
     db.session.commit()
     claimed = db.session.execute(
@@ -115,7 +115,11 @@ def requeue_lost(connection, now=None):
     """Hand out again rows whose job RQ no longer has, or whose worker died mid-run; returns how many."""
     now = now or utcnow()
     stale_before = now - current_app.config["OUTBOX_STALE_AFTER"]
-    lost = 0
+    # A lapsed lease: the worker whose batch held these rows stopped renewing it, so it is dead.
+    lost = db.session.execute(
+        update(OutboxRow).where(OutboxRow.status.in_(("enqueued", "running")), OutboxRow.lease_until < now)
+        .values(status="pending", enqueued_at=None, lease_until=None)
+    ).rowcount
     enqueued = db.session.execute(
         select(OutboxRow.id, OutboxRow.rq_job_id, OutboxRow.enqueued_at)
         .where(OutboxRow.status == "enqueued", OutboxRow.enqueued_at < stale_before)
@@ -168,5 +172,5 @@ def _back_to_pending(row_id, from_status):
     # not_before stays as it was: the row was due then and is due now.
     return db.session.execute(
         update(OutboxRow).where(OutboxRow.id == row_id, OutboxRow.status == from_status)
-        .values(status="pending", enqueued_at=None)
+        .values(status="pending", enqueued_at=None, lease_until=None)
     ).rowcount

@@ -10,6 +10,7 @@ from portal.auth.customers import current_customer, customer_required, sign_out
 from portal.cases import labels as case_labels
 from portal.extensions import db
 from portal.models import Customer, utcnow
+from portal.numbers import parse_int
 from portal.orders.service import STATUS_LABELS
 from portal.web import render_fragment
 
@@ -17,8 +18,7 @@ MAX_PAGE = 10_000
 
 
 def _page():
-    raw = request.args.get("page", "1")
-    return min(max(int(raw), 1), MAX_PAGE) if raw.isdigit() else 1
+    return min(parse_int(request.args.get("page"), minimum=1) or 1, MAX_PAGE)
 
 
 def _no_store(response):
@@ -49,7 +49,7 @@ def orders():
     customer = current_customer()
     return _no_store(render_fragment(
         "account/index.html", "account/_orders.html", customer=customer, cases=service.cases_for(customer),
-        inbox=service.inbox_for(customer), **_orders_context(customer)))
+        case_labels=case_labels, inbox=service.inbox_for(customer), **_orders_context(customer)))
 
 
 @bp.post("/data")

@@ -1,6 +1,6 @@
 """The agents' forms; CSRFProtect checks every POST, so the forms only validate what was typed."""
 
-from decimal import Decimal, InvalidOperation
+import re
 
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, HiddenField, SelectField, StringField, TextAreaField
@@ -8,6 +8,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from portal.agent.service import MAX_AMOUNT_CENTS, MAX_MESSAGE_CHARS, MAX_REASON_CHARS, TYPES_WITH_AMOUNT
 from portal.i18n import lazy_gettext as _l
+from portal.numbers import parse_int
+
+# Units and at most two decimals in ASCII digits: Decimal() would also read Arabic-Indic digits and "1e3".
+AMOUNT = re.compile(r"([0-9]{1,12})(?:[.,]([0-9]{1,2}))?")
 
 RESOLUTION_CHOICES = [
     ("refund", _l("Refund")),
@@ -52,14 +56,12 @@ class ReturnDecisionForm(_Form):
 
 def parse_amount(text):
     """An amount typed as 12 or 12.50, in cents; None when it is not a positive amount with at most 2 decimals."""
-    try:
-        value = Decimal((text or "").strip().replace(",", "."))
-    except InvalidOperation:
+    match = AMOUNT.fullmatch((text or "").strip(" \t"))
+    if match is None:
         return None
-    if not value.is_finite() or value <= 0 or value.as_tuple().exponent < -2:
-        return None
-    cents = int(value * 100)
-    return cents if cents <= MAX_AMOUNT_CENTS else None
+    units, decimals = match.group(1, 2)
+    cents = parse_int(units) * 100 + parse_int((decimals or "").ljust(2, "0"))
+    return cents if 0 < cents <= MAX_AMOUNT_CENTS else None
 
 
 class ResolveForm(_Form):

@@ -13,6 +13,7 @@ from portal.cases import labels
 from portal.complaints import forms as complaint_forms
 from portal.extensions import db
 from portal.models import Callback, CannedReply, Staff, utcnow
+from portal.numbers import parse_int
 from portal.orders.service import STATUS_LABELS as ORDER_STATUS_LABELS
 from portal.returns.policy import REASONS as RETURN_REASONS
 from portal.web import external_url, render_fragment
@@ -114,7 +115,7 @@ def draft(reference):
     text = (request.args.get("body") or "")[:service.MAX_MESSAGE_CHARS]
     addition = ""
     slug = request.args.get("article", "")
-    canned_id = request.args.get("canned", type=int)
+    canned_id = parse_int(request.args.get("canned"))
     # The article buttons submit the whole reply form, canned choice included: the article wins.
     if slug:
         article = next((a for a in service.suggested_articles(case) if a.slug == slug), None)

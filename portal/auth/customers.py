@@ -5,18 +5,24 @@ signs nobody in. Staff sign-in lives beside this module and never shares its ses
 """
 
 import secrets
+import time
 from functools import wraps
 
 import pytz
-from flask import g, redirect, request, session, url_for
+from flask import current_app, g, redirect, request, session, url_for
 from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.jobs import schedule
 from portal.models import Customer
+from portal.redirects import safe_next
 from portal.web import rotate_session
 
 SESSION_KEY = "customer_id"
+SIGNED_IN_KEY = "customer_signed_in_at"
+SEEN_KEY = "customer_seen_at"
+# How stale the last-seen time may get before a page rewrites it: a new cookie per page would be a waste.
+SEEN_PRECISION_SECONDS = 300
 CACHE_ATTRIBUTE = "portal_customer"
 
 
@@ -25,9 +31,25 @@ def normalise_email(raw):
 
 
 def current_customer_id():
-    """The id the session claims, without loading the customer (who may since have been anonymised)."""
+    """The id the session claims, without loading the customer (who may since have been anonymised).
+
+    A sign-in ends 14 days after it began, or sooner when no page was opened for CUSTOMER_IDLE_TIMEOUT.
+    The cookie's own expiry cannot say either: it moves whenever the session changes.
+    """
     customer_id = session.get(SESSION_KEY)
-    return customer_id if isinstance(customer_id, int) else None
+    if not isinstance(customer_id, int):
+        return None
+    now = time.time()
+    signed_in_at, seen_at = session.get(SIGNED_IN_KEY), session.get(SEEN_KEY)
+    config = current_app.config
+    if not isinstance(signed_in_at, int | float) or not isinstance(seen_at, int | float) \
+            or now - signed_in_at > config["PERMANENT_SESSION_LIFETIME"].total_seconds() \
+            or now - seen_at > config["CUSTOMER_IDLE_TIMEOUT"].total_seconds():
+        sign_out()
+        return None
+    if now - seen_at > SEEN_PRECISION_SECONDS:
+        session[SEEN_KEY] = int(now)
+    return customer_id
 
 
 def current_customer():
@@ -66,6 +88,7 @@ def sign_in(customer):
     """Start a fresh session for the customer: a new visitor id, so an old cookie grants nothing."""
     rotate_session()
     session[SESSION_KEY] = customer.id
+    session[SIGNED_IN_KEY] = session[SEEN_KEY] = int(time.time())
     session.setdefault("locale", customer.locale)
     session.permanent = True
     _remember(customer)
@@ -81,21 +104,13 @@ def find_customer_by_email(email):
                                                     Customer.anonymised_at.is_(None)))
 
 
-def safe_path(target, default=""):
-    """A path on this site, or `default`: an open redirect would let others send our customers anywhere."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target \
-            and len(target) <= 500:
-        return target
-    return default
-
-
 def request_signin_link(email, next_path=""):
     """Schedule a sign-in link if the address belongs to a customer; the caller answers the same either way."""
     customer = find_customer_by_email(email)
     if customer is None:
         return False
     # The worker makes the token, so the raw link never sits in the outbox table.
-    schedule("mail.signin_link", customer.id, safe_path(next_path),
+    schedule("mail.signin_link", customer.id, safe_next(next_path, ""),
              key=f"signin:{customer.id}:{secrets.token_hex(8)}")
     return True
 

@@ -26,10 +26,11 @@ from sqlalchemy import func, select, update
 from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from portal.auth.customers import current_customer, normalise_email, safe_path
+from portal.auth.customers import current_customer, normalise_email
 from portal.extensions import db, limiter
 from portal.i18n import lazy_gettext as _l
 from portal.models import Staff, utcnow
+from portal.redirects import safe_next
 from portal.web import rotate_session
 
 bp = Blueprint("staff_auth", __name__)
@@ -170,14 +171,14 @@ def signin():
     """Agents and leads sign in with their work e-mail and password."""
     form = StaffSigninForm()
     if request.method == "GET":
-        form.next.data = safe_path(request.args.get("next"))
+        form.next.data = safe_next(request.args.get("next"), "")
     error = None
     if form.validate_on_submit():
         staff = authenticate(form.email.data, form.password.data)
         if staff is not None:
             sign_in(staff)
             db.session.commit()
-            return redirect(safe_path(form.next.data) or _home_for(staff))
+            return redirect(safe_next(form.next.data, _home_for(staff)))
         error = _("That e-mail address and password do not match an active staff account.")
     status = 400 if request.method == "POST" else 200
     return render_template("auth/staff_signin.html", form=form, error=error), status

@@ -8,13 +8,13 @@ from portal.auth.customers import (
     current_customer,
     normalise_email,
     request_signin_link,
-    safe_path,
     sign_in,
     sign_out,
 )
 from portal.auth.forms import SigninForm
 from portal.extensions import db, limiter
 from portal.models import Customer
+from portal.redirects import safe_next
 
 
 def _ip_key():
@@ -37,7 +37,7 @@ def signin():
     """Ask for an e-mail address and send a sign-in link; the answer never tells whether it is ours."""
     form = SigninForm()
     if request.method == "GET":
-        form.next.data = safe_path(request.args.get("next"))
+        form.next.data = safe_next(request.args.get("next"), "")
     if form.validate_on_submit():
         request_signin_link(form.email.data, form.next.data)
         db.session.commit()
@@ -55,7 +55,7 @@ def signin_sent():
 @bp.route("/signin/<token>", methods=["GET", "POST"])
 def signin_link(token):
     """GET asks to confirm (mail scanners that fetch links sign nobody in); POST signs in once."""
-    next_path = safe_path(request.values.get("next"))
+    next_path = safe_next(request.values.get("next"), "")
     try:
         if request.method == "GET":
             tokens.check(token, "signin")

@@ -3,7 +3,7 @@
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from portal.auth.customers import current_customer, safe_path
+from portal.auth.customers import current_customer
 from portal.complaints import bp, service
 from portal.complaints.forms import ComplaintForm
 from portal.extensions import db
@@ -11,6 +11,7 @@ from portal.help import search as help_search
 from portal.help import service as help_service
 from portal.i18n import locale_tag
 from portal.orders.service import normalise_number
+from portal.redirects import safe_next
 from portal.web import render_fragment, visitor_id
 
 MAX_SUGGESTIONS = 3
@@ -18,7 +19,7 @@ MAX_SUGGESTIONS = 3
 
 def _sign_in_first():
     flash(_("Please sign in first, so that we can link your complaint to your orders."), "info")
-    return redirect(url_for("auth.signin", next=safe_path(request.full_path.rstrip("?"), request.path)), 303)
+    return redirect(url_for("auth.signin", next=safe_next(request.full_path.rstrip("?"), request.path)), 303)
 
 
 def suggestions(text):

@@ -10,6 +10,7 @@ from portal.help import search as search_index
 from portal.i18n import lazy_gettext as _l
 from portal.i18n import locale_tag
 from portal.models.knowledge import CATEGORIES
+from portal.numbers import parse_int
 from portal.web import render_fragment, visitor_id
 
 CATEGORY_LABELS = {
@@ -99,7 +100,7 @@ def article(slug):
     """One article, its related articles and translation; counts the reader and the search click."""
     article = _article_or_404(slug)
     service.record_view(article, visitor_id())
-    search_id = request.args.get("s", type=int)
+    search_id = parse_int(request.args.get("s"))
     if search_id:
         service.record_click(search_id, visitor_id(), article.slug)
     db.session.commit()

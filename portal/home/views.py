@@ -4,6 +4,7 @@ from flask_babel import ngettext
 from portal.home import bp
 from portal.home.health import check
 from portal.i18n import lazy_gettext as _l
+from portal.redirects import safe_next
 from portal.web import has_endpoint
 
 # The self-service journeys offered on the front page, most asked-for first: (endpoint, icon, title, text).
@@ -68,14 +69,7 @@ def set_locale():
     locale = request.form.get("locale", "")
     if locale in current_app.config["LANGUAGES"]:
         session["locale"] = locale
-    return redirect(_safe_next(request.form.get("next")))
-
-
-def _safe_next(target):
-    # Only paths on this site: an open redirect would let others send our users anywhere.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("home.index")
+    return redirect(safe_next(request.form.get("next"), url_for("home.index")))
 
 
 @bp.get("/healthz")

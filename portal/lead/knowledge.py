@@ -4,13 +4,15 @@ Saving an article changes what search finds; the help package's flush listener q
 same transaction (search.reindex_article through the outbox), whoever saves it.
 """
 
+import hashlib
+
 from sqlalchemy import select
 
 from portal.extensions import db
 from portal.help import service as help_service
 from portal.help.defaults import ACTIONS
 from portal.help.importer import SLUG
-from portal.models import Article, CannedReply, IntentAction, Synonym
+from portal.models import Article, AuditEntry, CannedReply, IntentAction, Synonym
 from portal.models.knowledge import CATEGORIES, LOCALES
 
 
@@ -22,7 +24,35 @@ class KnowledgeError(ValueError):
         self.errors = errors
 
 
-def save_article(article, *, slug, title, locale, category, scenario, keywords, body, published, translation_of=""):
+def _fields(row, names):
+    # A body can run to 50 000 characters: the log keeps its length and a digest, which show that it changed.
+    return {name: _digest(value) if name == "body" else value
+            for name, value in ((name, getattr(row, name)) for name in names)}
+
+
+def _digest(text):
+    return f"{len(text)} characters, sha256 {hashlib.sha256(text.encode()).hexdigest()[:12]}"
+
+
+def _audit(actor, action, row, before, names):
+    """One audit row per change: who, what, and each field that changed (old and new), as the audit log shows it."""
+    after = {} if action.endswith(".deleted") else _fields(row, names)
+    changes = {name: [before.get(name), after.get(name)] for name in names
+               if before.get(name) != after.get(name)}
+    if changes:
+        db.session.add(AuditEntry(actor_type="staff", actor_id=actor.id, action=action,
+                                  target_type=row.__tablename__, target_id=row.id, detail={"changes": changes}))
+
+
+ARTICLE_FIELDS = ("slug", "title", "locale", "category", "scenario", "keywords", "body", "published",
+                  "translation_of")
+SYNONYM_FIELDS = ("locale", "term", "expansions")
+CANNED_FIELDS = ("title", "locale", "body", "empathy")
+INTENT_FIELDS = ("trigger_kind", "trigger", "action", "position")
+
+
+def save_article(article, *, actor, slug, title, locale, category, scenario, keywords, body, published,
+                 translation_of=""):
     """Create (article None) or change an article; raises KnowledgeError with every problem at once."""
     slug = (slug or "").strip().lower()
     title = " ".join((title or "").split())
@@ -52,6 +82,8 @@ def save_article(article, *, slug, title, locale, category, scenario, keywords, 
         errors["translation_of"] = "slug"
     if errors:
         raise KnowledgeError(errors)
+    before = _fields(article, ARTICLE_FIELDS) if article else {}
+    action = "article.changed" if article else "article.created"
     if article is None:
         article = Article(slug=slug, view_count=0, helpful_count=0, unhelpful_count=0, escalation_count=0)
         db.session.add(article)
@@ -59,6 +91,7 @@ def save_article(article, *, slug, title, locale, category, scenario, keywords, 
     article.scenario, article.keywords, article.body = scenario, keyword_list, body + "\n"
     article.published, article.translation_of = bool(published), translation_of
     db.session.flush()
+    _audit(actor, action, article, before, ARTICLE_FIELDS)
     return article
 
 
@@ -70,7 +103,7 @@ def articles(query=""):
     return db.session.scalars(statement.limit(300)).all()
 
 
-def save_synonym(locale, term, expansions_text):
+def save_synonym(locale, term, expansions_text, *, actor):
     term = " ".join((term or "").lower().split())
     expansions = [e.strip() for e in (expansions_text or "").split(",") if e.strip()]
     errors = {}
@@ -82,12 +115,17 @@ def save_synonym(locale, term, expansions_text):
         errors["expansions"] = "expansions"
     if errors:
         raise KnowledgeError(errors)
-    return help_service.save_synonym(locale, term, expansions)
+    existing = db.session.scalar(select(Synonym).where(Synonym.locale == locale, Synonym.term == term))
+    before = _fields(existing, SYNONYM_FIELDS) if existing else {}
+    synonym = help_service.save_synonym(locale, term, expansions)
+    _audit(actor, "synonym.changed" if existing else "synonym.created", synonym, before, SYNONYM_FIELDS)
+    return synonym
 
 
-def delete_synonym(synonym):
+def delete_synonym(synonym, *, actor):
     from portal.help import search
 
+    _audit(actor, "synonym.deleted", synonym, _fields(synonym, SYNONYM_FIELDS), SYNONYM_FIELDS)
     db.session.delete(synonym)
     db.session.flush()
     search.clear_caches()
@@ -97,7 +135,7 @@ def synonyms():
     return db.session.scalars(select(Synonym).order_by(Synonym.locale, Synonym.term)).all()
 
 
-def save_canned_reply(reply, *, title, locale, body, empathy):
+def save_canned_reply(reply, *, actor, title, locale, body, empathy):
     title = " ".join((title or "").split())
     body = (body or "").replace("\r\n", "\n").strip()
     errors = {}
@@ -109,12 +147,21 @@ def save_canned_reply(reply, *, title, locale, body, empathy):
         errors["body"] = "body"
     if errors:
         raise KnowledgeError(errors)
+    before = _fields(reply, CANNED_FIELDS) if reply else {}
+    action = "canned_reply.changed" if reply else "canned_reply.created"
     if reply is None:
         reply = CannedReply(title=title, locale=locale, body=body)
         db.session.add(reply)
     reply.title, reply.locale, reply.body, reply.empathy = title, locale, body, bool(empathy)
     db.session.flush()
+    _audit(actor, action, reply, before, CANNED_FIELDS)
     return reply
+
+
+def delete_canned_reply(reply, *, actor):
+    _audit(actor, "canned_reply.deleted", reply, _fields(reply, CANNED_FIELDS), CANNED_FIELDS)
+    db.session.delete(reply)
+    db.session.flush()
 
 
 def canned_replies():
@@ -122,7 +169,7 @@ def canned_replies():
                                                            CannedReply.title)).all()
 
 
-def add_intent(trigger_kind, trigger, action, position):
+def add_intent(trigger_kind, trigger, action, position, *, actor):
     trigger = " ".join((trigger or "").split())
     if trigger_kind == "phrase":
         trigger = trigger.lower()
@@ -144,7 +191,14 @@ def add_intent(trigger_kind, trigger, action, position):
     intent = IntentAction(trigger_kind=trigger_kind, trigger=trigger, action=action, position=position)
     db.session.add(intent)
     db.session.flush()
+    _audit(actor, "intent.created", intent, {}, INTENT_FIELDS)
     return intent
+
+
+def delete_intent(intent, *, actor):
+    _audit(actor, "intent.deleted", intent, _fields(intent, INTENT_FIELDS), INTENT_FIELDS)
+    db.session.delete(intent)
+    db.session.flush()
 
 
 def intents():

@@ -7,7 +7,7 @@ from datetime import datetime
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from portal.auth.staff import staff_required
+from portal.auth.staff import current_staff, staff_required
 from portal.extensions import db
 from portal.help.defaults import ACTIONS
 from portal.help.views import render_markdown
@@ -16,6 +16,7 @@ from portal.i18n import lazy_gettext as _l
 from portal.lead import bp, charts, knowledge, metrics
 from portal.models import Article, CannedReply, IntentAction, Synonym, utcnow
 from portal.models.knowledge import CATEGORIES, LOCALES
+from portal.numbers import parse_int
 
 PERIOD_ERRORS = {
     "format": _l("Dates are written like 2026-03-31."),
@@ -96,9 +97,9 @@ def _filters():
     except metrics.PeriodError as refused:
         error = PERIOD_ERRORS[str(refused)]
         period = metrics.parse_period("", "", today, current_app.config["LEAD_DASHBOARD_DAYS"])
-    score = request.args.get("score", type=int)
+    score = parse_int(request.args.get("score"), 1, 5)
     category = request.args.get("category", "")[:40]
-    return metrics.Filters(period=period, score=score if score in range(1, 6) else None,
+    return metrics.Filters(period=period, score=score,
                            category=category), error
 
 
@@ -210,7 +211,7 @@ def article_edit(article_id=None):
     if request.form.get("preview"):
         return _article_page(article, form, preview=render_markdown(form["body"][:50_000]))
     try:
-        saved = knowledge.save_article(article, **form)
+        saved = knowledge.save_article(article, actor=current_staff(), **form)
     except knowledge.KnowledgeError as refused:
         db.session.rollback()
         return _article_page(article, form, errors=_errors(refused), status=400)
@@ -251,7 +252,7 @@ def synonym_save():
     """Add or change a synonym (the term's expansions are replaced)."""
     try:
         knowledge.save_synonym(request.form.get("locale", ""), request.form.get("term", ""),
-                               request.form.get("expansions", ""))
+                               request.form.get("expansions", ""), actor=current_staff())
     except knowledge.KnowledgeError as refused:
         return _knowledge_error(refused)
     db.session.commit()
@@ -263,7 +264,7 @@ def synonym_save():
 @staff_required("lead")
 def synonym_delete(synonym_id):
     synonym = db.session.get(Synonym, synonym_id) or abort(404)
-    knowledge.delete_synonym(synonym)
+    knowledge.delete_synonym(synonym, actor=current_staff())
     db.session.commit()
     flash(_("Synonym removed."), "success")
     return _back_to_knowledge("synonyms")
@@ -284,7 +285,7 @@ def canned_edit(reply_id=None):
     form = {"title": request.form.get("title", ""), "locale": request.form.get("locale", ""),
             "body": request.form.get("body", ""), "empathy": request.form.get("empathy") == "1"}
     try:
-        saved = knowledge.save_canned_reply(reply, **form)
+        saved = knowledge.save_canned_reply(reply, actor=current_staff(), **form)
     except knowledge.KnowledgeError as refused:
         db.session.rollback()
         return render_template("lead/canned_edit.html", reply=reply, form=form, errors=_errors(refused),
@@ -298,7 +299,7 @@ def canned_edit(reply_id=None):
 @staff_required("lead")
 def canned_delete(reply_id):
     reply = db.session.get(CannedReply, reply_id) or abort(404)
-    db.session.delete(reply)
+    knowledge.delete_canned_reply(reply, actor=current_staff())
     db.session.commit()
     flash(_("Canned reply removed."), "success")
     return _back_to_knowledge("canned")
@@ -308,10 +309,11 @@ def canned_delete(reply_id):
 @staff_required("lead")
 def intent_add():
     """Map a scenario or a phrase to a self-service action."""
-    position = request.form.get("position", "0").strip()
+    position = parse_int(request.form.get("position", "0"))
     try:
         knowledge.add_intent(request.form.get("trigger_kind", ""), request.form.get("trigger", ""),
-                             request.form.get("action", ""), int(position) if position.isdigit() else -1)
+                             request.form.get("action", ""), -1 if position is None else position,
+                             actor=current_staff())
     except knowledge.KnowledgeError as refused:
         return _knowledge_error(refused)
     db.session.commit()
@@ -323,7 +325,7 @@ def intent_add():
 @staff_required("lead")
 def intent_delete(intent_id):
     intent = db.session.get(IntentAction, intent_id) or abort(404)
-    db.session.delete(intent)
+    knowledge.delete_intent(intent, actor=current_staff())
     db.session.commit()
     flash(_("Mapping removed."), "success")
     return _back_to_knowledge("intents")

@@ -31,6 +31,9 @@ class OutboxRow(db.Model):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rq_job_id: Mapped[str | None] = mapped_column(String(80))
+    # While a worker holds the row (its batch started), it renews this every few seconds; a lapsed lease
+    # means the worker died, and the relay hands the row out again without waiting for RQ's job timeout.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # What the job reported, e.g. the SMTP Message-ID of the e-mail it sent.
     result: Mapped[str] = mapped_column(String(300), default="")
     last_error: Mapped[str] = mapped_column(Text, default="")

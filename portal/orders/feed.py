@@ -16,6 +16,7 @@ from portal.extensions import db
 from portal.jobs import schedule
 from portal.models import Customer, Order, OrderItem, ShipmentEvent, ShopEvent, utcnow
 from portal.models.orders import ORDER_STATUSES, SHIPMENT_STATUSES
+from portal.storable import column_max, storable_text
 
 EVENT_TYPES = ("order.created", "order.updated", "shipment.event")
 ORDER_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
@@ -63,7 +64,7 @@ def _text(obj, key, path, max_length, required=False, pattern=None):
         return value
     if not isinstance(value, str):
         raise FeedError(f"{path}{key}", "must be a string")
-    value = value.strip()
+    value = storable_text(value).strip()
     if required and not value:
         raise FeedError(f"{path}{key}", "must not be empty")
     if len(value) > max_length:
@@ -73,15 +74,17 @@ def _text(obj, key, path, max_length, required=False, pattern=None):
     return value
 
 
-def _integer(obj, key, path, minimum, required=False):
+def _integer(obj, key, path, minimum, column, required=False):
+    """An integer from `minimum` up to the most the database `column` holds."""
     value = _get(obj, key, path, required)
     if value is _MISSING:
         return value
     # bool is an int in Python; in JSON it is not a number.
     if not isinstance(value, int) or isinstance(value, bool):
         raise FeedError(f"{path}{key}", "must be an integer")
-    if value < minimum or value > 2**53:
-        raise FeedError(f"{path}{key}", f"must be between {minimum} and {2**53}")
+    maximum = column_max(column)
+    if value < minimum or value > maximum:
+        raise FeedError(f"{path}{key}", f"must be between {minimum} and {maximum}")
     return value
 
 
@@ -168,9 +171,10 @@ def _items(data, required):
         parsed.append(_present({
             "sku": _text(item, "sku", path, 64, required=True),
             "name": _text(item, "name", path, 200, required=True),
-            "category": _text(item, "category", path, 40),
-            "price_cents": _integer(item, "price_cents", path, 0, required=True),
-            "qty": _integer(item, "qty", path, 1),
+            # Optional in the feed, but the column holds no NULL.
+            "category": _text(item, "category", path, 40) if "category" in item else "",
+            "price_cents": _integer(item, "price_cents", path, 0, OrderItem.price_cents, required=True),
+            "qty": _integer(item, "qty", path, 1, OrderItem.qty),
             "returnable": _boolean(item, "returnable", path),
         }))
     return parsed
@@ -181,12 +185,12 @@ def _order(data, creating):
     shipping = {} if shipping is _MISSING else shipping
     country = _text(shipping, "country", "data.shipping.", 2)
     currency = _text(data, "currency", "data.", 3, pattern=re.compile(r"^[A-Z]{3}$"))
-    return _present({
+    fields = _present({
         "number": _text(data, "number", "data.", 40, required=True, pattern=ORDER_NUMBER),
         "customer": _customer(data, creating),
         "status": _choice(data, "status", "data.", ORDER_STATUSES),
         "currency": currency,
-        "total_cents": _integer(data, "total_cents", "data.", 0),
+        "total_cents": _integer(data, "total_cents", "data.", 0, Order.total_cents),
         "placed_at": _timestamp(data, "placed_at", "data.", required=creating),
         "ship_by": _timestamp(data, "ship_by", "data."),
         "estimated_delivery": _day(data, "estimated_delivery", "data."),
@@ -199,6 +203,17 @@ def _order(data, creating):
         "ship_country": country.upper() if isinstance(country, str) else country,
         "items": _items(data, creating),
     })
+    if "items" in fields and "total_cents" not in fields:
+        fields["total_cents"] = _items_total(fields)
+    return fields
+
+
+def _items_total(fields):
+    """The order total when the shop sends none: the sum of its items, which must fit the column too."""
+    total = sum(item["price_cents"] * item.get("qty", 1) for item in fields["items"])
+    if total > column_max(Order.total_cents):
+        raise FeedError("data.items", f"the items add up to more than {column_max(Order.total_cents)} cents")
+    return total
 
 
 def _shipment(data):
@@ -276,8 +291,6 @@ def _apply_order(kind, fields, notify):
             order.items.append(OrderItem(**item))
     if "total_cents" in fields:
         order.total_cents = fields["total_cents"]
-    elif "items" in fields:
-        order.total_cents = sum(i["price_cents"] * i.get("qty", 1) for i in fields["items"])
     db.session.flush()
     if "status" in fields:
         _set_status(order, fields["status"], utcnow(), notify)

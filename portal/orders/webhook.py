@@ -14,6 +14,7 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import csrf, db
+from portal.numbers import parse_int
 from portal.orders import feed
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -27,7 +28,7 @@ def sign(secret, timestamp, body):
 
 def signature_problem(secret, timestamp, signature, body, now, max_age_seconds):
     """Why the delivery is not authentic, or None."""
-    if not timestamp.isdigit() or len(timestamp) > 12:
+    if parse_int(timestamp, maximum=10**12 - 1) is None:
         return "missing or invalid X-Timestamp header (Unix seconds)"
     given = signature.removeprefix("sha256=")
     if not given:

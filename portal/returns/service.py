@@ -15,6 +15,7 @@ from portal.complaints.triage import N_, Reason, priority
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
 from portal.models import Case, CaseAttachment, CaseItem, Order, ReturnDraft, utcnow
+from portal.numbers import parse_int
 from portal.returns import photos, policy
 from portal.returns.policy import REASONS
 
@@ -129,10 +130,9 @@ def lines(order, today, reason=None, chosen=None, opened=None):
 
 
 def _parse_qty(raw):
-    try:
-        return int(str(raw).strip() or 0)
-    except ValueError:
-        return None
+    # Posted fields are text; a saved draft gives back the ints it stored.
+    raw = str(raw)
+    return parse_int(raw) if raw.strip() else 0
 
 
 def check_items(order, raw, today):

@@ -9,17 +9,18 @@ from datetime import datetime
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from portal.auth.customers import current_customer, safe_path
+from portal.auth.customers import current_customer
 from portal.extensions import db
 from portal.models import utcnow
 from portal.orders import service as orders
+from portal.redirects import safe_next
 from portal.returns import bp, photos, policy, service
 from portal.web import render_fragment
 
 
 def _sign_in_first():
     flash(_("Please sign in to start a return."), "info")
-    return redirect(url_for("auth.signin", next=safe_path(request.full_path.rstrip("?"), request.path)), 303)
+    return redirect(url_for("auth.signin", next=safe_next(request.full_path.rstrip("?"), request.path)), 303)
 
 
 def _own_order_or_404(number):

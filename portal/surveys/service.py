@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.extensions import db
 from portal.models import Survey, SurveyAnswer, utcnow
 from portal.models.cases import RESOLVED_STATUSES
+from portal.numbers import parse_int
 from portal.surveys import followups, tokens
 from portal.web import external_url
 
@@ -117,8 +118,7 @@ def reminder_skip_reason(case, survey, now):
 
 def parse_score(raw):
     """A score 1-5 from a form or query value, or None."""
-    raw = (raw or "").strip() if isinstance(raw, str) else ""
-    return int(raw) if raw.isdigit() and int(raw) in SCORES else None
+    return parse_int(raw, min(SCORES), max(SCORES))
 
 
 def record_score(case, score, now=None):
@@ -162,8 +162,8 @@ def clean_details(form):
         raw = (form.get(field) or "").strip()
         if not raw:
             values[field] = None
-        elif raw.isdigit() and int(raw) in allowed:
-            values[field] = int(raw)
+        elif parse_int(raw) in allowed:
+            values[field] = parse_int(raw)
         else:
             errors[field] = "range"
     solved = (form.get("solved") or "").strip()

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from portal.extensions import db
 from portal.models import Case, utcnow
+from tests.orders.helpers import sign_in_as
 
 _references = itertools.count(1)
 REFERENCE_LETTERS = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -51,6 +52,4 @@ def sign_in_staff(client, staff):
 
 
 def sign_in_customer(client, customer):
-    with client.session_transaction() as session:
-        session["customer_id"] = customer.id
-        session["sid"] = "test-visitor"
+    sign_in_as(client, customer)

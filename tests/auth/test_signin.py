@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from portal.auth import tokens
 from portal.models import LoginToken, Notification, OutboxRow, utcnow
-from tests.orders.helpers import limited_app, links_in
+from tests.orders.helpers import limited_app, links_in, sign_in_as
 from worker import runtime
 
 
@@ -198,8 +198,7 @@ def test_a_sign_in_lasts_fourteen_days_from_signing_in_and_pages_do_not_resend_i
 
 
 def test_sign_out_ends_the_session(client, customer):
-    with client.session_transaction() as session:
-        session["customer_id"] = customer.id
+    sign_in_as(client, customer)
 
     response = client.post("/signout")
 
@@ -215,8 +214,7 @@ def test_sign_out_is_not_possible_by_get(client):
 
 def test_the_header_shows_sign_in_or_the_signed_in_customer(client, customer):
     assert ">Sign in</a>" in client.get("/").text
-    with client.session_transaction() as session:
-        session["customer_id"] = customer.id
+    sign_in_as(client, customer)
 
     page = client.get("/").text
 

@@ -1,6 +1,7 @@
 """Opting out of surveys and follow-ups: the one-click unsubscribe link and the account page's switch."""
 
 from portal.surveys import service, tokens
+from tests.orders.helpers import sign_in_as
 
 
 def _unsubscribe_path(customer):
@@ -43,8 +44,7 @@ def test_a_survey_link_cannot_unsubscribe(client, db, customer):
 
 
 def _sign_in(client, customer):
-    with client.session_transaction() as session:
-        session["customer_id"] = customer.id
+    sign_in_as(client, customer)
 
 
 def test_the_account_switch_turns_feedback_mail_off_and_on(client, db, customer):
