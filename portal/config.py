@@ -128,8 +128,16 @@ class Config:
         self.ARTICLE_ATTRIBUTION_WINDOW = _minutes(env, "ARTICLE_ATTRIBUTION_MINUTES", 120)
 
         # Staff sign-in, the agents' queue and the leads' dashboard.
-        self.STAFF_SIGNIN_LIMIT_PER_ACCOUNT = env.get("STAFF_SIGNIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
-        self.STAFF_SIGNIN_LIMIT_PER_IP = env.get("STAFF_SIGNIN_LIMIT_PER_IP", "20 per 15 minutes")
+        # Failed staff sign-ins: free failures per account and per source, then waits doubling from 1 s up to
+        # the cap; counts fade after the window without a failure (see portal/auth/throttle.py).
+        self.STAFF_SIGNIN_FREE_FAILURES = _int(env, "STAFF_SIGNIN_FREE_FAILURES", 3)
+        self.STAFF_SIGNIN_FREE_FAILURES_PER_SOURCE = _int(env, "STAFF_SIGNIN_FREE_FAILURES_PER_SOURCE", 10)
+        self.STAFF_SIGNIN_MAX_DELAY = _minutes(env, "STAFF_SIGNIN_MAX_DELAY_MINUTES", 15)
+        self.STAFF_SIGNIN_FAILURE_WINDOW = _hours(env, "STAFF_SIGNIN_FAILURE_WINDOW_HOURS", 24)
+        self.STAFF_DEVICE_LIFETIME = timedelta(days=_int(env, "STAFF_DEVICE_DAYS", 180))
+        # Invitations and password-reset links for staff.
+        self.STAFF_INVITE_LIFETIME = _hours(env, "STAFF_INVITE_HOURS", 72)
+        self.STAFF_RESET_LIFETIME = _minutes(env, "STAFF_RESET_MINUTES", 30)
         self.STAFF_SESSION_LIFETIME = _hours(env, "STAFF_SESSION_HOURS", 12)
         self.AGENT_QUEUE_REFRESH_SECONDS = _int(env, "AGENT_QUEUE_REFRESH_SECONDS", 15)
         self.AGENT_QUEUE_PAGE_SIZE = _int(env, "AGENT_QUEUE_PAGE_SIZE", 50)

@@ -1,4 +1,4 @@
-"""Agents and support leads."""
+"""Agents, support leads and the admins who run their accounts."""
 
 from datetime import datetime
 
@@ -9,7 +9,8 @@ from portal.extensions import db
 
 from .types import UTCDateTime, utcnow
 
-ROLES = ("agent", "lead")
+# Each role can do everything the ones before it can.
+ROLES = ("agent", "lead", "admin")
 
 
 class Staff(db.Model):
@@ -41,8 +42,13 @@ class Staff(db.Model):
             return False
 
     def can(self, role):
-        """A lead can do everything an agent can."""
-        return self.role == "lead" or self.role == role
+        """A lead can do everything an agent can, an admin everything a lead can."""
+        return self.role in ROLES and ROLES.index(self.role) >= ROLES.index(role)
+
+    @property
+    def invited(self):
+        """Invited and not yet joined: no password set (an empty hash matches no password)."""
+        return not self.password_hash
 
     def __repr__(self):
         return f"<Staff {self.id} {self.role}>"
