@@ -82,6 +82,15 @@ class Config:
             "low": _hours(env, "SLA_LOW_RESOLUTION_HOURS", 72),
         }
         self.SLA_WARN_FRACTION = _int(env, "SLA_WARN_PERCENT", 80) / 100
+        # Per urgency, "calendar" clocks run day and night; "business" clocks stop outside the shop's opening
+        # hours (Monday to Friday, and Saturday and Sunday) and on its holidays, in its time zone. These are
+        # the defaults: leads change them at /admin/settings (portal/settings.py).
+        self.SLA_CLOCK = {urgency: env.get(f"SLA_{urgency.upper()}_CLOCK", "calendar")
+                          for urgency in ("high", "medium", "low")}
+        self.SHOP_TIMEZONE = env.get("SHOP_TIMEZONE", "UTC")
+        self.BUSINESS_HOURS_WEEKDAYS = env.get("BUSINESS_HOURS_WEEKDAYS", "09:00-18:00")
+        self.BUSINESS_HOURS_WEEKEND = env.get("BUSINESS_HOURS_WEEKEND", "")
+        self.SHOP_HOLIDAYS = env.get("SHOP_HOLIDAYS", "")
 
         self.RETURN_WINDOW_NO_REASON_DAYS = _int(env, "RETURN_WINDOW_NO_REASON_DAYS", 7)
         self.RETURN_WINDOW_QUALITY_DAYS = _int(env, "RETURN_WINDOW_QUALITY_DAYS", 30)

@@ -122,7 +122,8 @@ def attempt_sign_in(email, password, source, device_cookie):
     if (device is None and staff is not None and staff.active and not staff.invited
             and failures == current_app.config["STAFF_SIGNIN_FREE_FAILURES"] + 1):
         # Once per run of failures (when the delays begin), and at most once an hour.
-        jobs.schedule("mail.staff_signin_alert", staff.id, key=f"staff-signin-alert:{staff.id}:{int(time.time() // 3600)}")
+        hour = int(time.time() // 3600)
+        jobs.schedule("mail.staff_signin_alert", staff.id, key=f"staff-signin-alert:{staff.id}:{hour}")
     return SigninOutcome()
 
 

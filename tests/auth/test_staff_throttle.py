@@ -83,7 +83,7 @@ def test_a_device_cookie_of_one_account_earns_no_trust_for_another(test_environ,
 
 def test_a_forged_device_cookie_earns_no_trust(test_environ, redis, agent):
     client = limited_app(test_environ).test_client()
-    client.set_cookie("staff_device", '{"staff": %d, "device": "mine"}' % agent.id, path="/staff/signin")
+    client.set_cookie("staff_device", f'{{"staff": {agent.id}, "device": "mine"}}', path="/staff/signin")
     for _ in range(4):
         _sign_in(client, agent.email, "wrong password here")
     assert _sign_in(client, agent.email).status_code == 429

@@ -1,0 +1,35 @@
+"""settings changed in the browser, with their history
+
+Revision ID: h18_settings
+Revises: 7e806678aa23
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = "h18_settings"
+down_revision = "7e806678aa23"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        "setting_changes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=60), nullable=False),
+        sa.Column("old_value", sa.JSON(), nullable=True),
+        sa.Column("new_value", sa.JSON(), nullable=True),
+        sa.Column("staff_id", sa.Integer(), nullable=True),
+        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["staff_id"], ["staff.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("setting_changes", schema=None) as batch_op:
+        batch_op.create_index("ix_setting_changes_key_id", ["key", "id"], unique=False)
+
+
+def downgrade():
+    with op.batch_alter_table("setting_changes", schema=None) as batch_op:
+        batch_op.drop_index("ix_setting_changes_key_id")
+    op.drop_table("setting_changes")
