@@ -110,8 +110,7 @@ def _build():
                     "sla", lambda config, u=u: int(config["SLA_RESOLUTION"][u].total_seconds() // 3600),
                     _whole_number(1, 8_760)),
             Setting(f"sla_clock_{u}", _l("%(urgency)s: clock", urgency=URGENCY_LABELS[u]), "sla",
-                    lambda config, u=u: config["SLA_CLOCK"][u], _choice(CLOCKS),
-                    lambda value: str(CLOCK_LABELS.get(value, value))),
+                    lambda config, u=u: config["SLA_CLOCK"][u], _choice(CLOCKS)),
         ]
     settings.append(Setting("shop_timezone", _l("The shop's time zone"), "hours",
                             lambda config: config["SHOP_TIMEZONE"], _zone))
@@ -173,6 +172,14 @@ def change(staff, submitted):
                                   detail={"key": key, "old": values[key], "new": value}, created_at=now))
         changed.append(key)
     return changed, {}
+
+
+def describe(key, value):
+    """A stored value as people read it in the history."""
+    if key.startswith("sla_clock_"):
+        return str(CLOCK_LABELS.get(value, value))
+    setting = SETTINGS.get(key)
+    return setting.show(value) if setting is not None and value is not None else str(value or "")
 
 
 def history(limit=100):

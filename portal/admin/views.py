@@ -1,8 +1,11 @@
-"""Admin pages: the staff list (leads read it), invitations, roles and deactivation (admins only)."""
+"""Admin pages: the staff list (leads read it), invitations, roles and deactivation (admins only); the settings
+(leads and admins)."""
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
+from portal import settings
 from portal.admin import bp, service
 from portal.admin.forms import ROLE_LABELS, InviteForm, RoleForm
 from portal.auth.staff import current_staff, staff_required
@@ -94,3 +97,22 @@ def reactivate(staff_id):
     db.session.commit()
     flash(_("%(email)s can sign in again.", email=staff.email), "success")
     return redirect(url_for("admin.staff_list"))
+
+
+@bp.route("/admin/settings", methods=["GET", "POST"])
+@staff_required("lead")
+def settings_page():
+    """SLA targets and clocks, business hours and holidays: the current values and their history."""
+    values, errors, status = settings.form_values(), {}, 200
+    if request.method == "POST":
+        submitted = {key: request.form.get(key) for key in settings.SETTINGS if key in request.form}
+        changed, errors = settings.change(current_staff(), submitted)
+        if not errors:
+            db.session.commit()
+            flash(ngettext("%(num)d setting changed; it applies to cases opened from now on.",
+                           "%(num)d settings changed; they apply to cases opened from now on.", len(changed)),
+                  "success")
+            return redirect(url_for("admin.settings_page"))
+        values, status = dict(values, **submitted), 400
+    return render_template("admin/settings.html", values=values, errors=errors, settings=settings,
+                           history=settings.history()), status

@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import select
 
-from portal.models import AuditEntry, Case, CaseEvent, OutboxRow, Staff
+from portal.models import AuditEntry, Case, CaseEvent, OutboxRow, SettingChange, Staff
 from tests.agent.helpers import make_case, sign_in_customer, sign_in_staff
 from tests.orders.helpers import links_in
 from worker import runtime
@@ -17,14 +17,20 @@ def admin(make_staff):
 
 
 def _routes(target_id):
+    """(method, path, form, the least role that may use it) for every /admin route."""
     return [
-        ("get", "/admin", None),
-        ("get", "/admin/staff", None),
-        ("post", "/admin/staff/invite", {"email": "new.agent@example.com", "name": "New", "role": "agent"}),
-        ("post", f"/admin/staff/{target_id}/role", {"role": "lead"}),
-        ("post", f"/admin/staff/{target_id}/deactivate", {}),
-        ("post", f"/admin/staff/{target_id}/reactivate", {}),
+        ("get", "/admin", None, "lead"),
+        ("get", "/admin/staff", None, "lead"),
+        ("post", "/admin/staff/invite", {"email": "new.agent@example.com", "name": "New", "role": "agent"}, "admin"),
+        ("post", f"/admin/staff/{target_id}/role", {"role": "lead"}, "admin"),
+        ("post", f"/admin/staff/{target_id}/deactivate", {}, "admin"),
+        ("post", f"/admin/staff/{target_id}/reactivate", {}, "admin"),
+        ("get", "/admin/settings", None, "lead"),
+        ("post", "/admin/settings", {"sla_first_response_minutes_high": "12"}, "lead"),
     ]
+
+
+RANK = ("anonymous", "customer", "agent", "lead", "admin")
 
 
 def _snapshot(db):
@@ -39,20 +45,22 @@ def test_access_matrix_over_every_admin_route(app, client, db, customer, make_st
         sign_in_customer(client, customer)
     elif role != "anonymous":
         sign_in_staff(client, make_staff(role))
-    admin_routes = {rule.rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/admin")}
-    covered = {path.replace(str(target.id), "<int:staff_id>") for _, path, _ in _routes(target.id)}
+    admin_routes = {(rule.rule, method.lower()) for rule in app.url_map.iter_rules()
+                    if rule.rule.startswith("/admin") for method in rule.methods - {"HEAD", "OPTIONS"}}
+    covered = {(path.replace(str(target.id), "<int:staff_id>"), method) for method, path, *_ in _routes(target.id)}
     assert admin_routes == covered, "a new /admin route needs a row in this matrix"
-    for method, path, data in _routes(target.id):
-        before = _snapshot(db)
+    for method, path, data, least in _routes(target.id):
+        before = _snapshot(db), len(db.session.scalars(select(SettingChange)).all())
         response = getattr(client, method)(path, data=data)
         if role == "anonymous":
             assert response.status_code == 302 and response.headers["Location"].startswith("/staff/signin"), path
-        elif role in ("customer", "agent") or (role == "lead" and method == "post"):
+        elif RANK.index(role) < RANK.index(least):
             assert response.status_code == 403, (role, path)
         else:
             assert response.status_code in (200, 302), (role, path, response.status_code)
-        if role != "admin":
-            assert _snapshot(db) == before, (role, path)
+        if RANK.index(role) < RANK.index(least) or method == "get":
+            db.session.expire_all()
+            assert (_snapshot(db), len(db.session.scalars(select(SettingChange)).all())) == before, (role, path)
 
 
 def test_the_list_shows_role_state_and_last_sign_in_and_a_lead_sees_no_controls(client, lead, admin, make_staff):
