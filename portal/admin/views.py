@@ -1,16 +1,20 @@
 """Admin pages: the staff list (leads read it), invitations, roles and deactivation (admins only); the settings
-(leads and admins)."""
+and the audit log (leads and admins)."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+import csv
+import io
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from portal import settings
-from portal.admin import bp, service
+from portal.admin import audit, bp, service
 from portal.admin.forms import ROLE_LABELS, InviteForm, RoleForm
 from portal.auth.staff import current_staff, staff_required
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
+from portal.lead.views import _csv_cell as csv_cell  # one formula guard for every CSV export
 from portal.models import Staff
 
 REFUSALS = {
@@ -116,3 +120,48 @@ def settings_page():
         values, status = dict(values, **submitted), 400
     return render_template("admin/settings.html", values=values, errors=errors, settings=settings,
                            history=settings.history()), status
+
+
+FILTER_ERRORS = {
+    "staff": _l("Choose a staff member from the list."),
+    "kind": _l("Choose a kind of action from the list."),
+    "case": _l("Case references look like C-7K2M9QXA."),
+    "from": _l("Dates are written like 2026-03-31."),
+    "to": _l("Write the last day like 2026-03-31, on or after the first day."),
+}
+
+
+def _audit_filters():
+    try:
+        return audit.read_filters(request.args), None
+    except audit.FilterRefused as refused:
+        return audit.Filters(), refused.field
+
+
+@bp.get("/admin/audit")
+@staff_required("lead")
+def audit_log():
+    """Every staff action, case change, reveal, settings change and sign-in, newest first, filtered."""
+    filters, bad_field = _audit_filters()
+    status = 400 if bad_field else 200
+    return render_template("admin/audit.html", rows=[] if bad_field else audit.rows(filters), filters=filters,
+                           args=request.args, bad_field=bad_field, error=FILTER_ERRORS.get(bad_field),
+                           kinds=audit.KINDS, page_size=audit.PAGE_SIZE,
+                           staff_accounts=service.staff_accounts()), status
+
+
+@bp.get("/admin/audit.csv")
+@staff_required("lead")
+def audit_csv():
+    """The filtered audit log as CSV (formulas neutralised), at most CSV_LIMIT rows."""
+    filters, bad_field = _audit_filters()
+    if bad_field:
+        abort(400, FILTER_ERRORS[bad_field])
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([_("When (UTC)"), _("Who"), _("What"), _("Case"), _("Detail")])
+    for row in audit.rows(filters, limit=audit.CSV_LIMIT):
+        writer.writerow([csv_cell(value) for value in (row.when.isoformat(timespec="seconds"), row.who, row.what,
+                                                       row.case, row.detail)])
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="audit_log.csv"'})

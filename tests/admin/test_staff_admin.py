@@ -27,6 +27,8 @@ def _routes(target_id):
         ("post", f"/admin/staff/{target_id}/reactivate", {}, "admin"),
         ("get", "/admin/settings", None, "lead"),
         ("post", "/admin/settings", {"sla_first_response_minutes_high": "12"}, "lead"),
+        ("get", "/admin/audit", None, "lead"),
+        ("get", "/admin/audit.csv", None, "lead"),
     ]
 
 
