@@ -178,6 +178,10 @@ def describe(key, value):
     """A stored value as people read it in the history."""
     if key.startswith("sla_clock_"):
         return str(CLOCK_LABELS.get(value, value))
+    if key.startswith("business_hours_") and not value:
+        return str(_l("Closed"))
+    if key == "holidays" and not value:
+        return str(_l("None"))
     setting = SETTINGS.get(key)
     return setting.show(value) if setting is not None and value is not None else str(value or "")
 
