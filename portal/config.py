@@ -91,6 +91,7 @@ class Config:
         self.BUSINESS_HOURS_WEEKDAYS = env.get("BUSINESS_HOURS_WEEKDAYS", "09:00-18:00")
         self.BUSINESS_HOURS_WEEKEND = env.get("BUSINESS_HOURS_WEEKEND", "")
         self.SHOP_HOLIDAYS = env.get("SHOP_HOLIDAYS", "")
+        _check_working_week(self)
 
         self.RETURN_WINDOW_NO_REASON_DAYS = _int(env, "RETURN_WINDOW_NO_REASON_DAYS", 7)
         self.RETURN_WINDOW_QUALITY_DAYS = _int(env, "RETURN_WINDOW_QUALITY_DAYS", 30)
@@ -201,6 +202,18 @@ class Config:
 
     def as_dict(self):
         return {k: v for k, v in vars(self).items() if k.isupper()}
+
+
+def _check_working_week(config):
+    """Refuse to start on a working week that cannot be read, rather than fail when a case is opened."""
+    from portal.business_hours import check_zone, parse_day, parse_holidays
+
+    if set(config.SLA_CLOCK.values()) - {"calendar", "business"}:
+        raise ValueError("SLA_<URGENCY>_CLOCK must be calendar or business")
+    check_zone(config.SHOP_TIMEZONE)
+    parse_day(config.BUSINESS_HOURS_WEEKDAYS)
+    parse_day(config.BUSINESS_HOURS_WEEKEND)
+    parse_holidays(config.SHOP_HOLIDAYS)
 
 
 def _limits_storage_uri(redis_url):

@@ -103,3 +103,12 @@ def test_unreadable_holidays_are_refused(text):
 def test_unknown_zones_are_refused(name):
     with pytest.raises(InvalidHours):
         check_zone(name)
+
+
+@pytest.mark.parametrize("name, value", [("SHOP_TIMEZONE", "Nowhere/Else"), ("BUSINESS_HOURS_WEEKDAYS", "9-5"),
+                                         ("SHOP_HOLIDAYS", "christmas"), ("SLA_HIGH_CLOCK", "sometimes")])
+def test_an_unreadable_working_week_in_the_environment_stops_start_up(tmp_path, name, value):
+    from portal.config import Config
+
+    with pytest.raises(ValueError):
+        Config(tmp_path, env={"SECRET_KEY": "x", name: value})
