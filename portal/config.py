@@ -149,6 +149,9 @@ class Config:
         self.STAFF_INVITE_LIFETIME = _hours(env, "STAFF_INVITE_HOURS", 72)
         self.STAFF_RESET_LIFETIME = _minutes(env, "STAFF_RESET_MINUTES", 30)
         self.STAFF_SESSION_LIFETIME = _hours(env, "STAFF_SESSION_HOURS", 12)
+        # Two-factor sign-in: "admins" (always required for them) or "everyone"; the name apps show.
+        self.STAFF_2FA_REQUIRED_FOR = env.get("STAFF_2FA_REQUIRED_FOR", "admins")
+        self.TOTP_ISSUER = env.get("TOTP_ISSUER", "Support desk")
         self.AGENT_QUEUE_REFRESH_SECONDS = _int(env, "AGENT_QUEUE_REFRESH_SECONDS", 15)
         self.AGENT_QUEUE_PAGE_SIZE = _int(env, "AGENT_QUEUE_PAGE_SIZE", 50)
         self.LEAD_DASHBOARD_DAYS = _int(env, "LEAD_DASHBOARD_DAYS", 30)

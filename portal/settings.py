@@ -31,6 +31,7 @@ URGENCY_LABELS = {"high": _l("High urgency"), "medium": _l("Medium urgency"), "l
 WEEKDAY_LABELS = dict(zip(WEEKDAYS, (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
                                      _l("Saturday"), _l("Sunday")), strict=True))
 CLOCK_LABELS = {"calendar": _l("Around the clock"), "business": _l("Business hours only")}
+TWO_FACTOR_SCOPES = {"admins": _l("Admins"), "everyone": _l("Every staff member")}
 
 
 class SettingRefused(ValueError):
@@ -112,6 +113,8 @@ def _build():
             Setting(f"sla_clock_{u}", _l("%(urgency)s: clock", urgency=URGENCY_LABELS[u]), "sla",
                     lambda config, u=u: config["SLA_CLOCK"][u], _choice(CLOCKS)),
         ]
+    settings.append(Setting("two_factor_required", _l("Two-factor sign-in required for"), "security",
+                            lambda config: config["STAFF_2FA_REQUIRED_FOR"], _choice(TWO_FACTOR_SCOPES)))
     settings.append(Setting("shop_timezone", _l("The shop's time zone"), "hours",
                             lambda config: config["SHOP_TIMEZONE"], _zone))
     for day in WEEKDAYS:
@@ -178,6 +181,8 @@ def describe(key, value):
     """A stored value as people read it in the history."""
     if key.startswith("sla_clock_"):
         return str(CLOCK_LABELS.get(value, value))
+    if key == "two_factor_required":
+        return str(TWO_FACTOR_SCOPES.get(value, value))
     if key.startswith("business_hours_") and not value:
         return str(_l("Closed"))
     if key == "holidays" and not value:

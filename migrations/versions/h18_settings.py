@@ -1,4 +1,4 @@
-"""settings changed in the browser, with their history
+"""settings changed in the browser, with their history; staff two-factor sign-in
 
 Revision ID: h18_settings
 Revises: 7e806678aa23
@@ -27,9 +27,20 @@ def upgrade():
     )
     with op.batch_alter_table("setting_changes", schema=None) as batch_op:
         batch_op.create_index("ix_setting_changes_key_id", ["key", "id"], unique=False)
+    with op.batch_alter_table("staff", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("totp_secret", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("totp_last_step", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("recovery_code_hashes", sa.JSON(), nullable=True))
+    op.execute("UPDATE staff SET recovery_code_hashes = '[]'")
+    with op.batch_alter_table("staff", schema=None) as batch_op:
+        batch_op.alter_column("recovery_code_hashes", existing_type=sa.JSON(), nullable=False)
 
 
 def downgrade():
+    with op.batch_alter_table("staff", schema=None) as batch_op:
+        batch_op.drop_column("recovery_code_hashes")
+        batch_op.drop_column("totp_last_step")
+        batch_op.drop_column("totp_secret")
     with op.batch_alter_table("setting_changes", schema=None) as batch_op:
         batch_op.drop_index("ix_setting_changes_key_id")
     op.drop_table("setting_changes")

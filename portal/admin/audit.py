@@ -29,10 +29,14 @@ KINDS = {
     "customer": _l("Customers' own actions"),
 }
 ACCOUNT_ACTIONS = ("staff.invited", "staff.joined", "staff.password_reset", "staff.role_changed",
-                   "staff.deactivated", "staff.reactivated")
+                   "staff.deactivated", "staff.reactivated", "staff.2fa_enabled")
+SIGNIN_ACTIONS = ("staff.signin", "staff.signin_failed", "staff.password_ok", "staff.2fa_failed")
 ACTION_LABELS = {
     "staff.signin": _l("Signed in"),
     "staff.signin_failed": _l("Sign-in failed"),
+    "staff.password_ok": _l("Password accepted, code asked"),
+    "staff.2fa_failed": _l("Two-factor code refused"),
+    "staff.2fa_enabled": _l("Two-factor sign-in turned on"),
     "staff.invited": _l("Invited"),
     "staff.joined": _l("Chose a password from the invitation"),
     "staff.password_reset": _l("Set a new password from a reset link"),
@@ -53,6 +57,7 @@ FIELD_LABELS = {
 }
 VALUE_LABELS = {"status": STATUS_LABELS, "urgency": dict(URGENCY_CHOICES),
                 "contact_revealed": {"email": _l("e-mail address"), "phone": _l("phone number")}}
+RECOVERY_NOTE = _l("with a recovery code")
 REFERENCE_PATTERN = re.compile(r"^C-[23456789A-HJKMNP-Z]{8}$")
 
 
@@ -134,7 +139,7 @@ def _entries(filters, limit):
     if filters.staff_id is not None:
         statement = statement.where(AuditEntry.actor_type == "staff", AuditEntry.actor_id == filters.staff_id)
     if filters.kind == "signin":
-        statement = statement.where(AuditEntry.action.like("staff.signin%"))
+        statement = statement.where(AuditEntry.action.in_(SIGNIN_ACTIONS))
     elif filters.kind == "accounts":
         statement = statement.where(AuditEntry.action.in_(ACCOUNT_ACTIONS))
     elif filters.kind == "settings":
@@ -197,8 +202,9 @@ def _entry_detail(entry, staff_names):
         return f"{staff_names.get(entry.target_id, '')} {', '.join(detail.get('cases', []))}".strip()
     if entry.action in ("staff.invited", "staff.reactivated"):
         return staff_names.get(entry.target_id, "")
-    if entry.action.startswith("staff.signin"):
-        return str(detail.get("source", ""))
+    if entry.action in SIGNIN_ACTIONS:
+        recovery = f" ({RECOVERY_NOTE})" if detail.get("two_factor") == "recovery" else ""
+        return f"{detail.get('source', '')}{recovery}"
     return ""
 
 

@@ -115,7 +115,8 @@ def attempt_sign_in(email, password, source, device_cookie):
         return SigninOutcome(wait=wait)
     if _password_matches(staff, password):
         throttle.clear(attempt_buckets)
-        audit_signin("staff.signin", staff, source, trusted_device=device is not None)
+        audit_signin("staff.password_ok" if staff.totp_secret else "staff.signin", staff, source,
+                     trusted_device=device is not None)
         return SigninOutcome(staff=staff)
     failures = throttle.record_failure(attempt_buckets)
     audit_signin("staff.signin_failed", staff, source, trusted_device=device is not None)
@@ -177,6 +178,9 @@ def staff_required(role="agent"):
                 return redirect(url_for("staff_auth.signin", next=request.full_path.rstrip("?")))
             if not staff.can(role):
                 abort(403)
+            enrol = two_factor.enrolment_needed(staff)
+            if enrol is not None:
+                return redirect(enrol)
             return view(*args, **kwargs)
 
         return wrapped
@@ -199,10 +203,18 @@ def staff_context():
     return {"current_staff": current_staff}
 
 
-def _home_for(staff):
+def home_for(staff):
     if staff.can("admin"):
         return url_for("admin.staff_list")
     return url_for("lead.dashboard") if staff.can("lead") else url_for("agent.queue")
+
+
+def set_device_cookie(response, staff):
+    """Mark this browser as the owner's own after a good sign-in (portal/auth/throttle.py)."""
+    response.set_cookie(throttle.DEVICE_COOKIE, throttle.new_device_cookie(staff),
+                        max_age=int(current_app.config["STAFF_DEVICE_LIFETIME"].total_seconds()),
+                        path=url_for("staff_auth.signin"), httponly=True, samesite="Lax",
+                        secure=current_app.config["SESSION_COOKIE_SECURE"])
 
 
 def _too_many(form, wait):
@@ -225,14 +237,16 @@ def signin():
                                   request.cookies.get(throttle.DEVICE_COOKIE))
         if outcome.wait:
             return _too_many(form, outcome.wait)
+        if outcome.staff is not None and outcome.staff.totp_secret:
+            rotate_session()
+            two_factor.start_pending(outcome.staff, safe_path(form.next.data))
+            db.session.commit()
+            return redirect(url_for("staff_auth.signin_code"))
         if outcome.staff is not None:
             sign_in(outcome.staff)
             db.session.commit()
-            response = redirect(safe_path(form.next.data) or _home_for(outcome.staff))
-            response.set_cookie(throttle.DEVICE_COOKIE, throttle.new_device_cookie(outcome.staff),
-                                max_age=int(current_app.config["STAFF_DEVICE_LIFETIME"].total_seconds()),
-                                path=url_for("staff_auth.signin"), httponly=True, samesite="Lax",
-                                secure=current_app.config["SESSION_COOKIE_SECURE"])
+            response = redirect(safe_path(form.next.data) or home_for(outcome.staff))
+            set_device_cookie(response, outcome.staff)
             return response
         db.session.commit()
         error = _("That e-mail address and password do not match an active staff account.")
@@ -391,3 +405,6 @@ def join(token):
 def set_password(token):
     """A staff member sets a new password from the link they asked for (once, for a short while)."""
     return _set_password_page(token, "reset")
+
+
+from portal.auth import two_factor  # noqa: E402 - registers the second sign-in step on bp

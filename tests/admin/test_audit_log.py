@@ -11,11 +11,6 @@ from tests.agent.helpers import make_case, sign_in_customer, sign_in_staff
 
 
 @pytest.fixture
-def admin(make_staff):
-    return make_staff("admin")
-
-
-@pytest.fixture
 def history(client, db, admin, lead, agent, customer):
     """A sign-in, a failure, a role change, a settings change, and a case whose contact details were shown."""
     client.post("/staff/signin", data={"email": agent.email, "password": "wrong password here"})

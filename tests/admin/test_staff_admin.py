@@ -11,11 +11,6 @@ from worker import runtime
 NEW_PASSWORD = "a brand new passphrase"
 
 
-@pytest.fixture
-def admin(make_staff):
-    return make_staff("admin")
-
-
 def _routes(target_id):
     """(method, path, form, the least role that may use it) for every /admin route."""
     return [
@@ -41,12 +36,12 @@ def _snapshot(db):
 
 
 @pytest.mark.parametrize("role", ["anonymous", "customer", "agent", "lead", "admin"])
-def test_access_matrix_over_every_admin_route(app, client, db, customer, make_staff, role):
+def test_access_matrix_over_every_admin_route(app, client, db, customer, make_staff, make_admin, role):
     target = make_staff("agent")
     if role == "customer":
         sign_in_customer(client, customer)
     elif role != "anonymous":
-        sign_in_staff(client, make_staff(role))
+        sign_in_staff(client, make_admin() if role == "admin" else make_staff(role))
     admin_routes = {(rule.rule, method.lower()) for rule in app.url_map.iter_rules()
                     if rule.rule.startswith("/admin") for method in rule.methods - {"HEAD", "OPTIONS"}}
     covered = {(path.replace(str(target.id), "<int:staff_id>"), method) for method, path, *_ in _routes(target.id)}
@@ -185,4 +180,6 @@ def test_staff_create_makes_an_admin_who_lands_on_the_admin_pages(runner, client
     assert result.exit_code == 0, result.output
     response = client.post("/staff/signin", data={"email": "boss@example.com", "password": "a-long-password-1"})
     assert response.headers["Location"] == "/admin/staff"
-    assert client.get("/lead").status_code == 200 and client.get("/agent").status_code == 200
+    # An admin turns on two-factor sign-in before any other page.
+    for path in ("/admin/staff", "/lead", "/agent"):
+        assert client.get(path).headers["Location"] == "/staff/two-factor"
