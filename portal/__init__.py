@@ -66,6 +66,7 @@ def create_app(config=None):
     app.register_blueprint(surveys_bp)
     app.register_blueprint(dev_bp)
 
+    from portal.admin import bp as admin_bp
     from portal.agent import bp as agent_bp
     from portal.auth.staff import bp as staff_auth_bp
     from portal.lead import bp as lead_bp
@@ -73,6 +74,7 @@ def create_app(config=None):
     app.register_blueprint(staff_auth_bp)
     app.register_blueprint(agent_bp)
     app.register_blueprint(lead_bp)
+    app.register_blueprint(admin_bp)
 
     from portal import cli
 

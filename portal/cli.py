@@ -68,12 +68,12 @@ def faq_import_command(directory):
 
 @click.group("staff")
 def staff_group():
-    """Agent and lead accounts."""
+    """Agent, lead and admin accounts."""
 
 
 @staff_group.command("create")
 @click.argument("email")
-@click.option("--role", type=click.Choice(["agent", "lead"]), default="agent", show_default=True)
+@click.option("--role", type=click.Choice(["agent", "lead", "admin"]), default="agent", show_default=True)
 @click.option("--name", default="")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @with_appcontext

@@ -82,6 +82,16 @@ class Config:
             "low": _hours(env, "SLA_LOW_RESOLUTION_HOURS", 72),
         }
         self.SLA_WARN_FRACTION = _int(env, "SLA_WARN_PERCENT", 80) / 100
+        # Per urgency, "calendar" clocks run day and night; "business" clocks stop outside the shop's opening
+        # hours (Monday to Friday, and Saturday and Sunday) and on its holidays, in its time zone. These are
+        # the defaults: leads change them at /admin/settings (portal/settings.py).
+        self.SLA_CLOCK = {urgency: env.get(f"SLA_{urgency.upper()}_CLOCK", "calendar")
+                          for urgency in ("high", "medium", "low")}
+        self.SHOP_TIMEZONE = env.get("SHOP_TIMEZONE", "UTC")
+        self.BUSINESS_HOURS_WEEKDAYS = env.get("BUSINESS_HOURS_WEEKDAYS", "09:00-18:00")
+        self.BUSINESS_HOURS_WEEKEND = env.get("BUSINESS_HOURS_WEEKEND", "")
+        self.SHOP_HOLIDAYS = env.get("SHOP_HOLIDAYS", "")
+        _check_working_week(self)
 
         self.RETURN_WINDOW_NO_REASON_DAYS = _int(env, "RETURN_WINDOW_NO_REASON_DAYS", 7)
         self.RETURN_WINDOW_QUALITY_DAYS = _int(env, "RETURN_WINDOW_QUALITY_DAYS", 30)
@@ -128,9 +138,20 @@ class Config:
         self.ARTICLE_ATTRIBUTION_WINDOW = _minutes(env, "ARTICLE_ATTRIBUTION_MINUTES", 120)
 
         # Staff sign-in, the agents' queue and the leads' dashboard.
-        self.STAFF_SIGNIN_LIMIT_PER_ACCOUNT = env.get("STAFF_SIGNIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
-        self.STAFF_SIGNIN_LIMIT_PER_IP = env.get("STAFF_SIGNIN_LIMIT_PER_IP", "20 per 15 minutes")
+        # Failed staff sign-ins: free failures per account and per source, then waits doubling from 1 s up to
+        # the cap; counts fade after the window without a failure (see portal/auth/throttle.py).
+        self.STAFF_SIGNIN_FREE_FAILURES = _int(env, "STAFF_SIGNIN_FREE_FAILURES", 3)
+        self.STAFF_SIGNIN_FREE_FAILURES_PER_SOURCE = _int(env, "STAFF_SIGNIN_FREE_FAILURES_PER_SOURCE", 10)
+        self.STAFF_SIGNIN_MAX_DELAY = _minutes(env, "STAFF_SIGNIN_MAX_DELAY_MINUTES", 15)
+        self.STAFF_SIGNIN_FAILURE_WINDOW = _hours(env, "STAFF_SIGNIN_FAILURE_WINDOW_HOURS", 24)
+        self.STAFF_DEVICE_LIFETIME = timedelta(days=_int(env, "STAFF_DEVICE_DAYS", 180))
+        # Invitations and password-reset links for staff.
+        self.STAFF_INVITE_LIFETIME = _hours(env, "STAFF_INVITE_HOURS", 72)
+        self.STAFF_RESET_LIFETIME = _minutes(env, "STAFF_RESET_MINUTES", 30)
         self.STAFF_SESSION_LIFETIME = _hours(env, "STAFF_SESSION_HOURS", 12)
+        # Two-factor sign-in: "admins" (always required for them) or "everyone"; the name apps show.
+        self.STAFF_2FA_REQUIRED_FOR = env.get("STAFF_2FA_REQUIRED_FOR", "admins")
+        self.TOTP_ISSUER = env.get("TOTP_ISSUER", "Support desk")
         self.AGENT_QUEUE_REFRESH_SECONDS = _int(env, "AGENT_QUEUE_REFRESH_SECONDS", 15)
         self.AGENT_QUEUE_PAGE_SIZE = _int(env, "AGENT_QUEUE_PAGE_SIZE", 50)
         self.LEAD_DASHBOARD_DAYS = _int(env, "LEAD_DASHBOARD_DAYS", 30)
@@ -190,6 +211,18 @@ class Config:
 
     def as_dict(self):
         return {k: v for k, v in vars(self).items() if k.isupper()}
+
+
+def _check_working_week(config):
+    """Refuse to start on a working week that cannot be read, rather than fail when a case is opened."""
+    from portal.business_hours import check_zone, parse_day, parse_holidays
+
+    if set(config.SLA_CLOCK.values()) - {"calendar", "business"}:
+        raise ValueError("SLA_<URGENCY>_CLOCK must be calendar or business")
+    check_zone(config.SHOP_TIMEZONE)
+    parse_day(config.BUSINESS_HOURS_WEEKDAYS)
+    parse_day(config.BUSINESS_HOURS_WEEKEND)
+    parse_holidays(config.SHOP_HOLIDAYS)
 
 
 def _limits_storage_uri(redis_url):

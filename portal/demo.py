@@ -55,6 +55,7 @@ class DemoStaff:
 DEMO_STAFF = [
     DemoStaff("agent@example.com", "Amy Agent", "agent", "agent-demo-2026"),
     DemoStaff("lead@example.com", "Lee Lead", "lead", "lead-demo-2026"),
+    DemoStaff("admin@example.com", "Ada Admin", "admin", "admin-demo-2026"),
 ]
 
 PRODUCTS = [

@@ -26,6 +26,10 @@ JOBS = {
     "mail.signin_link": JobSpec("worker.order_mail.send_signin_link", queue="high"),
     "mail.account_delete_confirm": JobSpec("worker.order_mail.send_account_delete_confirm", queue="high"),
     "mail.order_status": JobSpec("worker.order_mail.send_order_status"),
+    # Staff accounts (portal/auth/staff.py, portal/admin): invitations, reset links, strangers' failed sign-ins.
+    "mail.staff_invite": JobSpec("worker.staff_mail.send_invite", queue="high"),  # (staff_id,)
+    "mail.staff_reset": JobSpec("worker.staff_mail.send_password_reset", queue="high"),  # (staff_id,)
+    "mail.staff_signin_alert": JobSpec("worker.staff_mail.send_signin_alert", queue="high"),  # (staff_id,)
     "search.reindex_article": JobSpec("worker.search.reindex_article", queue="default", timeout=300),
     # Case lifecycle -> worker. The cases package schedules these; worker/ implements them.
     "case.notify": JobSpec("worker.notifications.send_case_update"),  # (case_id, case_event_id)

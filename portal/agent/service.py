@@ -27,6 +27,7 @@ from portal.models import (
     utcnow,
 )
 from portal.models.cases import CLOCK_PAUSED_STATUSES, OPEN_STATUSES, RESOLUTION_TYPES, URGENCIES
+from portal.settings import sla_due
 from portal.surveys.followups import is_churn_risk
 
 MAX_MESSAGE_CHARS = 5000
@@ -193,11 +194,10 @@ def change_urgency(case, staff, urgency, reason):
         raise ActionRefused("reason")
     if urgency == case.urgency:
         return case
-    config = current_app.config
     old = case.urgency
     case.urgency = urgency
-    case.first_response_due = case.created_at + config["SLA_FIRST_RESPONSE"][urgency]
-    case.resolution_due = case.created_at + config["SLA_RESOLUTION"][urgency]
+    case.first_response_due = sla_due("first_response", urgency, case.created_at)
+    case.resolution_due = sla_due("resolution", urgency, case.created_at)
     _event(case, staff, "urgency", old, urgency, reason)
     return case
 

@@ -15,6 +15,7 @@ from portal.extensions import db
 from portal.jobs import schedule
 from portal.models import Case, CaseEvent, CaseMessage, utcnow
 from portal.models.cases import CLOCK_PAUSED_STATUSES, ESCALATING_STATUSES, RESOLVED_STATUSES
+from portal.settings import sla_due
 
 # No 0/O, 1/I/L: references are read out on the phone. 8 characters of 32 = 40 random bits.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -62,12 +63,11 @@ def _entries(case, statuses):
 
 
 def _escalate(case, now):
-    config = current_app.config
     case.escalated = True
     case.escalated_at = now
     # A promise still in the future stands; otherwise (or for a case new to the queue) the clock starts now.
     if case.first_response_at is None and (case.first_response_due is None or case.first_response_due <= now):
-        case.first_response_due = now + config["SLA_FIRST_RESPONSE"][case.urgency]
+        case.first_response_due = sla_due("first_response", case.urgency, now)
     count = _entries(case, ESCALATING_STATUSES)
     schedule("case.escalated", case.id, key=f"case:{case.id}:escalated:{count}")
 
@@ -115,15 +115,14 @@ def transition(case, to_status, *, actor_type="system", staff=None, reason="", n
 
 def open_case(case, first_status, reason, now=None):
     """Store a new case (submitted) and move it at once to the status triage or the policy chose."""
-    config = current_app.config
     now = now or utcnow()
     case.reference = _unused_reference()
     case.status = "submitted"
     case.created_at = case.updated_at = now
-    case.resolution_due = now + config["SLA_RESOLUTION"][case.urgency]
+    case.resolution_due = sla_due("resolution", case.urgency, now)
     if first_status == "acknowledged":
         # Not yet with a person: this is when it goes to one unless the customer says it is solved.
-        case.first_response_due = now + config["SLA_FIRST_RESPONSE"][case.urgency]
+        case.first_response_due = sla_due("first_response", case.urgency, now)
     db.session.add(case)
     _event(case, "customer", None, "status", "", "submitted", "", now)
     db.session.flush()

@@ -1,15 +1,16 @@
-"""Agents and support leads."""
+"""Agents, support leads and the admins who run their accounts."""
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
 
 from .types import UTCDateTime, utcnow
 
-ROLES = ("agent", "lead")
+# Each role can do everything the ones before it can.
+ROLES = ("agent", "lead", "admin")
 
 
 class Staff(db.Model):
@@ -25,6 +26,11 @@ class Staff(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Two-factor sign-in: the TOTP secret once enrolled, the last time step accepted (a code works once) and
+    # the SHA-256 of each unused recovery code.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None]
+    recovery_code_hashes: Mapped[list] = mapped_column(JSON, default=list)
 
     def set_password(self, password):
         from argon2 import PasswordHasher
@@ -41,8 +47,13 @@ class Staff(db.Model):
             return False
 
     def can(self, role):
-        """A lead can do everything an agent can."""
-        return self.role == "lead" or self.role == role
+        """A lead can do everything an agent can, an admin everything a lead can."""
+        return self.role in ROLES and ROLES.index(self.role) >= ROLES.index(role)
+
+    @property
+    def invited(self):
+        """Invited and not yet joined: no password set (an empty hash matches no password)."""
+        return not self.password_hash
 
     def __repr__(self):
         return f"<Staff {self.id} {self.role}>"
