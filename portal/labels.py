@@ -5,6 +5,7 @@ from portal.complaints.forms import CATEGORY_LABELS as COMPLAINT_CATEGORY_LABELS
 from portal.complaints.forms import OUTCOME_LABELS as COMPLAINT_OUTCOME_LABELS
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
+from portal.orders.service import EVENT_LABELS as SHIPMENT_EVENT_LABELS
 from portal.orders.service import STATUS_LABELS as ORDER_STATUS_LABELS
 from portal.returns.policy import REASONS as RETURN_REASONS
 
@@ -72,6 +73,7 @@ WORDS = {
     "urgency": URGENCY_LABELS,
     "resolution": RESOLUTION_LABELS,
     "order": ORDER_STATUS_LABELS,
+    "shipment": SHIPMENT_EVENT_LABELS,
     "callback": CALLBACK_REASON_LABELS,
     "actor": ACTOR_LABELS,
     "complaint_category": COMPLAINT_CATEGORY_LABELS,

@@ -28,6 +28,7 @@ REFUSALS = {
     "closed": lambda: _("That call is already closed."),
     "note": lambda: _("Write what came of the call."),
     "due": lambda: _("Choose a time in the next 60 days."),
+    "resolved": lambda: _("This case is resolved: the customer can reopen it if the problem is back."),
 }
 
 
@@ -91,7 +92,8 @@ def _workspace_context(case, reply_form=None, revealed=None, draft=None, **forms
         "urgency_form": forms_given.get("urgency_form") or forms.UrgencyForm(formdata=None, urgency=case.urgency),
         "reassign_form": reassign, "revealed": revealed or {},
         "mask_email": service.mask_email, "mask_phone": service.mask_phone,
-        "return_kinds": service.RETURN_KINDS,
+        "return_kinds": service.RETURN_KINDS, "resolved": service.is_resolved(case),
+        "photos": case.attachments,
     }
 
 
@@ -207,6 +209,16 @@ def urgency(reference):
     return _act(case, "urgency_form", form,
                 lambda f: service.change_urgency(case, current_staff(), f.urgency.data, f.reason.data),
                 _("The urgency was changed."))
+
+
+@bp.get("/agent/orders/<number>")
+@staff_required("agent")
+def order(number):
+    """One order as the shop knows it: items, delivery, and the cases about it."""
+    found, about = service.order_with_cases(number[:40])
+    if found is None:
+        abort(404)
+    return render_template("agent/order.html", order=found, cases=about)
 
 
 @bp.post("/agent/cases/<reference>/reveal")
@@ -336,12 +348,18 @@ def event_text(event):
     return labels.event_text(event)
 
 
+@bp.app_template_global("zone_name")
+def zone_name(zone=None):
+    """The name of a time zone as people read it ("America/New_York" as "America/New York")."""
+    return str(zone or get_timezone()).replace("_", " ")
+
+
 @bp.app_template_filter("moment")
-def moment(when, with_year=False, with_time=True):
-    """A short date (and time) in the reader's language and time zone: "Dec 1 08:05", "12月1日 08:05"."""
+def moment(when, with_year=False, with_time=True, zone=None):
+    """A short date (and time) in the reader's language and time zone (or `zone`): "Dec 1 08:05", "12月1日 08:05"."""
     if when is None:
         return ""
-    zone, locale = get_timezone(), get_locale() or "en"
+    zone, locale = zone or get_timezone(), get_locale() or "en"
     day = format_skeleton("yMMMd" if with_year else "MMMd", when, tzinfo=zone, locale=locale)
     return f"{day} {format_skeleton('Hm', when, tzinfo=zone, locale=locale)}" if with_time else day
 
