@@ -3,6 +3,7 @@ timeline events, callback reasons), in the reader's language. Pages never show t
 
 from portal.complaints.forms import CATEGORY_LABELS as COMPLAINT_CATEGORY_LABELS
 from portal.complaints.forms import OUTCOME_LABELS as COMPLAINT_OUTCOME_LABELS
+from portal.help.views import CATEGORY_LABELS as ARTICLE_CATEGORY_LABELS
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
 from portal.orders.service import EVENT_LABELS as SHIPMENT_EVENT_LABELS
@@ -53,6 +54,8 @@ RESOLUTION_LABELS = {
 }
 
 RETURN_REASON_LABELS = {code: rule.label for code, rule in RETURN_REASONS.items()}
+# A case's category on the dashboard, whichever form the customer filed it through.
+CASE_CATEGORY_LABELS = {**RETURN_REASON_LABELS, **COMPLAINT_CATEGORY_LABELS}
 
 CALLBACK_REASON_LABELS = {
     "complaint": _l("After a complaint"),
@@ -67,6 +70,30 @@ ACTOR_LABELS = {"customer": _l("Customer"), "staff": _l("Agent"), "system": _l("
 
 CONTACT_FIELD_LABELS = {"email": _l("e-mail address"), "phone": _l("phone number")}
 
+# Language names are written in their own language, as a language switch shows them.
+LOCALE_LABELS = {"en": "English", "zh": "中文"}
+
+TIER_LABELS = {"vip": _l("VIP"), "standard": _l("Standard")}
+
+LATENESS_LABELS = {"late": _l("Late orders"), "on_time": _l("On-time orders")}
+
+TRIGGER_KIND_LABELS = {"phrase": _l("Phrase in a search"), "scenario": _l("Article scenario")}
+
+JOB_LABELS = {
+    "mail.welcome": _l("Welcome e-mail"),
+    "mail.signin_link": _l("Sign-in link e-mail"),
+    "mail.account_delete_confirm": _l("Account deletion e-mail"),
+    "mail.order_status": _l("Order status e-mail"),
+    "mail.order_late": _l("Late order e-mail"),
+    "case.notify": _l("Case update e-mail"),
+    "case.escalated": _l("Escalation alert"),
+    "survey.invite": _l("Survey invitation"),
+    "survey.reminder": _l("Survey reminder"),
+    "followup.check": _l("Follow-up check"),
+    "sla.warn_lead": _l("Deadline warning to leads"),
+    "search.reindex_article": _l("Search update"),
+}
+
 WORDS = {
     "kind": KIND_LABELS,
     "status": STATUS_LABELS,
@@ -79,6 +106,13 @@ WORDS = {
     "complaint_category": COMPLAINT_CATEGORY_LABELS,
     "return_reason": RETURN_REASON_LABELS,
     "contact": CONTACT_FIELD_LABELS,
+    "category": CASE_CATEGORY_LABELS,
+    "article_category": ARTICLE_CATEGORY_LABELS,
+    "locale": LOCALE_LABELS,
+    "tier": TIER_LABELS,
+    "lateness": LATENESS_LABELS,
+    "trigger_kind": TRIGGER_KIND_LABELS,
+    "job": JOB_LABELS,
 }
 
 
