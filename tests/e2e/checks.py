@@ -9,8 +9,9 @@ from axe_playwright_python.sync_playwright import Axe
 from portal.labels import WORDS
 
 BLOCKING_IMPACTS = ("serious", "critical")
-# snake_case words ("late_or_lost", "internal_note"): stored codes, never words a person reads.
-SNAKE_CASE = re.compile(r"(?<![\w@./:-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w@/-])")
+# snake_case words ("late_or_lost", "internal_note"): stored codes, never words a person reads. A word in
+# braces is a placeholder the lead types into a canned reply ("{first_name}"), shown on purpose.
+SNAKE_CASE = re.compile(r"(?<![\w@./:{-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w@/}-])")
 # E-mail addresses and links are the person's own text even with an underscore in them.
 ADDRESSES = re.compile(r"\S+@\S+|https?://\S+")
 # A stored code shown alone in a badge, cell or field ("escalated", "high"), in any language.
@@ -36,6 +37,14 @@ def internal_codes(page):
     found = set(SNAKE_CASE.findall(text))
     found.update(leaf for leaf in page.evaluate(LEAF_TEXTS) if leaf in CODES)
     return sorted(found)
+
+
+def sideways_overflow(page):
+    """Elements (outside a table's own scroll region) that stick out past the right edge of the window."""
+    return page.evaluate("""() => [...document.body.querySelectorAll('*')]
+      .filter(element => !element.closest('.table-wrap')
+              && element.getBoundingClientRect().right > window.innerWidth + 1)
+      .slice(0, 5).map(element => element.tagName.toLowerCase() + (element.id ? '#' + element.id : ''))""")
 
 
 def check_page(page, name, screenshots):
