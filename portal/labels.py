@@ -77,6 +77,9 @@ TIER_LABELS = {"vip": _l("VIP"), "standard": _l("Standard")}
 
 LATENESS_LABELS = {"late": _l("Late orders"), "on_time": _l("On-time orders")}
 
+# The dashboard's row for cases nobody was assigned (agents' own names pass through as they are).
+ASSIGNEE_LABELS = {"unassigned": _l("Not assigned")}
+
 TRIGGER_KIND_LABELS = {"phrase": _l("Phrase in a search"), "scenario": _l("Article scenario")}
 
 JOB_LABELS = {
@@ -112,6 +115,7 @@ WORDS = {
     "tier": TIER_LABELS,
     "lateness": LATENESS_LABELS,
     "trigger_kind": TRIGGER_KIND_LABELS,
+    "assignee": ASSIGNEE_LABELS,
     "job": JOB_LABELS,
 }
 

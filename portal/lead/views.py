@@ -73,7 +73,7 @@ MEASURE_LABELS = {
 }
 # Columns that hold stored codes, and the kind of words (portal.labels) each is shown in.
 COLUMN_WORDS = {"category": "category", "urgency": "urgency", "status": "order", "reason": "callback",
-                "tier": "tier", "locale": "locale", "job": "job"}
+                "tier": "tier", "locale": "locale", "job": "job", "agent": "assignee"}
 # Columns that hold a moment: shown to the minute, while the CSV keeps the whole ISO 8601 value.
 MOMENT_COLUMNS = {"ship_by", "shipped_at", "failed_at", "due_at", "answered_at"}
 @bp.app_template_filter("table_moment")
