@@ -75,8 +75,6 @@ LOCALE_LABELS = {"en": "English", "zh": "中文"}
 
 TIER_LABELS = {"vip": _l("VIP"), "standard": _l("Standard")}
 
-LATENESS_LABELS = {"late": _l("Late orders"), "on_time": _l("On-time orders")}
-
 # The dashboard's row for cases nobody was assigned (agents' own names pass through as they are).
 ASSIGNEE_LABELS = {"unassigned": _l("Not assigned")}
 
@@ -113,7 +111,6 @@ WORDS = {
     "article_category": ARTICLE_CATEGORY_LABELS,
     "locale": LOCALE_LABELS,
     "tier": TIER_LABELS,
-    "lateness": LATENESS_LABELS,
     "trigger_kind": TRIGGER_KIND_LABELS,
     "assignee": ASSIGNEE_LABELS,
     "job": JOB_LABELS,

@@ -17,7 +17,7 @@ CHROMIUM_ARGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-WIDTHS = {"mobile": {"width": 375, "height": 812}, "desktop": {"width": 1280, "height": 900}}
+WIDTHS = {"mobile": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 
 
 def pytest_collection_modifyitems(items):

@@ -22,7 +22,6 @@ from tests.e2e.checks import check_page, sideways_overflow
 PASSWORD = "correct horse battery"
 WALKS = [("en", "desktop"), ("zh", "desktop"), ("en", "mobile"), ("zh", "mobile")]
 BROWSER_LOCALES = {"en": "en-US", "zh": "zh-CN"}
-WIDTHS = {"desktop": {"width": 1280, "height": 900}, "mobile": {"width": 390, "height": 844}}
 
 
 def _photo(case):
@@ -79,22 +78,6 @@ def world(module_server):
     return {"agent": agent.email, "lead": lead.email, "returns": returns, "article_id": article.id}
 
 
-@pytest.fixture
-def walk_page(browser):
-    contexts = []
-
-    def make(language, width):
-        context = browser.new_context(viewport=WIDTHS[width], locale=BROWSER_LOCALES[language],
-                                      accept_downloads=True)
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
 def _check(page, name, screenshots):
     """axe, internal codes and a screenshot; and nothing sticks out sideways, at either width."""
     check_page(page, name, screenshots)
@@ -110,10 +93,11 @@ def _sign_in(page, base, email, language):
 
 
 @pytest.mark.parametrize("language, width", WALKS)
-def test_an_agent_answers_approves_and_resolves_a_return(module_server, world, walk_page, screenshots, language, width):
+def test_an_agent_answers_approves_and_resolves_a_return(module_server, world, new_page, screenshots, language,
+                                                         width):
     base, reference = module_server.url, world["returns"][(language, width)]
     name = f"agent-{language}-{width}"
-    page = walk_page(language, width)
+    page = new_page(width, BROWSER_LOCALES[language])
     _sign_in(page, base, world["agent"], language)
     page.wait_for_url(f"{base}/agent")
     assert page.locator(f"a[href='/agent/cases/{reference}'], :text('{reference}')").count() > 0
@@ -157,11 +141,11 @@ def test_an_agent_answers_approves_and_resolves_a_return(module_server, world, w
 
 
 @pytest.mark.parametrize("language, width", WALKS)
-def test_a_lead_reads_the_dashboard_downloads_a_csv_and_fixes_an_article(module_server, world, walk_page,
+def test_a_lead_reads_the_dashboard_downloads_a_csv_and_fixes_an_article(module_server, world, new_page,
                                                                          screenshots, language, width):
     base = module_server.url
     name = f"lead-{language}-{width}"
-    page = walk_page(language, width)
+    page = new_page(width, BROWSER_LOCALES[language])
     _sign_in(page, base, world["lead"], language)
     page.wait_for_url(f"{base}/lead")
     _check(page, f"{name}-1-dashboard", screenshots)
