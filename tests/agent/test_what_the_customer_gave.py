@@ -2,6 +2,7 @@
 repair call booked), in words rather than codes, and a resolved case offers nothing more to send."""
 
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -103,6 +104,7 @@ def test_callback_reasons_are_in_words(signed_in, db, customer):
 
     page = signed_in.get("/agent/callbacks").get_data(as_text=True)
     assert "Low survey rating" in page and "low_rating" not in page
+    assert re.search(r"<time [^>]*>[^<]*\d\d:\d\d UTC</time>", page), "the due time names its zone"
 
 
 def test_a_resolved_case_offers_no_reply_or_resolve_form(signed_in, db, customer):
