@@ -26,7 +26,13 @@ from portal.models import (
     SurveyAnswer,
     utcnow,
 )
-from portal.models.cases import CLOCK_PAUSED_STATUSES, OPEN_STATUSES, RESOLUTION_TYPES, URGENCIES
+from portal.models.cases import (
+    CLOCK_PAUSED_STATUSES,
+    OPEN_STATUSES,
+    RESOLUTION_TYPES,
+    RESOLVED_STATUSES,
+    URGENCIES,
+)
 from portal.settings import sla_due
 from portal.surveys.followups import is_churn_risk
 
@@ -215,9 +221,16 @@ def _message_text(body):
     return body
 
 
+def is_resolved(case):
+    return case.status in RESOLVED_STATUSES
+
+
 def reply(case, staff, body, now=None):
     """An agent's reply: the customer sees it and is told; the first one stops the first-response clock."""
     now = now or utcnow()
+    if is_resolved(case):
+        # The customer would never hear of it: a resolved case is reopened by its customer, not answered.
+        raise ActionRefused("resolved")
     message = CaseMessage(case_id=case.id, author_type="agent", staff_id=staff.id, body=_message_text(body),
                           internal=False, created_at=now)
     db.session.add(message)
@@ -320,6 +333,9 @@ def customer_panel(case, now):
     config = current_app.config
     orders = db.session.scalars(select(Order).where(Order.customer_id == customer.id)
                                 .order_by(Order.placed_at.desc()).limit(5)).all()
+    if case.order is not None and case.order not in orders:
+        # The order the case is about comes first, however old it is.
+        orders = [case.order, *orders[:4]]
     previous = db.session.scalars(select(Case).where(Case.customer_id == customer.id, Case.id != case.id)
                                   .order_by(Case.created_at.desc()).limit(10)).all()
     scores = db.session.execute(
@@ -332,6 +348,15 @@ def customer_panel(case, now):
         Case.customer_id == customer.id, Case.kind == "complaint", Case.created_at >= window)) or 0
     return CustomerPanel(customer=customer, orders=orders, previous_cases=previous, survey_scores=scores,
                          complaints_30d=complaints, churn_risk=is_churn_risk(customer, now))
+
+
+def order_with_cases(number):
+    """An order by its number and the cases about it, newest first; (None, []) for an unknown number."""
+    order = db.session.scalar(select(Order).where(Order.number == number))
+    if order is None:
+        return None, []
+    about = db.session.scalars(select(Case).where(Case.order_id == order.id).order_by(Case.created_at.desc())).all()
+    return order, about
 
 
 def suggested_articles(case, limit=5):

@@ -7,15 +7,12 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 
+from portal import labels
 from portal.agent import bp, canned, forms, service
 from portal.auth.staff import current_staff, staff_required
-from portal.cases import labels
-from portal.complaints import forms as complaint_forms
 from portal.extensions import db
 from portal.models import Callback, CannedReply, Staff, utcnow
 from portal.numbers import parse_int
-from portal.orders.service import STATUS_LABELS as ORDER_STATUS_LABELS
-from portal.returns.policy import REASONS as RETURN_REASONS
 from portal.web import external_url, render_fragment
 
 REFUSALS = {
@@ -32,6 +29,7 @@ REFUSALS = {
     "closed": lambda: _("That call is already closed."),
     "note": lambda: _("Write what came of the call."),
     "due": lambda: _("Choose a time in the next 60 days."),
+    "resolved": lambda: _("This case is resolved: the customer can reopen it if the problem is back."),
 }
 
 
@@ -95,7 +93,8 @@ def _workspace_context(case, reply_form=None, revealed=None, draft=None, **forms
         "urgency_form": forms_given.get("urgency_form") or forms.UrgencyForm(formdata=None, urgency=case.urgency),
         "reassign_form": reassign, "revealed": revealed or {},
         "mask_email": service.mask_email, "mask_phone": service.mask_phone,
-        "return_kinds": service.RETURN_KINDS,
+        "return_kinds": service.RETURN_KINDS, "resolved": service.is_resolved(case),
+        "photos": case.attachments,
     }
 
 
@@ -213,6 +212,16 @@ def urgency(reference):
                 _("The urgency was changed."))
 
 
+@bp.get("/agent/orders/<number>")
+@staff_required("agent")
+def order(number):
+    """One order as the shop knows it: items, delivery, and the cases about it."""
+    found, about = service.order_with_cases(number[:40])
+    if found is None:
+        abort(404)
+    return render_template("agent/order.html", order=found, cases=about)
+
+
 @bp.post("/agent/cases/<reference>/reveal")
 @staff_required("agent")
 def reveal(reference):
@@ -319,46 +328,39 @@ def age(when, now):
     return _span((now - when).total_seconds()) if when else ""
 
 
-# The words for stored codes on staff pages, in the reader's language.
-STAFF_LABELS = {
-    "kind": labels.KIND_LABELS,
-    "status": labels.STATUS_LABELS,
-    "urgency": dict(forms.URGENCY_CHOICES),
-    "resolution": dict(forms.RESOLUTION_CHOICES),
-    "order": ORDER_STATUS_LABELS,
-}
-
-
 @bp.app_template_filter("label")
 def label(code, kind):
-    """A stored code (an order's status, a case's kind, status, urgency or resolution) in words; codes of
-    other kinds (an audit event's other fields) and unknown codes as they are."""
-    return STAFF_LABELS.get(kind, {}).get(code, code)
-
-
-RETURN_REASON_LABELS = {code: rule.label for code, rule in RETURN_REASONS.items()}
+    """A stored code in the reader's words (see portal.labels)."""
+    return labels.label(code, kind)
 
 
 @bp.app_template_filter("case_category")
 def case_category(case):
-    """What the case is about in words: a complaint's topic, or the reason given for a return or repair."""
-    words = complaint_forms.CATEGORY_LABELS if case.kind == "complaint" else RETURN_REASON_LABELS
-    return words.get(case.category, case.category)
+    return labels.category(case.kind, case.category)
 
 
 @bp.app_template_filter("case_outcome")
 def case_outcome(case):
-    """What the customer asked for, in words (the complaint form and the return wizard offer different lists)."""
-    words = complaint_forms.OUTCOME_LABELS if case.kind == "complaint" else labels.OUTCOME_LABELS
-    return words.get(case.desired_outcome, case.desired_outcome)
+    return labels.desired_outcome(case.kind, case.desired_outcome)
+
+
+@bp.app_template_filter("event_text")
+def event_text(event):
+    return labels.event_text(event)
+
+
+@bp.app_template_global("zone_name")
+def zone_name(zone=None):
+    """The name of a time zone as people read it ("America/New_York" as "America/New York")."""
+    return str(zone or get_timezone()).replace("_", " ")
 
 
 @bp.app_template_filter("moment")
-def moment(when, with_year=False, with_time=True):
-    """A short date (and time) in the reader's language and time zone: "Dec 1 08:05", "12月1日 08:05"."""
+def moment(when, with_year=False, with_time=True, zone=None):
+    """A short date (and time) in the reader's language and time zone (or `zone`): "Dec 1 08:05", "12月1日 08:05"."""
     if when is None:
         return ""
-    zone, locale = get_timezone(), get_locale() or "en"
+    zone, locale = zone or get_timezone(), get_locale() or "en"
     day = format_skeleton("yMMMd" if with_year else "MMMd", when, tzinfo=zone, locale=locale)
     return f"{day} {format_skeleton('Hm', when, tzinfo=zone, locale=locale)}" if with_time else day
 

@@ -36,6 +36,49 @@ def bars(labels, values, maximum=None, width=WIDTH, height=HEIGHT):
     return result
 
 
+@dataclass(frozen=True)
+class Row:
+    y: float
+    width: float
+    label: str
+    value: object
+
+
+# Horizontal bars: the label column on the left is wide enough for a category in words.
+ROW_HEIGHT = 22
+LABEL_WIDTH = 300
+VALUE_ROOM = 40
+LABEL_UNITS = 46  # what fits in LABEL_WIDTH at the axis font: a Chinese character counts two
+
+
+def rows(labels, values, width=WIDTH):
+    """One row per value, its label on the left and its bar after LABEL_WIDTH, so labels never meet;
+    (rows, the chart's height)."""
+    top = max([v for v in values if v is not None] or [0]) or 1
+    inner_w = width - LABEL_WIDTH - VALUE_ROOM
+    result = [Row(y=PAD_TOP + index * ROW_HEIGHT, width=round(inner_w * (value or 0) / top, 1),
+                  label=shorten(str(label)), value=value)
+              for index, (label, value) in enumerate(zip(labels, values, strict=True))]
+    return result, PAD_TOP + len(result) * ROW_HEIGHT
+
+
+def _units(character):
+    return 2 if ord(character) >= 0x2E80 else 1
+
+
+def shorten(text, limit=LABEL_UNITS):
+    """The text cut to `limit` units with an ellipsis, so a label stays inside its column."""
+    if sum(map(_units, text)) <= limit:
+        return text
+    used, kept = 1, []
+    for character in text:
+        used += _units(character)
+        if used > limit:
+            break
+        kept.append(character)
+    return "".join(kept).rstrip() + "…"
+
+
 def _position(index, value, count, minimum, maximum, width, height):
     inner_w = width - PAD_LEFT
     inner_h = height - PAD_BOTTOM - PAD_TOP
@@ -89,4 +132,5 @@ def x_labels(days, width=WIDTH):
     return [(round(PAD_LEFT + index * step, 1), days[index][5:]) for index in chosen]
 
 
-GEOMETRY = {"width": WIDTH, "height": HEIGHT, "pad_left": PAD_LEFT, "pad_bottom": PAD_BOTTOM, "pad_top": PAD_TOP}
+GEOMETRY = {"width": WIDTH, "height": HEIGHT, "pad_left": PAD_LEFT, "pad_bottom": PAD_BOTTOM, "pad_top": PAD_TOP,
+            "row_height": ROW_HEIGHT, "label_width": LABEL_WIDTH}

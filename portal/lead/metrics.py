@@ -18,6 +18,7 @@ from portal.extensions import db
 from portal.lead import rollups
 from portal.models import (
     Article,
+    ArticleFeedback,
     Callback,
     Case,
     Customer,
@@ -262,9 +263,16 @@ def self_service(period, counts=None):
 
 # ---- Categories and scenarios -------------------------------------------------------------------------------
 
+def has_history(period):
+    """Whether any case was filed by the end of `period`: before that, "0 cases" would be a guess."""
+    return db.session.scalar(select(Case.id).where(Case.created_at < period.end).limit(1)) is not None
+
+
 def _top_with_change(name, label, now, before, limit=10):
-    """The keys with most cases now ({key: cases}), with the change against `before`."""
-    rows = sorted(((key, n, before.get(key, 0)) for key, n in now.items() if n), key=lambda r: (-r[1], r[0]))
+    """The keys with most cases now ({key: cases}), with the change against `before` (None when nothing was
+    recorded that far back: the previous period shows as unknown, not as zero)."""
+    rows = sorted(((key, n, before.get(key, 0) if before is not None else None) for key, n in now.items() if n),
+                  key=lambda r: (-r[1], r[0]))
     table = Table(name, [label, "cases", "previous_period", "change_percent"])
     for key, cases, earlier in rows[:limit]:
         table.rows.append([key, cases, earlier, _round(100.0 * (cases - earlier) / earlier, 1) if earlier else None])
@@ -273,8 +281,9 @@ def _top_with_change(name, label, now, before, limit=10):
 
 def top_categories(period, counts=None):
     counts = counts or DayCounts()
+    before = period.previous()
     return _top_with_change("top_categories", "category", counts.totals(period, "category"),
-                            counts.totals(period.previous(), "category"))
+                            counts.totals(before, "category") if has_history(before) else None)
 
 
 def top_scenarios(period, counts=None):
@@ -292,7 +301,8 @@ def top_scenarios(period, counts=None):
                 totals[scenarios[int(key)]] += n
         return totals
 
-    return _top_with_change("top_scenarios", "scenario", by_scenario(now), by_scenario(before))
+    return _top_with_change("top_scenarios", "scenario", by_scenario(now),
+                            by_scenario(before) if has_history(period.previous()) else None)
 
 
 # ---- Help content ----------------------------------------------------------------------------------------------
@@ -300,11 +310,45 @@ def top_scenarios(period, counts=None):
 def flagged_articles(now):
     from portal.help.service import articles_flagged_for_revision
 
-    table = Table("flagged_articles", ["slug", "title", "readers", "escalations", "escalation_percent"])
+    table = Table("flagged_articles", ["slug", "title", "readers", "escalations", "escalation_percent",
+                                       "helpful_percent"])
     for flagged in articles_flagged_for_revision(now):
-        table.rows.append([flagged.article.slug, flagged.article.title, flagged.readers, flagged.escalations,
-                           _pct(flagged.escalations, flagged.readers)])
+        article = flagged.article
+        table.rows.append([article.slug, article.title, flagged.readers, flagged.escalations,
+                           _pct(flagged.escalations, flagged.readers),
+                           _helpful_percent(article.helpful_count, article.unhelpful_count)])
     return table
+
+
+def _helpful_percent(helpful, unhelpful):
+    return _pct(helpful, helpful + unhelpful)
+
+
+def unhelpful_articles(period, limit=10, comments_each=3):
+    """Articles readers answered "No" to in the range, most first: the helpful share of every vote they
+    ever had, and what the latest "No" voters wrote."""
+    no_votes = func.count().label("no_votes")
+    rows = db.session.execute(
+        select(Article.id, Article.slug, Article.title, Article.helpful_count, Article.unhelpful_count, no_votes)
+        .join(ArticleFeedback, ArticleFeedback.article_id == Article.id)
+        .where(ArticleFeedback.helpful.is_(False), ArticleFeedback.created_at >= period.start,
+               ArticleFeedback.created_at < period.end)
+        .group_by(Article.id, Article.slug, Article.title, Article.helpful_count, Article.unhelpful_count)
+        .order_by(no_votes.desc(), Article.slug).limit(limit)
+    ).all()
+    comments = {row.id: no_comments(row.id, period, comments_each) for row in rows}
+    return Table("unhelpful_articles", ["slug", "title", "no_votes", "helpful_percent", "comments"],
+                 [[row.slug, row.title, row.no_votes, _helpful_percent(row.helpful_count, row.unhelpful_count),
+                   [comment for _when, comment in comments[row.id]]] for row in rows])
+
+
+def no_comments(article_id, period=None, limit=20):
+    """(when, comment) of the latest "No" votes on an article that came with a comment."""
+    statement = select(ArticleFeedback.created_at, ArticleFeedback.comment).where(
+        ArticleFeedback.article_id == article_id, ArticleFeedback.helpful.is_(False), ArticleFeedback.comment != "")
+    if period is not None:
+        statement = statement.where(ArticleFeedback.created_at >= period.start, ArticleFeedback.created_at < period.end)
+    return db.session.execute(statement.order_by(ArticleFeedback.created_at.desc()).limit(limit)).all()
 
 
 def zero_result_searches(period, limit=10):
@@ -466,8 +510,9 @@ def dashboard(filters, now=None):
     tables = [
         complaint_spikes(now), csat_daily(period, counts), distribution, summary, by_urgency, by_agent,
         self_service(period, counts), top_categories(period, counts), top_scenarios(period, counts),
-        flagged_articles(now), zero_result_searches(period), late, csat_by_lateness(period, now, counts),
-        failed_notifications(period), churn_risks(period, now, counts), callbacks, survey_comments(filters),
+        flagged_articles(now), unhelpful_articles(period), zero_result_searches(period), late,
+        csat_by_lateness(period, now, counts), failed_notifications(period), churn_risks(period, now, counts),
+        callbacks, survey_comments(filters),
     ]
     return {"tables": {table.name: table for table in tables}, "late_total": late_total,
             "callbacks_total": callbacks_total, "comment_categories": comment_categories(period, counts)}
@@ -488,6 +533,7 @@ def table_by_name(name, filters, now=None):
         "top_categories": lambda: top_categories(period),
         "top_scenarios": lambda: top_scenarios(period),
         "flagged_articles": lambda: flagged_articles(now),
+        "unhelpful_articles": lambda: unhelpful_articles(period),
         "zero_result_searches": lambda: zero_result_searches(period),
         "late_orders": lambda: late_orders(period, now)[0],
         "csat_by_lateness": lambda: csat_by_lateness(period, now),
@@ -502,6 +548,7 @@ def table_by_name(name, filters, now=None):
 
 TABLE_NAMES = (
     "complaint_spikes", "csat_daily", "csat_distribution", "survey_summary", "times_by_urgency", "times_by_agent",
-    "self_service", "top_categories", "top_scenarios", "flagged_articles", "zero_result_searches", "late_orders",
-    "csat_by_lateness", "failed_notifications", "churn_risks", "open_callbacks", "survey_comments",
+    "self_service", "top_categories", "top_scenarios", "flagged_articles", "unhelpful_articles",
+    "zero_result_searches", "late_orders", "csat_by_lateness", "failed_notifications", "churn_risks",
+    "open_callbacks", "survey_comments",
 )

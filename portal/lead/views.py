@@ -72,6 +72,9 @@ MEASURE_LABELS = {
     "escalated_percent": _l("Escalated %"),
     "late": _l("Late orders"), "on_time": _l("On-time orders"),
 }
+# Columns that hold stored codes, and the kind of words (portal.labels) each is shown in.
+COLUMN_WORDS = {"category": "category", "urgency": "urgency", "status": "order", "reason": "callback",
+                "tier": "tier", "locale": "locale", "job": "job", "agent": "assignee"}
 # Columns that hold a moment: shown to the minute, while the CSV keeps the whole ISO 8601 value.
 MOMENT_COLUMNS = {"ship_by", "shipped_at", "failed_at", "due_at", "answered_at"}
 @bp.app_template_filter("table_moment")
@@ -122,13 +125,15 @@ def dashboard():
     return render_template("lead/dashboard.html", filters=filters, error=error, figures=figures,
                            tables=figures["tables"], args=_filter_args(filters), charts=charts,
                            geometry=charts.GEOMETRY, column_labels=COLUMN_LABELS, moment_columns=MOMENT_COLUMNS,
+                           column_words=COLUMN_WORDS,
                            measure_labels=MEASURE_LABELS), status
 
 
 def _csv_cell(value):
     if value is None:
         return ""
-    text = str(value)
+    # A list (an article's latest comments) is one cell, a line each.
+    text = "\n".join(value) if isinstance(value, list) else str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
@@ -185,8 +190,9 @@ def _article_form():
 
 
 def _article_page(article, form, errors=None, preview=None, status=200):
+    no_comments = metrics.no_comments(article.id) if article is not None else []
     return render_template("lead/article_edit.html", article=article, form=form, errors=errors or {},
-                           preview=preview, categories=CATEGORIES, locales=LOCALES), status
+                           preview=preview, categories=CATEGORIES, locales=LOCALES, no_comments=no_comments), status
 
 
 @bp.route("/lead/articles/new", methods=["GET", "POST"])
