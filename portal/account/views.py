@@ -4,10 +4,10 @@ import json
 
 from flask import make_response, render_template, request
 
+from portal import labels as case_labels
 from portal.account import bp, service
 from portal.auth import tokens
 from portal.auth.customers import current_customer, customer_required, sign_out
-from portal.cases import labels as case_labels
 from portal.extensions import db
 from portal.models import Customer, utcnow
 from portal.orders.service import STATUS_LABELS

@@ -8,15 +8,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from portal.agent.service import MAX_AMOUNT_CENTS, MAX_MESSAGE_CHARS, MAX_REASON_CHARS, TYPES_WITH_AMOUNT
 from portal.i18n import lazy_gettext as _l
+from portal.labels import RESOLUTION_LABELS, URGENCY_LABELS
 
-RESOLUTION_CHOICES = [
-    ("refund", _l("Refund")),
-    ("replacement", _l("Replacement")),
-    ("repair_booked", _l("Repair booked")),
-    ("coupon", _l("Compensation coupon")),
-    ("explanation", _l("Explanation only")),
-]
-URGENCY_CHOICES = [("high", _l("High")), ("medium", _l("Medium")), ("low", _l("Low"))]
+RESOLUTION_CHOICES = list(RESOLUTION_LABELS.items())
+URGENCY_CHOICES = list(URGENCY_LABELS.items())
 
 
 class _Form(FlaskForm):

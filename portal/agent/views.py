@@ -7,14 +7,11 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 
+from portal import labels
 from portal.agent import bp, canned, forms, service
 from portal.auth.staff import current_staff, staff_required
-from portal.cases import labels
-from portal.complaints import forms as complaint_forms
 from portal.extensions import db
 from portal.models import Callback, CannedReply, Staff, utcnow
-from portal.orders.service import STATUS_LABELS as ORDER_STATUS_LABELS
-from portal.returns.policy import REASONS as RETURN_REASONS
 from portal.web import external_url, render_fragment
 
 REFUSALS = {
@@ -318,38 +315,25 @@ def age(when, now):
     return _span((now - when).total_seconds()) if when else ""
 
 
-# The words for stored codes on staff pages, in the reader's language.
-STAFF_LABELS = {
-    "kind": labels.KIND_LABELS,
-    "status": labels.STATUS_LABELS,
-    "urgency": dict(forms.URGENCY_CHOICES),
-    "resolution": dict(forms.RESOLUTION_CHOICES),
-    "order": ORDER_STATUS_LABELS,
-}
-
-
 @bp.app_template_filter("label")
 def label(code, kind):
-    """A stored code (an order's status, a case's kind, status, urgency or resolution) in words; codes of
-    other kinds (an audit event's other fields) and unknown codes as they are."""
-    return STAFF_LABELS.get(kind, {}).get(code, code)
-
-
-RETURN_REASON_LABELS = {code: rule.label for code, rule in RETURN_REASONS.items()}
+    """A stored code in the reader's words (see portal.labels)."""
+    return labels.label(code, kind)
 
 
 @bp.app_template_filter("case_category")
 def case_category(case):
-    """What the case is about in words: a complaint's topic, or the reason given for a return or repair."""
-    words = complaint_forms.CATEGORY_LABELS if case.kind == "complaint" else RETURN_REASON_LABELS
-    return words.get(case.category, case.category)
+    return labels.category(case.kind, case.category)
 
 
 @bp.app_template_filter("case_outcome")
 def case_outcome(case):
-    """What the customer asked for, in words (the complaint form and the return wizard offer different lists)."""
-    words = complaint_forms.OUTCOME_LABELS if case.kind == "complaint" else labels.OUTCOME_LABELS
-    return words.get(case.desired_outcome, case.desired_outcome)
+    return labels.desired_outcome(case.kind, case.desired_outcome)
+
+
+@bp.app_template_filter("event_text")
+def event_text(event):
+    return labels.event_text(event)
 
 
 @bp.app_template_filter("moment")

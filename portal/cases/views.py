@@ -6,9 +6,10 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from portal import labels
 from portal.auth.customers import current_customer, customer_required
 from portal.auth.staff import current_staff
-from portal.cases import bp, labels, service
+from portal.cases import bp, service
 from portal.complaints.triage import Reason
 from portal.extensions import db
 from portal.help import search as help_search
@@ -36,7 +37,7 @@ def reason_text(reason):
     template = reason.get("template")
     if not template:
         return reason.get("text", "")
-    params = reason.get("params") or {}
+    params = labels.triage_params(reason.get("code"), reason.get("params") or {})
     if reason.get("plural"):
         values = {name: value for name, value in params.items() if name != "num"}  # ngettext fills in num
         return ngettext(template, reason["plural"], params.get("num", 0), **values)

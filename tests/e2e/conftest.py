@@ -81,3 +81,34 @@ def screenshot(page, name):
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory):
+    """Where the walks save their screenshots: pytest's tmp dir, kept for a look after the run."""
+    return tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture(scope="module")
+def module_server(_schema, test_environ, tmp_path_factory):
+    """One app and server for a whole module of browser walks, with data the module sets up once; the
+    tables are emptied after it."""
+    from werkzeug.serving import make_server
+
+    from portal.extensions import db
+    from tests.conftest import _empty_all_tables, make_app
+
+    base = tmp_path_factory.mktemp("walk")
+    environ = dict(test_environ, MAIL_URL=f"file://{base / 'mail'}", SEARCH_INDEX_DIR=str(base / "search"),
+                   UPLOAD_DIR=str(base / "uploads"))
+    app = make_app(environ, WTF_CSRF_ENABLED=True, SESSION_COOKIE_SECURE=False)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    with app.app_context():
+        yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_port}", app=app)
+        server.shutdown()
+        thread.join(timeout=5)
+        db.session.remove()
+        _empty_all_tables()
+        db.engine.dispose()

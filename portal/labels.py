@@ -1,0 +1,132 @@
+"""Words for every stored code a person may read (case kind, status, urgency, category, reason, resolution,
+timeline events, callback reasons), in the reader's language. Pages never show the codes themselves."""
+
+from portal.complaints.forms import CATEGORY_LABELS as COMPLAINT_CATEGORY_LABELS
+from portal.complaints.forms import OUTCOME_LABELS as COMPLAINT_OUTCOME_LABELS
+from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
+from portal.orders.service import STATUS_LABELS as ORDER_STATUS_LABELS
+from portal.returns.policy import REASONS as RETURN_REASONS
+
+KIND_LABELS = {
+    "return": _l("Return"),
+    "exchange": _l("Exchange"),
+    "repair": _l("Repair"),
+    "complaint": _l("Complaint"),
+}
+
+STATUS_LABELS = {
+    "submitted": _l("Received"),
+    "acknowledged": _l("Acknowledged"),
+    "needs_review": _l("Under review"),
+    "escalated": _l("With a person"),
+    "answered": _l("Answered"),
+    "approved": _l("Approved"),
+    "awaiting_item": _l("Waiting for your parcel"),
+    "received": _l("Parcel received"),
+    "refunded": _l("Refunded"),
+    "exchanged": _l("Exchanged"),
+    "repaired": _l("Repaired"),
+    "rejected": _l("Not approved"),
+    "resolved": _l("Resolved"),
+    "reopened": _l("Reopened"),
+    "closed": _l("Closed"),
+}
+
+# What a customer chose in the return wizard.
+OUTCOME_LABELS = {
+    "refund": _l("Refund to your original payment method"),
+    "store_credit": _l("Store credit"),
+    "exchange": _l("Exchange for another size or colour"),
+    "repair": _l("Repair"),
+}
+
+URGENCY_LABELS = {"high": _l("High"), "medium": _l("Medium"), "low": _l("Low")}
+
+RESOLUTION_LABELS = {
+    "refund": _l("Refund"),
+    "replacement": _l("Replacement"),
+    "repair_booked": _l("Repair booked"),
+    "coupon": _l("Compensation coupon"),
+    "explanation": _l("Explanation only"),
+}
+
+RETURN_REASON_LABELS = {code: rule.label for code, rule in RETURN_REASONS.items()}
+
+CALLBACK_REASON_LABELS = {
+    "complaint": _l("After a complaint"),
+    "high_urgency": _l("Urgent case"),
+    "vip": _l("VIP customer"),
+    "churn_risk": _l("Customer may leave us"),
+    "low_rating": _l("Low survey rating"),
+    "not_fixed": _l("Problem not fixed"),
+}
+
+ACTOR_LABELS = {"customer": _l("Customer"), "staff": _l("Agent"), "system": _l("System")}
+
+CONTACT_FIELD_LABELS = {"email": _l("e-mail address"), "phone": _l("phone number")}
+
+WORDS = {
+    "kind": KIND_LABELS,
+    "status": STATUS_LABELS,
+    "urgency": URGENCY_LABELS,
+    "resolution": RESOLUTION_LABELS,
+    "order": ORDER_STATUS_LABELS,
+    "callback": CALLBACK_REASON_LABELS,
+    "actor": ACTOR_LABELS,
+    "complaint_category": COMPLAINT_CATEGORY_LABELS,
+    "return_reason": RETURN_REASON_LABELS,
+    "contact": CONTACT_FIELD_LABELS,
+}
+
+
+def label(code, kind):
+    """A stored code of the given kind in words; an unknown code as it is (free text stored in the same place)."""
+    return WORDS.get(kind, {}).get(code, code)
+
+
+def category(kind, code):
+    """What a case is about: a complaint's topic, or the reason given for a return, exchange or repair."""
+    return label(code, "complaint_category" if kind == "complaint" else "return_reason")
+
+
+def desired_outcome(kind, code):
+    """What the customer asked for (the complaint form and the return wizard offer different lists)."""
+    words = COMPLAINT_OUTCOME_LABELS if kind == "complaint" else OUTCOME_LABELS
+    return words.get(code, code)
+
+
+def triage_params(code, params):
+    """A triage reason's values as a person reads them: the category it names in words."""
+    if code == "category" and "category" in params:
+        return {**params, "category": str(label(params["category"], "complaint_category"))}
+    return params
+
+
+def _change(name, event, kind):
+    before, after = label(event.old_value, kind), label(event.new_value, kind)
+    if before:
+        return _("%(what)s: %(before)s → %(after)s", what=name, before=before, after=after)
+    return _("%(what)s: %(after)s", what=name, after=after)
+
+
+def event_text(event):
+    """One timeline event as a sentence ("Urgency: Low → High"), never its stored field name."""
+    field = event.field
+    if field == "status":
+        return _change(_("Status"), event, "status")
+    if field == "urgency":
+        return _change(_("Urgency"), event, "urgency")
+    if field == "assignee":
+        return _("Assigned to %(who)s", who=event.new_value)
+    if field == "message":
+        return _("Replied to the customer")
+    if field == "internal_note":
+        return _("Added an internal note")
+    if field == "contact_revealed":
+        return _("Revealed the customer's %(field)s", field=label(event.new_value, "contact"))
+    if field == "callback":
+        return _("Closed the follow-up call")
+    if field == "callback_due":
+        return _("Moved the follow-up call")
+    return _("%(what)s changed", what=field.replace("_", " "))

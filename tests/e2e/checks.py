@@ -1,0 +1,48 @@
+"""What every browser walk checks on every page a person reaches: axe-core finds no serious or critical
+accessibility violation, and the visible text holds no internal code. axe-core comes bundled with
+axe-playwright-python, so nothing is downloaded."""
+
+import re
+
+from axe_playwright_python.sync_playwright import Axe
+
+from portal.labels import WORDS
+
+BLOCKING_IMPACTS = ("serious", "critical")
+# snake_case words ("late_or_lost", "internal_note"): stored codes, never words a person reads.
+SNAKE_CASE = re.compile(r"(?<![\w@./:-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w@/-])")
+# E-mail addresses and links are the person's own text even with an underscore in them.
+ADDRESSES = re.compile(r"\S+@\S+|https?://\S+")
+# A stored code shown alone in a badge, cell or field ("escalated", "high"), in any language.
+CODES = frozenset(code for words in WORDS.values() for code in words)
+LEAF_TEXTS = """() => [...document.body.querySelectorAll('*')]
+  .filter(element => element.children.length === 0 && element.getClientRects().length > 0)
+  .map(element => element.textContent.trim())"""
+
+_axe = Axe()
+
+
+def accessibility_violations(page):
+    """axe-core's serious and critical violations on the page as it is now, one line each."""
+    found = _axe.run(page).response["violations"]
+    return [f"{rule['id']} ({rule['impact']}): {rule['help']} — "
+            + ", ".join(" ".join(map(str, node["target"])) for node in rule["nodes"][:5])
+            for rule in found if rule.get("impact") in BLOCKING_IMPACTS]
+
+
+def internal_codes(page):
+    """Internal codes in the page's visible text: snake_case words, and stored codes standing alone."""
+    text = ADDRESSES.sub(" ", page.inner_text("body"))
+    found = set(SNAKE_CASE.findall(text))
+    found.update(leaf for leaf in page.evaluate(LEAF_TEXTS) if leaf in CODES)
+    return sorted(found)
+
+
+def check_page(page, name, screenshots):
+    """Screenshot the page into `screenshots` (a pytest tmp dir), then fail on a blocking accessibility
+    violation or an internal code on it."""
+    page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
+    violations = accessibility_violations(page)
+    assert not violations, f"{name} ({page.url}) has accessibility violations:\n" + "\n".join(violations)
+    codes = internal_codes(page)
+    assert not codes, f"{name} ({page.url}) shows internal codes: {', '.join(codes)}"
