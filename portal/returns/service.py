@@ -197,17 +197,10 @@ def check_reason(order, chosen, reason, description, opened, today):
 
 def store_photos(uploads, kept):
     """Stored photos for the new uploads, all or none; StepInvalid names the first refused file."""
-    uploads = [u for u in uploads if u and u.filename]
-    if len(kept) + len(uploads) > photos.MAX_PHOTOS:
-        raise StepInvalid(2, {"photos": _l("You can add at most %(count)s photos.", count=photos.MAX_PHOTOS)})
-    stored = []
     try:
-        for upload in uploads:
-            stored.append(photos.store(upload))
+        return [p.as_dict() for p in photos.store_all(uploads, already=len(kept))]
     except photos.PhotoRefused as refused:
-        photos.discard(p.name for p in stored)
         raise StepInvalid(2, {"photos": refused.message}, too_large=refused.too_large) from None
-    return [p.as_dict() for p in stored]
 
 
 def save_reason(customer, order, draft, form, uploads, today):
@@ -337,8 +330,8 @@ def delivered_orders(customer):
 
 
 def max_upload_bytes():
-    """The request limit for the photo step: five photos at the per-photo limit, plus the form itself."""
-    return photos.MAX_PHOTOS * photos.max_bytes() + 1024 * 1024
+    """The request limit for the photo step."""
+    return photos.max_request_bytes()
 
 
 def is_delivered(order):

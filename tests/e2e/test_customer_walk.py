@@ -221,15 +221,17 @@ def test_a_complaint_with_a_photo_ends_in_a_case(walk, lang, width):
     page = walk.page
     walk.go("/complaints/new")
     walk.check("complaint")
-    page.locator("form.complaint-form button[type=submit]").click()
-    expect(page.locator("form.complaint-form .form-errors")).to_be_visible()
+    page.locator("#complaint-send").click()
+    expect(page.locator(".complaint-form .form-errors")).to_be_visible()
     walk.check("complaint-error")
 
     page.locator("#description").fill({"en": "The kettle arrived with a cracked lid and leaks hot water.",
                                         "zh": "水壶到货时盖子裂了，会漏热水。"}[lang])
-    page.locator("#category").select_option("damaged")
+    page.locator("#category").select_option("damaged_or_unsafe")
+    page.locator("#order").select_option(index=1)
+    page.locator("#desired_outcome").select_option("replacement")
     page.locator("#photos").set_input_files([PHOTO])
-    page.locator("form.complaint-form button[type=submit]").click()
+    page.locator("#complaint-send").click()
 
     expect(page).to_have_url(re.compile(r"/cases/C-[0-9A-Z]{8}$"))
     expect(page.locator("main img").first).to_be_visible()

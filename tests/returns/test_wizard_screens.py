@@ -22,8 +22,8 @@ def signed_in(client, customer):
 def to_step_three(client, order):
     assert client.post(f"/returns/{order.number}/step/1",
                        data={f"qty-{item_named(order, 'HPH-900').id}": "1"}).status_code == 303
-    step_two = client.post(f"/returns/{order.number}/step/2", data={"reason": "quality", "description": "It stopped charging after two days."},
-                           content_type="multipart/form-data")
+    step_two = client.post(f"/returns/{order.number}/step/2", content_type="multipart/form-data",
+                           data={"reason": "quality", "description": "It stopped charging after two days."})
     assert step_two.status_code == 303, step_two.text
 
 
