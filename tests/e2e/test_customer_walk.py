@@ -72,13 +72,24 @@ class Walk:
         self.context = browser.new_context(viewport=WIDTHS[width], locale=locale)
         self.context.set_default_timeout(10_000)
         self.page = self.context.new_page()
+        # A refused inline style or script, a missing file: the browser says so on its console.
+        self.console_errors = []
+        self.page.on("console", self._console)
         self.customer = db.session.scalar(select(Customer).where(Customer.email == email))
+
+    def _console(self, message):
+        # A form answered 400 on purpose is logged as a failed resource; that is the walk, not a fault.
+        if message.type == "error" and "status of 4" not in message.text:
+            self.console_errors.append(f"{self.page.url}: {message.text}")
 
     def go(self, path):
         self.page.goto(self.portal.url + path)
 
     def check(self, name):
+        """The page's own console errors first (axe-core, injected after, makes some of its own)."""
+        assert not self.console_errors, "\n".join(self.console_errors)
         check_page(self.page, f"{name}-{self.lang}-{self.width}", self.portal.screens)
+        self.console_errors.clear()
 
     def sign_in(self):
         """Follow a sign-in link, as from the e-mail (the e-mail itself is the sign-in walk's own test)."""
