@@ -296,3 +296,30 @@ def test_a_rating_clicked_in_the_survey_e_mail_is_saved_and_can_be_changed(walk,
     expect(page.locator(f"#survey-{case.id} .notice-success")).to_be_visible()
     assert rating(case) == 5
     assert db.session.get(Case, case.id).reference in page.locator("main").inner_text()
+
+
+@pytest.mark.parametrize(("lang", "width"), [pytest.param(lang, "390", id=f"{lang}-390") for lang in LANGUAGES])
+def test_on_a_phone_the_header_is_short_and_the_help_center_has_one_search_box(walk, lang, width):
+    walk.go("/help")
+
+    header = walk.page.locator(".site-header").bounding_box()
+    assert header["height"] <= 170
+    assert walk.page.locator("input[type=search]:visible").count() == 1
+
+
+@pytest.mark.parametrize(("lang", "width"), WALKS)
+def test_an_order_past_its_estimate_says_so_and_offers_a_real_button(walk, lang, width):
+    order = delivered_order(walk.customer)
+    order.status, order.delivered_at = "in_transit", None
+    order.estimated_delivery = (utcnow() - timedelta(days=3)).date()
+    order.last_event_at = utcnow() - timedelta(hours=2)
+    db.session.commit()
+    walk.sign_in()
+
+    walk.go(f"/orders/{order.number}")
+
+    expect(walk.page.locator(".order-overdue")).to_be_visible()
+    report = walk.page.locator(f".order-actions a[href*='/complaints/new?order={order.number}']")
+    assert report.bounding_box()["height"] >= 40
+    assert report.evaluate("element => getComputedStyle(element).borderTopStyle") == "solid"
+    walk.check("order-overdue")
