@@ -10,13 +10,21 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
+# E-mailed links point at the port `make run` serves, unless PUBLIC_BASE_URL names the public address.
+PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
+# What a bare Debian or Ubuntu needs before anything else (the README's first lines name the same).
+SYSTEM_PACKAGES := make python3 python3-venv
 
-.PHONY: run test bench lint i18n setup clean fuzz
+.PHONY: run test bench lint i18n setup clean fuzz check-system
 
 setup: $(VENV)/.installed portal/translations/zh/LC_MESSAGES/messages.mo
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
-	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed" if sys.version_info < (3, 11) else 0)'
+# python3-venv is what Debian splits ensurepip into; without it `python3 -m venv` stops half-way.
+check-system:
+	@$(PYTHON) -c 'import sys, ensurepip; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 || { \
+	  echo "First install the system packages: sudo apt-get install $(SYSTEM_PACKAGES) (Python 3.11 or newer)"; exit 1; }
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt | check-system
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
@@ -26,7 +34,7 @@ portal/translations/zh/LC_MESSAGES/messages.mo: portal/translations/zh/LC_MESSAG
 	$(BIN)/pybabel compile --statistics -d portal/translations
 
 run: setup
-	PORTAL_ENV=$${PORTAL_ENV:-development} $(BIN)/flask --app wsgi serve --port $(PORT)
+	PORTAL_ENV=$${PORTAL_ENV:-development} PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) $(BIN)/flask --app wsgi serve --port $(PORT)
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -69,6 +69,10 @@ class Config:
         self.UPLOAD_DIR = env.get("UPLOAD_DIR") or str(instance / "uploads")
         self.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
         self.SHOP_WEBHOOK_SECRET = env.get("SHOP_WEBHOOK_SECRET") or self.SECRET_KEY
+        # When the shop's people can call a customer (portal/hours.py): its zone and opening hours, Mon-Fri.
+        self.SHOP_TIMEZONE = env.get("SHOP_TIMEZONE", "UTC")
+        self.SHOP_OPEN_HOUR = _int(env, "SHOP_OPEN_HOUR", 8)
+        self.SHOP_CLOSE_HOUR = _int(env, "SHOP_CLOSE_HOUR", 20)
 
         # The SLA promise, the same for every customer (see ARCHITECTURE.md).
         self.SLA_FIRST_RESPONSE = {

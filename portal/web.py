@@ -206,6 +206,10 @@ def _handle_error(error):
     if request.path.startswith("/api/"):
         return jsonify(error=getattr(error, "description", "error") if code < 500 else "internal error"), code, headers
     title, message = _error_text(code)
+    if htmx and not htmx.boosted:
+        # An htmx request swaps what comes back: the message goes where the page shows its notices.
+        headers += [("HX-Retarget", "#flashes"), ("HX-Reswap", "innerHTML")]
+        return render_template("errors/_notice.html", title=title, message=message), code, headers
     return render_template("errors/error.html", code=code, title=title, message=message), code, headers
 
 

@@ -41,6 +41,9 @@ class ComplaintForm(FlaskForm):
     class Meta:
         csrf = False
 
+    # Photos are checked by portal/returns/photos.py, not WTForms; its message is kept here for the page.
+    photos_error = None
+
     description = TextAreaField(_l("What happened?"), filters=[_strip], validators=[
         DataRequired(_l("Please tell us what happened.")),
         Length(min=MIN_DESCRIPTION, max=MAX_DESCRIPTION,

@@ -3,13 +3,15 @@
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.cases import service as cases
 from portal.complaints.triage import OrderFacts, PastContact, triage
 from portal.extensions import db
 from portal.help import service as help_service
-from portal.models import Case, Order, utcnow
+from portal.i18n import format_currency, format_date
+from portal.models import Case, CaseAttachment, Order, utcnow
 from portal.orders import service as orders
 
 RECENT_ORDERS = 20
@@ -58,8 +60,11 @@ def _decision_reason(result):
     return f"acknowledged with suggested articles: {result.urgency} urgency"
 
 
-def file_complaint(customer, category, description, desired_outcome, order=None, source_article=None, now=None):
-    """Store a complaint, triaged: high urgency or anger goes to an agent at once, the rest is acknowledged."""
+def file_complaint(customer, category, description, desired_outcome, order=None, source_article=None, now=None,
+                   photos=()):
+    """Store a complaint, triaged: high urgency or anger goes to an agent at once, the rest is acknowledged.
+
+    `photos` are StoredPhotos the view kept already (portal/returns/photos.py: checked, EXIF stripped)."""
     now = now or utcnow()
     window = timedelta(days=current_app.config["COMPLAINT_REPEAT_WINDOW_DAYS"])
     result = triage(description, category, order_facts(order, now), customer, history(customer), now=now,
@@ -69,10 +74,22 @@ def file_complaint(customer, category, description, desired_outcome, order=None,
                 currency=order.currency if order else "USD", urgency=result.urgency, angry=result.angry,
                 priority=result.priority, triage_reasons=[r.as_dict() for r in result.reasons],
                 source_article_id=source_article.id if source_article else None)
+    case.attachments = [CaseAttachment(stored_name=photo.name, content_type=photo.content_type,
+                                       size_bytes=photo.size_bytes, created_at=now) for photo in photos]
     cases.open_case(case, "escalated" if result.escalate else "acknowledged", _decision_reason(result), now=now)
     if source_article is not None:
         help_service.record_escalation(source_article.id)
     return case
+
+
+def order_label(order):
+    """How the order list names an order: number, date, what was in it and the total."""
+    names = [item.name for item in order.items]
+    items = ", ".join(names[:2]) if len(names) <= 2 else \
+        _("%(first)s, %(second)s and %(count)s more", first=names[0], second=names[1], count=len(names) - 2)
+    return _("Order %(number)s · %(date)s · %(items)s · %(total)s", number=order.number,
+             date=format_date(order.placed_at, "medium"), items=items,
+             total=format_currency(order.total_cents / 100, order.currency))
 
 
 def find_order(customer, number):

@@ -1,6 +1,6 @@
 """The complaint form, the help articles suggested while the customer types, and "this solved it"."""
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from portal.auth.customers import current_customer
@@ -12,6 +12,7 @@ from portal.help import service as help_service
 from portal.i18n import locale_tag
 from portal.orders.service import normalise_number
 from portal.redirects import safe_next
+from portal.returns import photos
 from portal.web import render_fragment, visitor_id
 
 MAX_SUGGESTIONS = 3
@@ -34,13 +35,21 @@ def suggestions(text):
     return result.hits[:MAX_SUGGESTIONS]
 
 
+def _photo_limits():
+    return {"photo_limit": photos.MAX_PHOTOS, "photo_mb": photos.max_bytes() // (1024 * 1024)}
+
+
+def _render_form(form):
+    return render_template("complaints/new.html", form=form, hits=[], searched=False, **_photo_limits())
+
+
 def _form(customer, formdata=None):
     """The form, with the order list of this customer; `?order=` and `?reason=late` fill in what is not typed."""
     wanted = normalise_number(request.args.get("order"))
     form = ComplaintForm(formdata=formdata)
     orders = service.recent_orders(customer, include_number=wanted or None)
     form.order.choices = [("", _("Not about a particular order"))] + [
-        (o.number, _("Order %(number)s", number=o.number)) for o in orders]
+        (o.number, service.order_label(o)) for o in orders]
     if not form.order.data and any(o.number == wanted for o in orders):
         form.order.data = wanted
     if not form.category.data and request.args.get("reason") == "late":
@@ -54,7 +63,7 @@ def new():
     customer = current_customer()
     if customer is None:
         return _sign_in_first()
-    return render_template("complaints/new.html", form=_form(customer), hits=[], searched=False)
+    return _render_form(_form(customer))
 
 
 @bp.get("/suggestions")
@@ -65,7 +74,8 @@ def suggest():
         return _sign_in_first()
     typed = request.args.get("description", "")
     return render_fragment("complaints/new.html", "complaints/_suggestions.html",
-                           form=_form(customer, formdata=request.args), hits=suggestions(typed), searched=True)
+                           form=_form(customer, formdata=request.args), hits=suggestions(typed), searched=True,
+                           **_photo_limits())
 
 
 @bp.post("/solved")
@@ -82,16 +92,23 @@ def solved():
 @bp.post("/new")
 def create():
     """File the complaint: triage decides whether a person answers at once."""
+    if (request.content_length or 0) > photos.max_request_bytes():
+        abort(413)
     customer = current_customer()
     if customer is None:
         return _sign_in_first()
     form = _form(customer, formdata=request.form)
     if not form.validate():
-        return render_template("complaints/new.html", form=form, hits=[], searched=False), 400
+        return _render_form(form), 400
+    try:
+        stored = photos.store_all(request.files.getlist("photos"))
+    except photos.PhotoRefused as refused:
+        form.photos_error = refused.message
+        return _render_form(form), 413 if refused.too_large else 400
     order = service.find_order(customer, form.order.data)
     article = help_service.last_viewed_article(visitor_id())
     case = service.file_complaint(customer, form.category.data, form.description.data,
-                                  form.desired_outcome.data, order=order, source_article=article)
+                                  form.desired_outcome.data, order=order, source_article=article, photos=stored)
     db.session.commit()
     current_app.logger.info("complaint %s filed: %s", case.reference, case.urgency)
     flash(_("Thank you. Your complaint %(reference)s is with us.", reference=case.reference), "success")

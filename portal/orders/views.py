@@ -4,8 +4,10 @@ import pytz
 from flask import abort, current_app, flash, g, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
+from portal import hours
 from portal.auth.customers import current_customer, current_customer_id
 from portal.extensions import db, limiter
+from portal.i18n import locale_tag
 from portal.models import utcnow
 from portal.orders import bp, service
 from portal.orders.forms import LookupForm
@@ -78,6 +80,10 @@ def _detail_context(order, is_owner):
         "event_labels": service.EVENT_LABELS,
         "events": service.timeline(order),
         "late": service.is_late(order, now),
+        # The estimate is a date in the customer's zone; once it has passed, the page says so.
+        "overdue": order.estimated_delivery is not None and order.status not in ("delivered", "cancelled", "returned")
+        and order.estimated_delivery < now.astimezone(hours.zone_named(timezone)).date(),
+        "zone_label": hours.zone_label(timezone, locale_tag(), now),
         "eligibility": service.item_eligibility(order, now.date()),
         "can_cancel": is_owner and service.can_cancel(order),
         "polling": order.status in service.IN_TRANSIT_STATUSES,

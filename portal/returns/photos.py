@@ -106,6 +106,29 @@ def store(upload):
     return StoredPhoto(name, content_type, len(out.getvalue()))
 
 
+def store_all(uploads, already=0):
+    """Store every chosen file or none: PhotoRefused names the first refused one (or too many in all).
+
+    The return wizard and the complaint form take photos the same way; `already` counts those kept before.
+    """
+    uploads = [upload for upload in uploads if upload and upload.filename]
+    if already + len(uploads) > MAX_PHOTOS:
+        raise PhotoRefused(_l("You can add at most %(count)s photos.", count=MAX_PHOTOS))
+    stored = []
+    try:
+        for upload in uploads:
+            stored.append(store(upload))
+    except PhotoRefused:
+        discard(photo.name for photo in stored)
+        raise
+    return stored
+
+
+def max_request_bytes():
+    """The request limit for a form with photos: the most photos at the per-photo limit, plus the form."""
+    return MAX_PHOTOS * max_bytes() + 1024 * 1024
+
+
 def path_for(name):
     """The file for a stored name, or None: only names we made, so no path ever leaves UPLOAD_DIR."""
     if not STORED_NAME.match(name or ""):

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
+from portal import hours
 from portal.cases import service as cases
 from portal.complaints.triage import N_, Reason, priority
 from portal.extensions import db
@@ -24,9 +25,6 @@ MAX_EXCHANGE_CHARS = 120
 OUTCOMES = ("refund", "store_credit", "exchange", "repair")
 OUTCOME_KIND = {"refund": "return", "store_credit": "return", "exchange": "exchange", "repair": "repair"}
 REFUND_METHOD = {"refund": "original", "store_credit": "store_credit"}
-# Repair appointments: the next working days, morning or afternoon (UTC; shown in the customer's zone).
-REPAIR_SLOT_DAYS = 7
-REPAIR_SLOT_HOURS = (9, 14)
 DROP_OFF_DAYS = 14
 STEPS = (1, 2, 3, 4)
 # Statuses in which an earlier request still holds its items (a rejected one gave them back).
@@ -199,17 +197,10 @@ def check_reason(order, chosen, reason, description, opened, today):
 
 def store_photos(uploads, kept):
     """Stored photos for the new uploads, all or none; StepInvalid names the first refused file."""
-    uploads = [u for u in uploads if u and u.filename]
-    if len(kept) + len(uploads) > photos.MAX_PHOTOS:
-        raise StepInvalid(2, {"photos": _l("You can add at most %(count)s photos.", count=photos.MAX_PHOTOS)})
-    stored = []
     try:
-        for upload in uploads:
-            stored.append(photos.store(upload))
+        return [p.as_dict() for p in photos.store_all(uploads, already=len(kept))]
     except photos.PhotoRefused as refused:
-        photos.discard(p.name for p in stored)
         raise StepInvalid(2, {"photos": refused.message}, too_large=refused.too_large) from None
-    return [p.as_dict() for p in stored]
 
 
 def save_reason(customer, order, draft, form, uploads, today):
@@ -230,17 +221,12 @@ def _opened(raw):
 
 # ---- Step 3: what the customer wants ---------------------------------------------------------------------
 
-def repair_slots(now):
-    """Appointment times offered for a repair: the next working days, morning and afternoon."""
-    slots, day = [], now.date()
-    while len(slots) < REPAIR_SLOT_DAYS * len(REPAIR_SLOT_HOURS):
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            slots += [datetime.combine(day, time(hour), tzinfo=UTC) for hour in REPAIR_SLOT_HOURS]
-    return slots
+def repair_slots(now, zone_name):
+    """Appointment times offered for a repair: the shop's hours on the next days, in the customer's daytime."""
+    return hours.offered_slots(now, zone_name)
 
 
-def check_outcome(outcome, exchange_for, repair_slot, now):
+def check_outcome(outcome, exchange_for, repair_slot, now, zone_name):
     errors = {}
     exchange_for = " ".join((exchange_for or "").split())
     slot = None
@@ -251,7 +237,7 @@ def check_outcome(outcome, exchange_for, repair_slot, now):
     elif outcome == "exchange" and len(exchange_for) > MAX_EXCHANGE_CHARS:
         errors["exchange_for"] = _l("Please keep this under %(count)s characters.", count=MAX_EXCHANGE_CHARS)
     elif outcome == "repair":
-        offered = {s.isoformat(): s for s in repair_slots(now)}
+        offered = {s.isoformat(): s for s in repair_slots(now, zone_name)}
         slot = offered.get(repair_slot or "")
         if slot is None:
             errors["repair_slot"] = _l("Please choose one of the appointment times offered.")
@@ -263,7 +249,7 @@ def check_outcome(outcome, exchange_for, repair_slot, now):
 
 def save_outcome(customer, order, form, now):
     return _save(customer, order, 3, check_outcome(form.get("outcome"), form.get("exchange_for"),
-                                                   form.get("repair_slot"), now))
+                                                   form.get("repair_slot"), now, customer.timezone))
 
 
 # ---- Step 4: review and submit ----------------------------------------------------------------------------
@@ -274,7 +260,7 @@ def review(order, data, today):
     reason, _description, opened = check_reason(order, chosen, data.get("reason"), data.get("description"),
                                                 data.get("opened"), today)
     outcome = check_outcome(data.get("outcome"), data.get("exchange_for"), data.get("repair_slot"),
-                            datetime.combine(today, time(0), tzinfo=UTC))["outcome"]
+                            datetime.combine(today, time(0), tzinfo=UTC), order.customer.timezone)["outcome"]
     chosen_lines = [line for line in lines(order, today, reason, chosen, opened) if line.qty]
     value = sum(line.item.price_cents * line.qty for line in chosen_lines)
     fee, customer_pays = policy.parcel_fee(order, reason)
@@ -344,8 +330,8 @@ def delivered_orders(customer):
 
 
 def max_upload_bytes():
-    """The request limit for the photo step: five photos at the per-photo limit, plus the form itself."""
-    return photos.MAX_PHOTOS * photos.max_bytes() + 1024 * 1024
+    """The request limit for the photo step."""
+    return photos.max_request_bytes()
 
 
 def is_delivered(order):

@@ -9,8 +9,10 @@ from datetime import datetime
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from portal import hours
 from portal.auth.customers import current_customer
 from portal.extensions import db
+from portal.i18n import locale_tag
 from portal.models import utcnow
 from portal.orders import service as orders
 from portal.redirects import safe_next
@@ -41,7 +43,9 @@ def _context(order, step, draft, errors=None, form=None):
     elif step == 2:
         context["needs_opened"] = service.needs_opened_answer(order, data.get("items", {}))
     elif step == 3:
-        context["slots"] = service.repair_slots(utcnow())
+        now, zone = utcnow(), current_customer().timezone
+        context["slots"] = service.repair_slots(now, zone)
+        context["slot_zone"] = hours.zone_label(zone, locale_tag(), now)
     elif step == 4 and not errors:
         context["review"] = service.review(order, data, today)
         context["repair_slot"] = datetime.fromisoformat(data["repair_slot"]) if data.get("repair_slot") else None

@@ -38,12 +38,17 @@ def _survey_response(context, status=200):
 
 @bp.get("/survey/<token>")
 def answer(token):
-    """The rating the customer clicked in the e-mail, pre-selected, waiting for their confirmation."""
+    """The rating the customer clicked in the e-mail, pre-selected; the page's script sends it at once."""
     try:
         case = tokens.read_case("survey", token, utcnow())
     except tokens.LinkRefused as error:
         return _refused(error, "survey")
-    return _survey_response(_survey_context(case, token, selected=service.parse_score(request.args.get("score"))))
+    context = _survey_context(case, token, selected=service.parse_score(request.args.get("score")))
+    # GET records nothing (mail scanners open links): a clicked rating not yet saved is posted by the browser.
+    clicked = request.args.get("score") is not None and context["selected"] is not None
+    saved_score = context["answer"].score if context["answer"] else None
+    context["autosubmit"] = clicked and not context["closed"] and context["selected"] != saved_score
+    return _survey_response(context)
 
 
 @bp.post("/survey/<token>")

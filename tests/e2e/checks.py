@@ -16,8 +16,10 @@ SNAKE_CASE = re.compile(r"(?<![\w@./:{-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w@/}-
 ADDRESSES = re.compile(r"\S+@\S+|https?://\S+")
 # A stored code shown alone in a badge, cell or field ("escalated", "high"), in any language.
 CODES = frozenset(code for words in WORDS.values() for code in words)
+# A <mark>ed word in a search snippet is part of its sentence, not a stored code on its own.
 LEAF_TEXTS = """() => [...document.body.querySelectorAll('*')]
-  .filter(element => element.children.length === 0 && element.getClientRects().length > 0)
+  .filter(element => element.children.length === 0 && element.tagName !== 'MARK'
+          && element.getClientRects().length > 0)
   .map(element => element.textContent.trim())"""
 
 _axe = Axe()
