@@ -1,6 +1,7 @@
 # make run   - set up everything and start the portal, worker and embedded Redis
 # make test  - set up and run the test suite
 # make bench - benchmarks (tests/bench), printing figures beside baselines measured in the same run
+# make eval  - search and triage quality on the evaluation sets (tests/eval)
 # make lint  - ruff
 # make i18n  - refresh the translation catalogs from the source
 
@@ -10,7 +11,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test bench lint i18n setup clean
+.PHONY: run test bench eval lint i18n setup clean
 
 setup: $(VENV)/.installed portal/translations/zh/LC_MESSAGES/messages.mo
 
@@ -32,6 +33,9 @@ test: setup
 
 bench: setup
 	$(BIN)/python -m pytest tests/bench -s -p no:randomly --override-ini addopts= $(BENCH_ARGS)
+
+eval: setup
+	$(BIN)/python -m tests.eval
 
 lint: setup
 	$(BIN)/ruff check .

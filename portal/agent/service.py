@@ -12,6 +12,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from portal.cases import service as cases
+from portal.complaints import reading
 from portal.extensions import db
 from portal.models import (
     AuditEntry,
@@ -199,6 +200,9 @@ def change_urgency(case, staff, urgency, reason):
     case.first_response_due = case.created_at + config["SLA_FIRST_RESPONSE"][urgency]
     case.resolution_due = case.created_at + config["SLA_RESOLUTION"][urgency]
     _event(case, staff, "urgency", old, urgency, reason)
+    if case.kind == "complaint":
+        # Triage learns from the team: the text joins its examples with the agent's label.
+        reading.learn(case.description, urgency, case_id=case.id, staff_id=staff.id)
     return case
 
 

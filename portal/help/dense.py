@@ -67,7 +67,8 @@ def read(directory):
                 len(ids) == len(locales) == len(hashes)):
             raise ValueError(f"shapes {matrix.shape}, {len(ids)} ids")
         matrix = matrix.astype(np.float32, copy=False)
-        return {int(i): (str(loc), str(h), matrix[n]) for n, (i, loc, h) in enumerate(zip(ids, locales, hashes))}
+        rows = zip(ids, locales, hashes, strict=True)
+        return {int(i): (str(loc), str(h), matrix[n]) for n, (i, loc, h) in enumerate(rows)}
     except Exception:  # a truncated or foreign file: dense search is off until the next write replaces it
         if str(path) not in _warned_bad_files:
             _warned_bad_files.add(str(path))

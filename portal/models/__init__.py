@@ -15,6 +15,7 @@ from .knowledge import (
 from .orders import Order, OrderItem, ShipmentEvent, ShopEvent
 from .outbox import OutboxRow
 from .rollups import DailyCount, DailyDurations, RollupDay
+from .semantic import TriageExample
 from .staff import Staff
 from .surveys import Survey, SurveyAnswer
 from .types import UTCDateTime, utcnow
@@ -23,5 +24,6 @@ __all__ = [
     "Article", "ArticleFeedback", "ArticleView", "AuditEntry", "Callback", "CannedReply", "Case",
     "CaseAttachment", "CaseEvent", "CaseItem", "CaseMessage", "Customer", "DailyCount", "DailyDurations",
     "IntentAction", "LoginToken", "Notification", "Order", "OrderItem", "OutboxRow", "ReturnDraft", "RollupDay",
-    "SearchLog", "ShipmentEvent", "ShopEvent", "Staff", "Survey", "SurveyAnswer", "Synonym", "UTCDateTime", "utcnow",
+    "SearchLog", "ShipmentEvent", "ShopEvent", "Staff", "Survey", "SurveyAnswer", "Synonym", "TriageExample",
+    "UTCDateTime", "utcnow",
 ]
