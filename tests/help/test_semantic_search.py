@@ -70,8 +70,9 @@ def test_one_or_two_characters_skip_the_model(app, faq, monkeypatch):
     search.search("re", "en")
 
 
-@pytest.mark.parametrize("query", ["", " ", "x" * 10_000, "😡😡😡🔥", "\x00\x07refund\x1b[31m", "退款 refund 환불 возврат",
-                                   "a\u202eb\u200b", "' OR 1=1 --", "<script>alert(1)</script>"])
+@pytest.mark.parametrize("query", ["", " ", "x" * 10_000, "😡😡😡🔥", "\x00\x07refund\x1b[31m",
+                                   "退款 refund 환불 возврат", "a\u202eb\u200b", "' OR 1=1 --",
+                                   "<script>alert(1)</script>"])
 def test_hostile_queries_never_raise(app, faq, client, query):
     search.search(query, "en")
     search.search(query, "zh")
