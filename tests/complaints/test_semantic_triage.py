@@ -83,7 +83,9 @@ def test_a_lead_reviews_and_removes_an_agents_example(app, db, client, lead):
     db.session.commit()
     sign_in_staff(client, lead)
     page = client.get("/lead/knowledge").get_data(as_text=True)
-    assert "I just wanted a bigger one" in page and 'id="triage-examples"' in page
+    head, body = page.split("</title>", 1)
+    assert "I just wanted a bigger one" in body and 'id="triage-examples"' in body
+    assert "Triage examples" not in head
     response = client.post(f"/lead/triage-examples/{example.id}/delete")
     assert response.status_code == 302
     assert db.session.query(TriageExample).count() == 0
