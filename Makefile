@@ -2,6 +2,7 @@
 # make test  - set up and run the test suite
 # make bench - benchmarks (tests/bench), printing figures beside baselines measured in the same run
 # make fuzz  - the form and webhook fuzz at length (FUZZ_EXAMPLES, default 200 per form)
+# make eval  - search and triage quality on the evaluation sets (tests/eval)
 # make lint  - ruff
 # make i18n  - refresh the translation catalogs from the source
 
@@ -15,7 +16,7 @@ PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 # What a bare Debian or Ubuntu needs before anything else (the README's first lines name the same).
 SYSTEM_PACKAGES := make python3 python3-venv
 
-.PHONY: run test bench lint i18n setup clean fuzz check-system
+.PHONY: run test bench eval lint i18n setup clean fuzz check-system
 
 setup: $(VENV)/.installed portal/translations/zh/LC_MESSAGES/messages.mo
 
@@ -41,6 +42,9 @@ test: setup
 
 bench: setup
 	$(BIN)/python -m pytest tests/bench -s -p no:randomly --override-ini addopts= $(BENCH_ARGS)
+
+eval: setup
+	$(BIN)/python -m tests.eval
 
 lint: setup
 	$(BIN)/ruff check .

@@ -164,6 +164,10 @@ def _build_search_index(app):
     except ImportError:
         return
     search.rebuild(app)
+    from portal.complaints import reading
+
+    with app.app_context():
+        reading.current_reader()  # caches the triage bank's vectors in instance/ now, not at the first complaint
 
 
 def _print_welcome(base, dev_mode):

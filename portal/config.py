@@ -139,6 +139,8 @@ class Config:
         self.SEARCH_INDEX_PROCS = _int(env, "SEARCH_INDEX_PROCS", 1)
         self.SEARCH_INDEX_LIMIT_MB = _int(env, "SEARCH_INDEX_LIMIT_MB", 256)
         self.SEARCH_SYNONYM_TTL = _int(env, "SEARCH_SYNONYM_TTL_SECONDS", 30)
+        # The embedding model beside the lexical index (help search, triage); 0 keeps both lexical only.
+        self.SEMANTIC_SEARCH = _int(env, "SEMANTIC_SEARCH", 1) == 1
         self.ARTICLE_ATTRIBUTION_WINDOW = _minutes(env, "ARTICLE_ATTRIBUTION_MINUTES", 120)
 
         # Staff sign-in, the agents' queue and the leads' dashboard.

@@ -11,18 +11,23 @@ If it cannot load, `available()` is False, a warning is logged once, and callers
 
 import logging
 import threading
+from collections import OrderedDict
 
 import numpy as np
 
 DIMENSIONS = 384
 # The model reads at most this many characters of one text; a 10 000-character complaint is cut, not refused.
 MAX_CHARS = 2000
+# As-you-type search asks for the same few texts again and again: one embedding each (about 1.5 KB a vector).
+QUERY_CACHE_SIZE = 1024
 
 log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _model = None
 _failed = False
+_query_cache = OrderedDict()
+_query_cache_lock = threading.Lock()
 
 
 def _load():
@@ -75,6 +80,21 @@ def _embed(texts, as_query):
 def embed_queries(texts):
     """L2-normalised float32 vectors, one row per text, for short texts that look for something."""
     return _embed(texts, as_query=True)
+
+
+def embed_query(text):
+    """One query's vector, from a small per-process cache keyed by the text."""
+    with _query_cache_lock:
+        vector = _query_cache.get(text)
+        if vector is not None:
+            _query_cache.move_to_end(text)
+            return vector
+    vector = _embed([text], as_query=True)[0]
+    with _query_cache_lock:
+        _query_cache[text] = vector
+        while len(_query_cache) > QUERY_CACHE_SIZE:
+            _query_cache.popitem(last=False)
+    return vector
 
 
 def embed_passages(texts):

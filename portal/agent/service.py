@@ -12,6 +12,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from portal.cases import service as cases
+from portal.complaints import reading
 from portal.extensions import db
 from portal.models import (
     AuditEntry,
@@ -205,6 +206,9 @@ def change_urgency(case, staff, urgency, reason):
     case.first_response_due = sla_due("first_response", urgency, case.created_at)
     case.resolution_due = sla_due("resolution", urgency, case.created_at)
     _event(case, staff, "urgency", old, urgency, reason)
+    if case.kind == "complaint":
+        # Triage learns from the team: the text joins its examples with the agent's label.
+        reading.learn(case.description, urgency, case_id=case.id, staff_id=staff.id)
     return case
 
 

@@ -1,7 +1,8 @@
 """Triage: how urgent a complaint is, whether the customer is angry, where it sits in the queue, and why.
 
 Pure functions over plain values: no Flask, no database. The complaints service gathers the facts (the
-order's lateness from the orders service, the customer's earlier cases) and stores what this returns.
+order's lateness from the orders service, the customer's earlier cases) and stores what this returns. The
+model's reading of the text comes from a `reading.Reader` (by default the process's one, over the example bank).
 
 Every reason is kept as an English template with its values, so the agent reads it in their language:
 templates are marked with N_() for the catalog and translated where they are shown.
@@ -340,12 +341,62 @@ def raised_priority(value):
     return value - PRIORITY_GROUP_STEP
 
 
-def triage(text, category, order, customer, history, now=None, repeat_window=DEFAULT_REPEAT_WINDOW):
+# What the model says a text reads like, by the topic of the example it is closest to.
+TOPIC_TEXT = {
+    "unsafe": N_("reads like an unsafe product, close to “%(example)s”"),
+    "damaged": N_("reads like a product that arrived damaged, close to “%(example)s”"),
+    "injury": N_("reads like an injury or allergic reaction, close to “%(example)s”"),
+    "double_charge": N_("reads like a double charge, close to “%(example)s”"),
+    "lost_or_late": N_("reads like a lost or late order, close to “%(example)s”"),
+    "public": N_("reads like a threat to go public or to a regulator, close to “%(example)s”"),
+    "repeat": N_("reads like a repeated contact, close to “%(example)s”"),
+    "not_working": N_("reads like a product that does not work, close to “%(example)s”"),
+    "refund_late": N_("reads like a late or short refund, close to “%(example)s”"),
+    "wrong_item": N_("reads like a wrong or missing item, close to “%(example)s”"),
+    "coupon": N_("reads like a coupon problem, close to “%(example)s”"),
+    "delivery": N_("reads like a delivery problem, close to “%(example)s”"),
+    "returns": N_("reads like a return problem, close to “%(example)s”"),
+    "price": N_("reads like a price question, close to “%(example)s”"),
+    "question": N_("reads like a question, close to “%(example)s”"),
+    "suggestion": N_("reads like a suggestion, close to “%(example)s”"),
+    "feedback": N_("reads like feedback, close to “%(example)s”"),
+    "service": N_("reads like a complaint about our service, close to “%(example)s”"),
+}
+# Agents' examples carry no topic: the urgency they gave is what the reason says.
+LEARNED_TEXT = {
+    "high": N_("reads like an urgent case an agent marked, close to “%(example)s”"),
+    "medium": N_("reads like a standard case an agent marked, close to “%(example)s”"),
+    "low": N_("reads like a general case an agent marked, close to “%(example)s”"),
+}
+EXAMPLE_QUOTE_CHARS = 120
+_DEFAULT_READER = object()
+
+
+def _quote(example):
+    text = example.text
+    return text if len(text) <= EXAMPLE_QUOTE_CHARS else text[:EXAMPLE_QUOTE_CHARS - 1] + "…"
+
+
+def _model_reasons(judged):
+    example = judged.urgency_example
+    template = TOPIC_TEXT.get(example.topic) or LEARNED_TEXT[judged.urgency]
+    return [Reason("reads_like", template, {"example": _quote(example)})]
+
+
+def triage(text, category, order, customer, history, now=None, repeat_window=DEFAULT_REPEAT_WINDOW,
+           reader=_DEFAULT_READER):
     """Urgency, anger, queue priority and the reasons for them, for one complaint.
 
     `order` is an OrderFacts or None, `customer` anything with `is_vip`, `history` the customer's earlier
     cases as PastContact. The SLA targets come from the urgency alone, the same for every customer.
+    `reader` reads the text by meaning (default: the process's, if the model is on); None keeps to the word
+    rules. The model and the rules each judge the text, and the most urgent of them and of the facts wins.
     """
+    if reader is _DEFAULT_READER:
+        from portal.complaints.reading import current_reader
+
+        reader = current_reader()
+    judged = reader.read(text) if reader is not None else None
     now = now or datetime.now(UTC)
     reasons = []
     category_urgency = CATEGORY_URGENCY.get(category, "low")
@@ -357,6 +408,9 @@ def triage(text, category, order, customer, history, now=None, repeat_window=DEF
     for code, level, phrase in signals:
         text_urgency = _most_urgent(text_urgency, level)
         reasons.append(Reason(code, SIGNAL_TEXT[code], {"phrase": phrase}))
+    if judged is not None and judged.urgency_example is not None:
+        text_urgency = _most_urgent(text_urgency, judged.urgency)
+        reasons += _model_reasons(judged)
     order_urgency, order_reasons = _order_reasons(order, now)
     repeat_urgency, repeat_reasons = _repeat_reasons(category, order, history, now, repeat_window)
     reasons += order_reasons + repeat_reasons
@@ -365,7 +419,13 @@ def triage(text, category, order, customer, history, now=None, repeat_window=DEF
         reasons.append(Reason("low", N_("no sign of an urgent problem: feedback, a suggestion or a question")))
 
     score, anger_reasons = anger(text, problem_described=bool(signals) or category_urgency != "low")
-    angry = score >= ANGER_THRESHOLD
+    if judged is not None:
+        angry = judged.angry
+        if angry and judged.anger_example is not None:
+            reasons.append(Reason("reads_angry", N_("reads as angry, close to “%(example)s”"),
+                                  {"example": _quote(judged.anger_example)}))
+    else:
+        angry = score >= ANGER_THRESHOLD
     if angry:
         reasons += anger_reasons
     vip = bool(getattr(customer, "is_vip", False))

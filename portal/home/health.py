@@ -41,7 +41,18 @@ def _worker():
     return {"status": "up", "workers": len(workers)}
 
 
-CHECKS = {"database": _database, "redis": _redis, "search": _search, "worker": _worker}
+def _semantic():
+    from portal import semantics
+
+    # Off is not down: search and triage keep working on their lexical path.
+    if not current_app.config["SEMANTIC_SEARCH"]:
+        return {"status": "up", "semantic": "off", "reason": "disabled by SEMANTIC_SEARCH=0"}
+    if not semantics.available():
+        return {"status": "up", "semantic": "off", "reason": "the embedding model could not be loaded"}
+    return {"status": "up", "semantic": "on"}
+
+
+CHECKS = {"database": _database, "redis": _redis, "search": _search, "worker": _worker, "semantic": _semantic}
 
 
 def check():

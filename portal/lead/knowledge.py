@@ -1,4 +1,5 @@
-"""Leads edit what self-service knows: articles, synonyms, canned replies and the intent -> action mapping.
+"""Leads edit what self-service knows: articles, synonyms, canned replies, the intent -> action mapping and the
+triage examples agents added.
 
 Saving an article changes what search finds; the help package's flush listener queues its reindexing in the
 same transaction (search.reindex_article through the outbox), whoever saves it.
@@ -12,7 +13,7 @@ from portal.extensions import db
 from portal.help import service as help_service
 from portal.help.defaults import ACTIONS
 from portal.help.importer import SLUG
-from portal.models import Article, AuditEntry, CannedReply, IntentAction, Synonym
+from portal.models import Article, AuditEntry, CannedReply, IntentAction, Synonym, TriageExample
 from portal.models.knowledge import CATEGORIES, LOCALES
 
 
@@ -204,3 +205,12 @@ def delete_intent(intent, *, actor):
 def intents():
     return db.session.scalars(select(IntentAction).order_by(IntentAction.trigger_kind, IntentAction.trigger,
                                                             IntentAction.position)).all()
+
+
+TRIAGE_EXAMPLES_SHOWN = 200
+
+
+def triage_examples():
+    """The examples agents' urgency changes added to triage, newest first."""
+    return db.session.scalars(select(TriageExample).order_by(TriageExample.id.desc())
+                              .limit(TRIAGE_EXAMPLES_SHOWN)).all()

@@ -14,7 +14,7 @@ from portal.help.views import render_markdown
 from portal.i18n import format_datetime
 from portal.i18n import lazy_gettext as _l
 from portal.lead import bp, charts, knowledge, metrics
-from portal.models import Article, CannedReply, IntentAction, Synonym, utcnow
+from portal.models import Article, CannedReply, IntentAction, Synonym, TriageExample, utcnow
 from portal.models.knowledge import CATEGORIES, LOCALES
 from portal.numbers import parse_int
 
@@ -171,7 +171,7 @@ def _knowledge_page(status=200):
     articles = [(article, article.id in flagged) for article in knowledge.articles(query)]
     return render_template("lead/knowledge.html", articles=articles, query=query, synonyms=knowledge.synonyms(),
                            canned_replies=knowledge.canned_replies(), intents=knowledge.intents(),
-                           actions=ACTIONS, locales=LOCALES), status
+                           triage_examples=knowledge.triage_examples(), actions=ACTIONS, locales=LOCALES), status
 
 
 @bp.get("/lead/knowledge")
@@ -325,6 +325,17 @@ def intent_add():
     db.session.commit()
     flash(_("Mapping added."), "success")
     return _back_to_knowledge("intents")
+
+
+@bp.post("/lead/triage-examples/<int:example_id>/delete")
+@staff_required("lead")
+def triage_example_delete(example_id):
+    """Take an agent's example out of what triage learns from."""
+    example = db.session.get(TriageExample, example_id) or abort(404)
+    db.session.delete(example)
+    db.session.commit()
+    flash(_("Example removed."), "success")
+    return _back_to_knowledge("triage-examples")
 
 
 @bp.post("/lead/intents/<int:intent_id>/delete")

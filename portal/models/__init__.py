@@ -15,6 +15,7 @@ from .knowledge import (
 from .orders import Order, OrderItem, ShipmentEvent, ShopEvent
 from .outbox import OutboxRow
 from .rollups import DailyCount, DailyDurations, RollupDay
+from .semantic import TriageExample
 from .settings import SettingChange
 from .staff import Staff
 from .surveys import Survey, SurveyAnswer
@@ -25,5 +26,6 @@ __all__ = [
     "CaseAttachment", "CaseEvent", "CaseItem", "CaseMessage", "Customer", "DailyCount", "DailyDurations",
     "IntentAction", "LoginToken", "Notification", "Order", "OrderItem", "OutboxRow", "ReturnDraft", "RollupDay",
     "SearchLog", "SettingChange", "ShipmentEvent", "ShopEvent", "Staff", "Survey", "SurveyAnswer", "Synonym",
+    "TriageExample",
     "UTCDateTime", "utcnow",
 ]

@@ -63,7 +63,8 @@ def percentiles(samples):
 def _environ(base):
     return {"SECRET_KEY": "bench-secret", "DATABASE_URL": f"sqlite:///{base / 'bench.db'}",
             "SEARCH_INDEX_DIR": str(base / "search"), "REDIS_URL": "redis://127.0.0.1:1/0",
-            "MAIL_URL": f"file://{base / 'mail'}", "SEARCH_INDEX_PROCS": PROCS}
+            "MAIL_URL": f"file://{base / 'mail'}", "SEARCH_INDEX_PROCS": PROCS,
+            "SEMANTIC_SEARCH": "0"}  # lexical search alone: tests/bench/test_semantic_bench.py measures the model
 
 
 def _rebuild_in_child(environ):

@@ -13,7 +13,7 @@ VIP = SimpleNamespace(is_vip=True)
 
 
 def run(text, category="other", order=None, customer=STANDARD, history=(), now=NOW):
-    return triage(text, category, order, customer, list(history), now=now)
+    return triage(text, category, order, customer, list(history), now=now, reader=None)
 
 
 def codes(result):

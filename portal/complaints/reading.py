@@ -1,0 +1,203 @@
+"""Triage's reading of a complaint by meaning: the nearest labelled examples vote on urgency and anger.
+
+The examples are the bank in portal/complaints/examples/bank.yaml plus the texts agents re-labelled
+(`TriageExample`, urgency only). Their vectors are made once: the bank's are cached in the instance folder
+under the hash of the bank and the model, an agent's example carries its own. Both sides are embedded as
+queries: this compares like with like, not a question with its answer.
+"""
+
+import hashlib
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+from flask import current_app, has_app_context
+from sqlalchemy import func, select
+
+from portal import semantics
+from portal.extensions import db
+from portal.models import TriageExample
+
+log = logging.getLogger(__name__)
+
+BANK_FILE = Path(__file__).resolve().parent / "examples" / "bank.yaml"
+URGENCIES = ("high", "medium", "low")
+# Tuned by leave-one-out on the bank (python -m tests.eval.tune_triage), never on the evaluation set.
+# A softmax regression over the examples' vectors beat nearest-neighbour votes and class prototypes there.
+L2_PENALTY = 1e-4
+FIT_STEPS = 500
+LEARNING_RATE = 2.0
+HIGH_SHARE = 0.3  # missing an urgent case costs most: 30 % belief in "high" is enough
+ANGRY_SHARE = 0.3
+# A complaint's opening says what it is about; the model's time grows with the length it reads.
+READ_CHARS = 600
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    urgency: str
+    angry: bool | None  # agents' examples say nothing about anger
+    topic: str = ""
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the model makes of one text: urgency and anger, each with the nearest example that has it."""
+
+    urgency: str
+    urgency_example: Example
+    angry: bool
+    anger_example: Example | None
+
+
+def _unit(matrix):
+    norms = np.linalg.norm(matrix, axis=-1, keepdims=True)
+    return matrix / np.where(norms == 0, 1, norms)
+
+
+def _fit(features, labels, classes):
+    """Weights and biases of a softmax regression, by full-batch gradient descent (a few ms at this size)."""
+    weights = np.zeros((features.shape[1], classes), dtype=np.float32)
+    bias = np.zeros(classes, dtype=np.float32)
+    truth = np.eye(classes, dtype=np.float32)[labels]
+    for _step in range(FIT_STEPS):
+        logits = features @ weights + bias
+        probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probabilities /= probabilities.sum(axis=1, keepdims=True)
+        error = probabilities - truth
+        weights -= LEARNING_RATE * (features.T @ error / len(features) + L2_PENALTY * weights)
+        bias -= LEARNING_RATE * error.mean(axis=0)
+    return weights, bias
+
+
+def _probabilities(features, model):
+    weights, bias = model
+    logits = features @ weights + bias
+    exp = np.exp(logits - logits.max())
+    return exp / exp.sum()
+
+
+class Reader:
+    """Urgency and anger from the examples' vectors: centred (e5 vectors share a large common part), then one
+    softmax regression each; the reason quotes the nearest example with the chosen label."""
+
+    def __init__(self, examples, matrix, exclude=None):
+        self.examples = list(examples)
+        matrix = np.asarray(matrix, dtype=np.float32)
+        keep = np.ones(len(self.examples), bool)
+        if exclude is not None:
+            keep[exclude] = False
+        self.centre = matrix[keep].mean(axis=0)
+        self.features = _unit(matrix - self.centre)
+        self.urgency = np.array([URGENCIES.index(e.urgency) for e in self.examples])
+        self.angry = np.array([bool(e.angry) for e in self.examples])
+        self.has_anger = np.array([e.angry is not None for e in self.examples]) & keep
+        self.keep = keep
+        self.urgency_model = _fit(self.features[keep], self.urgency[keep], len(URGENCIES))
+        self.anger_model = _fit(self.features[self.has_anger], self.angry[self.has_anger].astype(int), 2)
+
+    def read(self, text):
+        return self.read_vector(semantics.embed_queries([text[:READ_CHARS]])[0])
+
+    def read_vector(self, vector):
+        features = _unit(vector - self.centre)
+        urgency_belief = _probabilities(features, self.urgency_model)
+        urgency = 0 if urgency_belief[0] >= HIGH_SHARE else 1 + int(np.argmax(urgency_belief[1:]))
+        angry = bool(_probabilities(features, self.anger_model)[1] >= ANGRY_SHARE)
+        similarities = np.where(self.keep, self.features @ features, -np.inf)
+        return Reading(urgency=URGENCIES[urgency],
+                       urgency_example=self._nearest(similarities, self.urgency == urgency),
+                       angry=angry, anger_example=self._nearest(similarities, self.angry & self.has_anger)
+                       if angry else None)
+
+    def _nearest(self, similarities, usable):
+        candidates = np.flatnonzero(usable & np.isfinite(similarities))
+        if not len(candidates):
+            return None
+        return self.examples[int(candidates[np.argmax(similarities[candidates])])]
+
+
+def bank_examples():
+    data = yaml.safe_load(BANK_FILE.read_text(encoding="utf-8"))
+    return [Example(text=e["text"], urgency=e["urgency"], angry=bool(e["angry"]), topic=e["topic"])
+            for e in data["examples"]]
+
+
+def _bank_vectors(examples):
+    """The bank's passage vectors, from the instance cache when the bank and model are unchanged."""
+    digest = hashlib.blake2b(BANK_FILE.read_bytes() + str(semantics.DIMENSIONS).encode(), digest_size=8).hexdigest()
+    cache = Path(current_app.instance_path) / f"triage-bank-{digest}.npy" if has_app_context() else None
+    if cache is not None and cache.exists():
+        try:
+            matrix = np.load(cache, allow_pickle=False)
+            if matrix.shape == (len(examples), semantics.DIMENSIONS):
+                return matrix
+        except (OSError, ValueError):
+            log.warning("unreadable triage bank cache %s: embedding the bank again", cache)
+    matrix = semantics.embed_queries([e.text for e in examples])
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            temporary = cache.with_suffix(".tmp.npy")
+            np.save(temporary, matrix)
+            temporary.replace(cache)
+        except OSError:
+            log.warning("could not cache the triage bank's vectors in %s", cache)
+    return matrix
+
+
+_lock = threading.Lock()
+_bank = None
+_readers = {}
+
+
+def _learned_version():
+    if not has_app_context():
+        return None
+    return tuple(db.session.execute(select(func.count(TriageExample.id), func.max(TriageExample.id))).one())
+
+
+def current_reader():
+    """The Reader over the bank and the agents' examples, rebuilt when examples were added or removed;
+    None when the model is off."""
+    global _bank
+    if (has_app_context() and not current_app.config["SEMANTIC_SEARCH"]) or not semantics.available():
+        return None
+    version = _learned_version()
+    reader = _readers.get(version)
+    if reader is not None:
+        return reader
+    with _lock:
+        if _bank is None:
+            examples = bank_examples()
+            _bank = (examples, _bank_vectors(examples))
+        examples, matrix = _bank
+        if version and version[0]:
+            learned = [(row.text, row.urgency, row.vector) for row in db.session.scalars(
+                select(TriageExample).order_by(TriageExample.id))]
+            usable = [(t, u, v) for t, u, v in learned if len(v) == semantics.DIMENSIONS * 4]
+            if usable:
+                examples = examples + [Example(text=t, urgency=u, angry=None) for t, u, _v in usable]
+                matrix = np.vstack([matrix, np.stack([np.frombuffer(v, dtype=np.float32) for _t, _u, v in usable])])
+        reader = Reader(examples, matrix)
+        _readers.clear()
+        _readers[version] = reader
+        return reader
+
+
+def learn(text, urgency, case_id=None, staff_id=None):
+    """Add a text with the urgency an agent gave it to the examples triage reads by."""
+    text = " ".join((text or "").split())[:semantics.MAX_CHARS]
+    if not text or urgency not in URGENCIES:
+        return None
+    vector = b""
+    if semantics.available():
+        vector = semantics.embed_queries([text[:READ_CHARS]])[0].astype(np.float32).tobytes()
+    example = TriageExample(text=text, urgency=urgency, vector=vector, case_id=case_id, staff_id=staff_id)
+    db.session.add(example)
+    db.session.flush()
+    return example

@@ -1,0 +1,79 @@
+"""Hybrid help search with the real bundled model: paraphrases, colloquial Chinese, fallbacks, hostile input."""
+
+from pathlib import Path
+
+import pytest
+
+from portal import semantics
+from portal.help import dense, search
+from tests.help.conftest import slugs
+
+pytestmark = pytest.mark.skipif(not semantics.available(), reason="the bundled embedding model is not installed")
+
+
+def test_a_paraphrase_sharing_no_word_with_the_article_finds_it(app, faq):
+    query = "I no longer live at that flat, can the parcel go to my new place"
+    assert not set(query.lower().split()) & {"change", "the", "delivery", "address"} - {"the"}
+    assert "change-delivery-address" in slugs(search.search(query, "en"))[:3]
+
+
+def test_a_colloquial_chinese_query_finds_the_chinese_article(app, faq):
+    result = search.search("搬到新家了，包裹能不能寄到新地址", "zh")
+    assert result.locale == "zh" and not result.fell_back
+    assert "zh-change-delivery-address" in slugs(result)[:3]
+
+
+def test_text_about_nothing_in_the_help_center_finds_nothing(app, faq):
+    assert search.search("quokka", "en", fallback=False).hits == []
+
+
+def test_article_vectors_are_kept_with_the_text_they_came_from_and_reused(app, faq, db):
+    directory = search.current_dir(app.config["SEARCH_INDEX_DIR"])
+    stored = dense.read(directory)
+    assert len(stored) == 100 and {locale for locale, _hash, _vector in stored.values()} == {"en", "zh"}
+    assert dense.sync(directory) == 0  # nothing changed: nothing is embedded again
+
+
+def test_an_edit_re_embeds_only_that_article(app, faq, db):
+    from sqlalchemy import select
+
+    from portal.models import Article
+
+    article = db.session.scalar(select(Article).where(Article.slug == "gift-cards-store-credit"))
+    before = dense.read(search.current_dir(app.config["SEARCH_INDEX_DIR"]))[article.id]
+    article.title = "Gift cards, vouchers and store credit"
+    db.session.commit()
+    search.update_article(app, article.id)
+    after = dense.read(search.current_dir(app.config["SEARCH_INDEX_DIR"]))
+    assert after[article.id][1] != before[1]
+    assert len(after) == 100
+
+
+def test_a_bad_vector_file_falls_back_to_lexical_search_without_a_500(app, faq, client):
+    directory = search.current_dir(app.config["SEARCH_INDEX_DIR"])
+    (Path(directory) / dense.VECTORS_FILE).write_bytes(b"not a numpy archive")
+    assert slugs(search.search("refund", "en"))  # the lexical list still answers
+    response = client.get("/help/search?q=refund")
+    assert response.status_code == 200
+
+
+def test_a_missing_model_falls_back_to_lexical_search(app, faq, client, monkeypatch):
+    monkeypatch.setattr(semantics, "_model", None)
+    monkeypatch.setattr(semantics, "_failed", True)
+    assert slugs(search.search("refund", "en"))
+    assert client.get("/help/search?q=moved+house").status_code == 200
+    assert client.get("/healthz").get_json()["checks"]["semantic"]["semantic"] == "off"
+
+
+def test_one_or_two_characters_skip_the_model(app, faq, monkeypatch):
+    monkeypatch.setattr(semantics, "embed_query", lambda text: pytest.fail("embedded a two-character prefix"))
+    search.search("re", "en")
+
+
+@pytest.mark.parametrize("query", ["", " ", "x" * 10_000, "😡😡😡🔥", "\x00\x07refund\x1b[31m",
+                                   "退款 refund 환불 возврат", "a\u202eb\u200b", "' OR 1=1 --",
+                                   "<script>alert(1)</script>"])
+def test_hostile_queries_never_raise(app, faq, client, query):
+    search.search(query, "en")
+    search.search(query, "zh")
+    assert client.get("/help/search", query_string={"q": query}).status_code in (200, 400)
