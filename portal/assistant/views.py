@@ -5,6 +5,7 @@ is replaced out of band; without JavaScript every POST redirects back to the con
 """
 
 from flask import current_app, g, make_response, redirect, render_template, request, session, url_for
+from flask_babel import force_locale
 
 from portal.assistant import bp, service
 from portal.auth.customers import current_customer
@@ -57,7 +58,9 @@ def _page(conversation, status=200, **extra):
 def _answer(conversation, new_turns, status=200, **extra):
     """The new turns for htmx; otherwise back to the page, at the latest message."""
     if htmx and not htmx.boosted:
-        body = render_template("assistant/_turns.html", new_turns=new_turns, **_context(conversation, **extra))
+        # The buttons and box under the answer speak the language the customer just wrote in.
+        with force_locale(conversation.locale if conversation else locale_tag()):
+            body = render_template("assistant/_turns.html", new_turns=new_turns, **_context(conversation, **extra))
         response = make_response(body, status)
         response.vary.add("HX-Request")
         response.headers["Cache-Control"] = "private, no-store"
