@@ -24,6 +24,7 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 
 _lock = threading.Lock()
 _bank = None
+_intents = None
 
 
 @dataclass(frozen=True)
@@ -33,11 +34,29 @@ class Guess:
     runner_up: str = ""
 
 
+@dataclass(frozen=True)
+class Intent:
+    name: str
+    scenario: str = ""  # the help articles that answer it, by their scenario
+    category: str = ""  # the complaint category a hand-over files
+    handover: bool = False  # a problem for a person at once (it reads as urgent)
+
+
+def _data(path):
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return {name: entry for name, entry in data.items() if not name.startswith("_")}
+
+
 def load_examples(path=BANK_FILE):
     """[(intent, language, sentence)] from the data file."""
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    return [(intent, language, sentence) for intent, by_language in data.items() if not intent.startswith("_")
-            for language, sentences in by_language.items() for sentence in sentences]
+    return [(name, language, sentence) for name, entry in _data(path).items()
+            for language, sentences in entry["examples"].items() for sentence in sentences]
+
+
+def load_intents(path=BANK_FILE):
+    """{name: Intent} from the data file."""
+    return {name: Intent(name, entry.get("scenario", ""), entry.get("category", ""), entry.get("handover", False))
+            for name, entry in _data(path).items()}
 
 
 def _features(text):
@@ -96,3 +115,11 @@ def bank():
 
 def guess(text):
     return bank().guess(text)
+
+
+def intent(name):
+    """What the data file says about an intent (an empty Intent for none)."""
+    global _intents
+    if _intents is None:
+        _intents = load_intents()
+    return _intents.get(name) or Intent(name)

@@ -25,7 +25,7 @@ from portal.help import service as help_service
 from portal.home.views import duration
 from portal.i18n import format_currency, format_date, format_datetime
 from portal.i18n import gettext as _
-from portal.models import Case, Conversation, Order, OrderItem, Turn, utcnow
+from portal.models import Article, Case, Conversation, Order, OrderItem, Turn, utcnow
 from portal.models.orders import IN_TRANSIT_STATUSES
 from portal.orders import service as orders
 from portal.returns import policy
@@ -152,6 +152,9 @@ def _respond(conversation, text, guess, customer, now):
     if result.urgency == "high" or result.angry or len(conversation.turns) > MAX_TURNS:
         reason = "urgent" if result.urgency == "high" else "angry" if result.angry else "long"
         return hand_over(conversation, customer, reason, now)
+    meant = intents.intent(guess.intent)
+    if meant.handover:
+        return hand_over(conversation, customer, "urgent", now, category=meant.category)
     number = _order_number(text)
     if number and guess.intent in ("", "order_status", "question", "cancel_order", "change_address"):
         return _order_by_number(conversation, number, customer, now)
@@ -176,18 +179,41 @@ def _passage(body, snippet):
     return chosen if len(chosen) <= PASSAGE_CHARS else chosen[:PASSAGE_CHARS].rsplit(" ", 1)[0] + "…"
 
 
-def _search(text, language):
-    return help_search.search(text, language, limit=3)
+def _as_hit(article):
+    return help_search.Hit(slug=article.slug, title=article.title, category=article.category,
+                           scenario=article.scenario or "", locale=article.locale, snippet="", score=0.0)
+
+
+def _best_hits(text, language, intent):
+    """Search's hits for the message, best first. The intent's own scenario (its most read article in the
+    customer's language) comes next, or first when search found nothing: the specific answer wins, the
+    general one is the next thing to offer."""
+    hits = list(help_search.search(text, language, limit=3).hits)
+    scenario = intents.intent(intent).scenario
+    if scenario and all(hit.scenario != scenario for hit in hits):
+        article = db.session.scalar(help_service.published(language).where(Article.scenario == scenario)
+                                    .order_by(Article.view_count.desc(), Article.id).limit(1))
+        if article is not None:
+            hits.insert(min(1, len(hits)), _as_hit(article))
+    return hits
 
 
 def _article_answer(conversation, text, customer, now, intent="question"):
-    result = _search(text, conversation.locale)
-    if not result.hits:
+    if not _with_article(conversation, text, intent):
         _offer(conversation, "person")
         return _say(conversation, _("I did not find an answer to that in our help center. Could you put it "
                                     "another way, or shall I pass you to a person?"), intent="no_answer")
-    _remember(conversation, articles=[hit.slug for hit in result.hits[1:]], query=text)
-    return _show_article(conversation, result.hits[0], intent)
+    return conversation.turns[-1]
+
+
+def _with_article(conversation, text, intent):
+    """Show the best article's passage; False when the help center has nothing for the message."""
+    hits = _best_hits(text, conversation.locale, intent)
+    if not hits:
+        return False
+    _remember(conversation, articles=[hit.slug for hit in hits[1:]], query=text)
+    _show_article(conversation, hits[0], intent)
+    return True
 
 
 def _show_article(conversation, hit, intent):
@@ -208,9 +234,7 @@ def _next_article(conversation, now, customer):
         if article is not None:
             _remember(conversation, articles=remaining)
             _say(conversation, _("Sorry about that. Perhaps this one is closer:"))
-            hit = help_search.Hit(slug=article.slug, title=article.title, category=article.category,
-                                  scenario=article.scenario or "", locale=article.locale, snippet="", score=0.0)
-            return _show_article(conversation, hit, "question")
+            return _show_article(conversation, _as_hit(article), "question")
     _offer(conversation, "person")
     return _say(conversation, _("Sorry, that did not help. Shall I pass you to a person, with everything you "
                                 "wrote so far?"), intent="not_helped")
@@ -256,7 +280,8 @@ def _latest_order(customer):
 
 def _order_status(conversation, text, customer, now):
     if customer is None:
-        return _ask_guest_for_order(conversation)
+        helped = _with_article(conversation, text, "order_status")
+        return _ask_guest_for_order(conversation, also_helpful=helped)
     moving = orders_in_flight(customer)
     if len(moving) > 1:
         _offer(conversation, *[f"order:{o.number}" for o in moving], "person")
@@ -273,12 +298,12 @@ def _order_status(conversation, text, customer, now):
     return _show_order(conversation, order)
 
 
-def _ask_guest_for_order(conversation, number=""):
+def _ask_guest_for_order(conversation, number="", also_helpful=False):
     _remember(conversation, awaiting="guest_order")
-    _offer(conversation, "person")
+    _offer(conversation, *(("yes", "no") if also_helpful else ()), "person")
     return _say(conversation, _("I can look it up. Please give me the order number and the e-mail address you "
                                 "ordered with (or sign in to see all your orders)."), intent="order_status",
-                kind="guest_form", number=number)
+                kind="guest_form", number=number, ask_helpful=also_helpful)
 
 
 def _order_by_number(conversation, number, customer, now):
@@ -319,14 +344,15 @@ def _ask_guest_again(conversation):
 
 def _cancel_order(conversation, text, customer, now):
     if customer is None:
+        helped = _with_article(conversation, text, "cancel_order")
         return _sign_in_needed(conversation, _("To cancel an order, please sign in first: then I can see your "
-                                               "orders."))
+                                               "orders."), also_helpful=helped)
     cancellable = [o for o in orders_in_flight(customer) if orders.can_cancel(o)]
     if not cancellable:
         _offer(conversation, "yes", "no", "person")
         return _say(conversation, _("None of your orders can be cancelled any more: they have left our warehouse. "
                                     "You can return an order once it arrives."), intent="cancel_order",
-                    ask_helpful=True)
+                    kind="cancel_closed", ask_helpful=True)
     _offer(conversation, "person")
     return _say(conversation, _("These orders have not shipped yet, so you can still cancel them here:"),
                 intent="cancel_order", kind="cancel",
@@ -359,8 +385,9 @@ def _mentioned(text, item):
 
 def _return_item(conversation, text, customer, now):
     if customer is None:
+        helped = _with_article(conversation, text, "return_item")
         return _sign_in_needed(conversation, _("To check whether an item can be returned, please sign in: then I "
-                                               "can see what you bought and when it arrived."))
+                                               "can see what you bought and when it arrived."), also_helpful=helped)
     candidates = _candidate_items(customer)
     named = [pair for pair in candidates if _mentioned(text, pair[1])]
     chosen = named if len(named) == 1 else candidates if len(candidates) == 1 else []
@@ -527,10 +554,10 @@ def _chosen_item(conversation, choice, customer, now):
 
 # ---- Hand-over ---------------------------------------------------------------------------------------------
 
-def _sign_in_needed(conversation, text):
+def _sign_in_needed(conversation, text, also_helpful=False):
     _remember(conversation, awaiting="sign_in")
-    _offer(conversation, "person")
-    return _say(conversation, text, intent="sign_in", kind="sign_in")
+    _offer(conversation, *(("yes", "no") if also_helpful else ()), "person")
+    return _say(conversation, text, intent="sign_in", kind="sign_in", ask_helpful=also_helpful)
 
 
 def _already_handed_over(conversation):
@@ -556,7 +583,7 @@ def _handover_category(conversation, customer):
     return HANDOVER_CATEGORY.get(last_intent, "other"), order
 
 
-def hand_over(conversation, customer, reason, now=None):
+def hand_over(conversation, customer, reason, now=None, category=None):
     """Open a triaged complaint with the customer's words and link this conversation to it; a guest is asked
     to sign in first (a case needs an account to answer on), and the conversation carries on after."""
     now = now or utcnow()
@@ -565,7 +592,8 @@ def hand_over(conversation, customer, reason, now=None):
         return _sign_in_needed(conversation, _("I will pass this to a person with everything you wrote. So that they "
                                                "can answer you, please sign in with your e-mail address first (no "
                                                "password needed); this conversation continues after."))
-    category, order = _handover_category(conversation, customer)
+    guessed, order = _handover_category(conversation, customer)
+    category = category or guessed
     slug = (conversation.state or {}).get("article")
     article = help_service.article_by_slug(slug) if slug else None
     words = _customer_words(conversation)[:cases.MAX_MESSAGE_CHARS] or _("The customer asked for a person.")

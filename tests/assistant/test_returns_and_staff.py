@@ -138,3 +138,10 @@ def test_messages_are_limited_per_session(app, client):
     limiter.init_app(app)
     codes = [say(client, "hello").status_code for _ in range(4)]
     assert codes[:3] == [200, 200, 200] and codes[3] == 429
+
+
+def test_an_urgent_problem_the_bank_recognises_is_handed_over_as_high(client, sign_in, customer, db):
+    sign_in(customer)
+    say(client, "two payments came out of my account for one order")
+    case = db.session.scalar(select(Case))
+    assert case is not None and case.urgency == "high" and case.category == "double_charge"
