@@ -214,6 +214,14 @@ def _pct(part, whole):
     return f"{100 * part / whole:5.1f} %" if whole else "    —"
 
 
+def _share(row, part, whole):
+    return f"{row[part]}/{row[whole]} {_pct(row[part], row[whole])}"
+
+
+def _verdict(value, target):
+    return "met" if value >= target else "MISSED"
+
+
 def run(verbose=False, out=sys.stdout):
     import itertools
 
@@ -252,7 +260,7 @@ def run(verbose=False, out=sys.stdout):
                 row["baseline"] += search_alone(scenario)
                 row["baseline_possible"] += expect["outcome"] == "article"
                 if verdict not in ("resolved", "handover_right"):
-                    said = [f"{t.author}: {t.text[:70]} [{t.intent}{'/' + t.payload['kind'] if t.payload.get('kind') else ''}]"
+                    said = [f"{t.author}: {t.text[:70]} [{t.intent} {t.payload.get('kind', '')}]"
                             for t in conversation.turns]
                     failures.append((scenario["id"], verdict, expect, said))
                 db.session.rollback()
@@ -261,23 +269,21 @@ def run(verbose=False, out=sys.stdout):
     print(file=sys.stderr)
     mode = "semantic" if semantics.available() else "lexical (model off)"
     print(f"Assistant scenarios: {len(scenarios)} in {elapsed:.1f} s, intent by {mode}", file=out)
-    print(f"{'':4}{'n':>4}  {'resolved (self-service)':>24}  {'right hand-over':>16}  {'urgent/angry 1st':>17}  "
-          f"{'wrong':>6}  {'dead ends':>9}  {'search alone (articles)':>24}", file=out)
+    print(f"{'':4}{'n':>4}  {'resolved (self-service)':>24}  {'right hand-over':>17}  {'urgent/angry 1st':>17}  "
+          f"{'wrong':>6}  {'dead ends':>9}  {'search alone (articles / all)':>30}", file=out)
     for language, row in sorted(stats.items()):
-        print(f"{language:4}{row['scenarios']:>4}  "
-              f"{row['resolved']:>3}/{row['self_service']:<3} {_pct(row['resolved'], row['self_service']):>8}       "
-              f"{row['handover_right']:>2}/{row['handover_expected']:<2} {_pct(row['handover_right'], row['handover_expected'])}  "
-              f"{row['urgent_first']:>3}/{row['urgent_expected']:<3}{_pct(row['urgent_first'], row['urgent_expected'])}  "
-              f"{row['wrong']:>6}  {row['dead_ends']:>9}  "
-              f"{row['baseline']:>3}/{row['baseline_possible']:<3}{_pct(row['baseline'], row['baseline_possible'])}   "
-              f"(all: {_pct(row['baseline'], row['scenarios'])})", file=out)
+        cells = [_share(row, "resolved", "self_service"), _share(row, "handover_right", "handover_expected"),
+                 _share(row, "urgent_first", "urgent_expected")]
+        print(f"{language:4}{row['scenarios']:>4}  {cells[0]:>24}  {cells[1]:>17}  {cells[2]:>17}  {row['wrong']:>6}  "
+              f"{row['dead_ends']:>9}  {_share(row, 'baseline', 'baseline_possible'):>17} / "
+              f"{_pct(row['baseline'], row['scenarios'])}", file=out)
     total = {key: sum(row[key] for row in stats.values()) for key in
              ("resolved", "self_service", "urgent_first", "urgent_expected", "dead_ends")}
     resolved = total["resolved"] / max(total["self_service"], 1)
     urgent = total["urgent_first"] / max(total["urgent_expected"], 1)
-    print(f"targets: resolved ≥ {TARGET_RESOLVED:.0%}: {resolved:.1%} {'met' if resolved >= TARGET_RESOLVED else 'MISSED'}; "
+    print(f"targets: resolved ≥ {TARGET_RESOLVED:.0%}: {resolved:.1%} {_verdict(resolved, TARGET_RESOLVED)}; "
           f"urgent/angry handed over on the first message ≥ {TARGET_URGENT_FIRST:.0%}: {urgent:.1%} "
-          f"{'met' if urgent >= TARGET_URGENT_FIRST else 'MISSED'}; dead ends: {total['dead_ends']}", file=out)
+          f"{_verdict(urgent, TARGET_URGENT_FIRST)}; dead ends: {total['dead_ends']}", file=out)
     if verbose:
         for scenario_id, verdict, expect, said in failures:
             print(f"\n{scenario_id} {verdict}: expected {expect}", file=out)
