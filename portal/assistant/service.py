@@ -134,7 +134,8 @@ def answer(conversation, text, customer, now=None):
                 confidence=guess.score, created_at=now)
     db.session.add(mine)
     before = len(conversation.turns)
-    with force_locale(language):
+    # One flush at the end: the answer's reads (search hits, orders) need none of the turns written before them.
+    with force_locale(language), db.session.no_autoflush:
         _respond(conversation, text, guess, customer, now)
     conversation.updated_at = now
     db.session.flush()
@@ -513,7 +514,7 @@ def choose(conversation, choice, customer, now=None):
     if choice not in offered(conversation) or choice.startswith("return:"):
         return []
     before = len(conversation.turns)
-    with force_locale(conversation.locale):
+    with force_locale(conversation.locale), db.session.no_autoflush:
         label = _choice_label(conversation, choice)
         db.session.add(Turn(conversation=conversation, author="customer", text=label, intent=f"choice:{choice}",
                             confidence=1.0, created_at=now))
