@@ -144,7 +144,7 @@ def answer(conversation, text, customer, now=None):
 
 def _respond(conversation, text, guess, customer, now):
     if conversation.status == "handed_over":
-        return _already_handed_over(conversation)
+        return _already_handed_over(conversation, text, now)
     if not _LETTER.search(text):
         _offer(conversation, "person")
         return _say(conversation, _("I could not read a question in that. Could you tell me in a few words what "
@@ -164,9 +164,8 @@ def _respond(conversation, text, guess, customer, now):
 
 
 def _order_number(text):
-    for match in _ORDER_NUMBER.finditer(text):
-        return orders.normalise_number(match.group(1))
-    return None
+    match = _ORDER_NUMBER.search(text)
+    return orders.normalise_number(match.group(1)) if match else None
 
 
 # ---- Help-center answers -------------------------------------------------------------------------------
@@ -561,8 +560,15 @@ def _sign_in_needed(conversation, text, also_helpful=False):
     return _say(conversation, text, intent="sign_in", kind="sign_in", ask_helpful=also_helpful)
 
 
-def _already_handed_over(conversation):
-    reference = conversation.case.reference if conversation.case else ""
+def _already_handed_over(conversation, text="", now=None):
+    """What the customer adds after the hand-over goes on their case, where the person answers."""
+    case = conversation.case
+    reference = case.reference if case else ""
+    if case is not None and text:
+        try:
+            cases.customer_reply(case, text, now=now)
+        except cases.ActionRefused:
+            pass  # a closed case takes no more messages; the answer below says where to go
     _offer(conversation)
     return _say(conversation, _("A person has your conversation (case %(reference)s) and will answer you there. "
                                 "You can add to it on the case page.", reference=reference),

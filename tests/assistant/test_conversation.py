@@ -167,3 +167,12 @@ def test_every_turn_is_stored(client, faq, db):
     say(client, "how long until my refund shows on my card")
     authors = [t.author for t in db.session.scalars(select(Turn).order_by(Turn.id))]
     assert authors == ["customer", "assistant"]
+
+
+def test_what_the_customer_adds_after_the_hand_over_goes_on_the_case(client, sign_in, customer, db):
+    sign_in(customer)
+    say(client, "I want to talk to a person")
+    html = say(client, "it is about order T123456, the blue one").get_data(as_text=True)
+    case = db.session.scalar(select(Case))
+    assert case.reference in html
+    assert [m.body for m in case.messages] == ["it is about order T123456, the blue one"]
