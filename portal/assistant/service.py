@@ -6,6 +6,7 @@ timeline, the buttons offered), so the agent who takes over reads exactly what t
 are accepted only while they are on offer: a posted choice the assistant did not offer does nothing.
 """
 
+import contextlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -565,10 +566,9 @@ def _already_handed_over(conversation, text="", now=None):
     case = conversation.case
     reference = case.reference if case else ""
     if case is not None and text:
-        try:
+        # A closed case takes no more messages; the answer below says where to go.
+        with contextlib.suppress(cases.ActionRefused):
             cases.customer_reply(case, text, now=now)
-        except cases.ActionRefused:
-            pass  # a closed case takes no more messages; the answer below says where to go
     _offer(conversation)
     return _say(conversation, _("A person has your conversation (case %(reference)s) and will answer you there. "
                                 "You can add to it on the case page.", reference=reference),
