@@ -130,14 +130,33 @@ def test_conversations_are_in_the_export_and_go_with_the_account(client, sign_in
     assert db.session.scalar(select(Conversation)) is None
 
 
-def test_messages_are_limited_per_session(app, client):
-    app.config["RATELIMIT_ENABLED"] = True
-    app.config["ASSISTANT_LIMIT_PER_SESSION"] = "3 per minute"
+def _limits(app, **limits):
     from portal.extensions import limiter
 
+    app.config.update(RATELIMIT_ENABLED=True, **limits)
     limiter.init_app(app)
+
+
+def test_messages_are_limited_per_session(app, client):
+    _limits(app, ASSISTANT_LIMIT_PER_SESSION="3 per minute")
     codes = [say(client, "hello").status_code for _ in range(4)]
     assert codes[:3] == [200, 200, 200] and codes[3] == 429
+
+
+def test_messages_are_limited_per_address_across_sessions(app):
+    _limits(app, ASSISTANT_LIMIT_PER_IP="3 per minute")
+    codes = [app.test_client().post("/assistant/", data={"message": "hello"},
+                                    environ_base={"REMOTE_ADDR": "203.0.113.9"}).status_code for _ in range(4)]
+    assert codes == [303, 303, 303, 429]
+
+
+def test_failed_guest_lookups_are_limited_like_guest_tracking(app, client, customer, make_order):
+    order = in_transit(make_order, customer)
+    _limits(app, ORDER_LOOKUP_LIMIT_PER_IP="2 per minute")
+    say(client, "where is my parcel")
+    codes = [client.post("/assistant/lookup", data={"number": order.number, "email": f"x{n}@example.com"},
+                         headers=HX).status_code for n in range(3)]
+    assert codes == [200, 200, 429]
 
 
 def test_an_urgent_problem_the_bank_recognises_is_handed_over_as_high(client, sign_in, customer, db):
