@@ -71,7 +71,7 @@ def test_assistant_turn_latency_beside_search(tmp_path):
         print(f"  intent bank embedded once per process: {time.perf_counter() - started:.1f} s")
 
     messages = list(itertools.islice(itertools.cycle(MESSAGES), TURNS))
-    turn_samples, search_samples = [], []
+    turn_samples, search_samples, turn_cpu, search_cpu = [], [], [], []
     conversation_token = None
     with app.test_request_context("/assistant/"):
         customer = db.session.get(Customer, customer_id)
@@ -80,11 +80,12 @@ def test_assistant_turn_latency_beside_search(tmp_path):
             service.intents.guess(text)
         for position, text in enumerate(messages):
             language = service.language_of(text, "en")
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.thread_time()
             search.search(text, language)
             search_samples.append(time.perf_counter() - started)
+            search_cpu.append(time.thread_time() - cpu)
 
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.thread_time()
             # As in the view: look the conversation up by its token, answer, commit; a fresh one every 5 turns.
             conversation = service.find(conversation_token, customer) if position % 5 else None
             conversation = conversation or service.start(customer, "en")
@@ -92,14 +93,21 @@ def test_assistant_turn_latency_beside_search(tmp_path):
                 service.answer(conversation, text, customer)
             db.session.commit()
             turn_samples.append(time.perf_counter() - started)
+            turn_cpu.append(time.thread_time() - cpu)
             conversation_token = conversation.token
             if conversation.status != "open":
                 conversation_token = None
 
+    # Wall time is what a customer waits; CPU time is the same work without the other processes of a shared
+    # machine (the wall figures of a loaded 2-core machine run several times the CPU ones).
+    rows = [("help search (same texts)", search_samples, search_cpu), ("assistant turn", turn_samples, turn_cpu)]
+    print(f"  {'':26}{'wall p50':>10}{'p95':>8}{'p99 ms':>8}{'CPU p50':>10}{'p95':>8}{'p99 ms':>8}")
+    for name, wall, cpu in rows:
+        print(f"  {name:26}" + "".join(f"{v:{w}.2f}" for v, w in zip(percentiles(wall) + percentiles(cpu),
+                                                                         (10, 8, 8, 10, 8, 8), strict=True)))
     turn_p, search_p = percentiles(turn_samples), percentiles(search_samples)
-    print(f"  {'':28}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
-    print(f"  {'help search (same texts)':28}{search_p[0]:9.2f}{search_p[1]:9.2f}{search_p[2]:9.2f}")
-    print(f"  {'assistant turn':28}{turn_p[0]:9.2f}{turn_p[1]:9.2f}{turn_p[2]:9.2f}")
-    print(f"  turn/search p99: {turn_p[2] / search_p[2]:.1f}x; "
-          f"p99 target {TARGET_P99_MS} ms: {'met' if turn_p[2] <= TARGET_P99_MS else 'NOT met'}")
+    turn_cpu_p = percentiles(turn_cpu)
+    print(f"  turn/search p99 (wall): {turn_p[2] / search_p[2]:.1f}x; p99 target {TARGET_P99_MS} ms: "
+          f"{'met' if turn_p[2] <= TARGET_P99_MS else 'NOT met'} (wall), "
+          f"{'met' if turn_cpu_p[2] <= TARGET_P99_MS else 'NOT met'} (CPU)")
     assert len(turn_samples) == TURNS
