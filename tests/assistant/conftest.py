@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.help.conftest import faq, journeys  # noqa: F401 - shared fixtures
+from tests.help.conftest import faq  # noqa: F401 - shared fixture
 
 
 @pytest.fixture
