@@ -176,3 +176,17 @@ def test_what_the_customer_adds_after_the_hand_over_goes_on_the_case(client, sig
     case = db.session.scalar(select(Case))
     assert case.reference in html
     assert [m.body for m in case.messages] == ["it is about order T123456, the blue one"]
+
+
+def test_a_lookup_the_assistant_did_not_ask_for_reveals_nothing(client, customer, make_order):
+    order = in_transit(make_order, customer)
+    cold = client.post("/assistant/lookup", data={"number": order.number, "email": customer.email}, headers=HX)
+    assert cold.status_code == 409 and "Berlin hub" not in cold.get_data(as_text=True)
+    say(client, "hello")  # a conversation exists, but it is not waiting for an order
+    response = client.post("/assistant/lookup", data={"number": order.number, "email": customer.email}, headers=HX)
+    assert "Berlin hub" not in response.get_data(as_text=True)
+
+
+def test_the_panel_on_the_help_center_posts_to_the_assistant(client):
+    html = client.get("/help/").get_data(as_text=True)
+    assert 'hx-post="/assistant/"' in html and 'action="/assistant/"' in html
