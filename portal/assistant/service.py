@@ -212,7 +212,7 @@ def _with_article(conversation, text, intent):
     hits = _best_hits(text, conversation.locale, intent)
     if not hits:
         return False
-    _remember(conversation, articles=[hit.slug for hit in hits[1:]], query=text)
+    _remember(conversation, articles=[hit.slug for hit in hits[1:]])
     _show_article(conversation, hits[0], intent)
     return True
 
@@ -226,7 +226,7 @@ def _show_article(conversation, hit, intent):
                 kind="article", slug=hit.slug, title=hit.title, passage=passage, ask_helpful=True)
 
 
-def _next_article(conversation, now, customer):
+def _next_article(conversation):
     state = conversation.state or {}
     remaining = list(state.get("articles", []))
     while remaining:
@@ -491,7 +491,7 @@ def _not_helped(conversation, text, customer, now):
     conversation.unhelpful_count += 1
     if conversation.unhelpful_count >= HANDOVER_AFTER_UNHELPFUL:
         return hand_over(conversation, customer, "not_helped", now)
-    return _next_article(conversation, now, customer)
+    return _next_article(conversation)
 
 
 def _person(conversation, text, customer, now):
