@@ -66,6 +66,10 @@ def create_app(config=None):
     app.register_blueprint(surveys_bp)
     app.register_blueprint(dev_bp)
 
+    from portal.assistant import bp as assistant_bp
+
+    app.register_blueprint(assistant_bp, url_prefix="/assistant")
+
     from portal.admin import bp as admin_bp
     from portal.agent import bp as agent_bp
     from portal.auth.staff import bp as staff_auth_bp

@@ -121,6 +121,9 @@ class Config:
         self.SIGNIN_LIMIT_PER_IP = env.get("SIGNIN_LIMIT_PER_IP", "10 per minute;50 per hour")
         self.ORDER_LOOKUP_LIMIT_PER_IP = env.get("ORDER_LOOKUP_LIMIT_PER_IP", "10 per minute")
         self.ORDER_LOOKUP_LIMIT_PER_ORDER = env.get("ORDER_LOOKUP_LIMIT_PER_ORDER", "10 per minute")
+        # The help assistant: a person types a message every few seconds at most; a script types faster.
+        self.ASSISTANT_LIMIT_PER_SESSION = env.get("ASSISTANT_LIMIT_PER_SESSION", "20 per minute;300 per day")
+        self.ASSISTANT_LIMIT_PER_IP = env.get("ASSISTANT_LIMIT_PER_IP", "60 per minute")
         self.SHOP_WEBHOOK_MAX_AGE = timedelta(seconds=_int(env, "SHOP_WEBHOOK_MAX_AGE_SECONDS", 300))
         self.SHOP_WEBHOOK_MAX_BYTES = _int(env, "SHOP_WEBHOOK_MAX_KB", 1024) * 1024
 

@@ -4,6 +4,7 @@ import secrets
 
 from sqlalchemy import delete, select, update
 
+from portal.assistant import service as assistant
 from portal.extensions import db
 from portal.jobs import schedule
 from portal.models import (
@@ -109,6 +110,7 @@ def export_data(customer, now):
         "notifications": [{"kind": n.kind, "subject": n.subject, "body": n.body_text, "link": n.link,
                            "sent_at": _when(n.created_at)} for n in notifications],
         "audit": [{"action": a.action, "at": _when(a.created_at)} for a in audit],
+        "assistant": assistant.export_for(customer),
     }
     _audit(customer, "account.data_exported")
     return data
@@ -142,6 +144,7 @@ def anonymise(customer, now):
     db.session.execute(update(Callback).where(Callback.customer_id == customer.id).values(phone="", outcome_note="")
                        .execution_options(synchronize_session=False))
     leftover_photos = _forget_case_texts(customer)
+    assistant.forget(customer)
     db.session.execute(delete(Notification).where(Notification.customer_id == customer.id))
     db.session.execute(delete(LoginToken).where(LoginToken.customer_id == customer.id))
     _audit(customer, "account.deleted")

@@ -1,5 +1,6 @@
 """All models, imported here so that the metadata is complete wherever the package is imported."""
 
+from .assistant import Conversation, Turn
 from .audit import AuditEntry
 from .cases import Callback, Case, CaseAttachment, CaseEvent, CaseItem, CaseMessage, ReturnDraft
 from .customers import Customer, LoginToken, Notification
@@ -23,9 +24,9 @@ from .types import UTCDateTime, utcnow
 
 __all__ = [
     "Article", "ArticleFeedback", "ArticleView", "AuditEntry", "Callback", "CannedReply", "Case",
-    "CaseAttachment", "CaseEvent", "CaseItem", "CaseMessage", "Customer", "DailyCount", "DailyDurations",
+    "CaseAttachment", "CaseEvent", "CaseItem", "CaseMessage", "Conversation", "Customer", "DailyCount",
+    "DailyDurations",
     "IntentAction", "LoginToken", "Notification", "Order", "OrderItem", "OutboxRow", "ReturnDraft", "RollupDay",
     "SearchLog", "SettingChange", "ShipmentEvent", "ShopEvent", "Staff", "Survey", "SurveyAnswer", "Synonym",
-    "TriageExample",
-    "UTCDateTime", "utcnow",
+    "TriageExample", "Turn", "UTCDateTime", "utcnow",
 ]
