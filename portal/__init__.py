@@ -66,6 +66,10 @@ def create_app(config=None):
     app.register_blueprint(surveys_bp)
     app.register_blueprint(dev_bp)
 
+    from portal.inbound import bp as inbound_bp
+
+    app.register_blueprint(inbound_bp)
+
     from portal.agent import bp as agent_bp
     from portal.auth.staff import bp as staff_auth_bp
     from portal.lead import bp as lead_bp

@@ -41,7 +41,13 @@ def _worker():
     return {"status": "up", "workers": len(workers)}
 
 
-CHECKS = {"database": _database, "redis": _redis, "search": _search, "worker": _worker}
+def _inbound():
+    from portal.inbound.health import report
+
+    return report()
+
+
+CHECKS = {"database": _database, "redis": _redis, "search": _search, "worker": _worker, "inbound": _inbound}
 
 
 def check():

@@ -3,6 +3,7 @@
 from .audit import AuditEntry
 from .cases import Callback, Case, CaseAttachment, CaseEvent, CaseItem, CaseMessage, ReturnDraft
 from .customers import Customer, LoginToken, Notification
+from .inbound import InboundMessage
 from .knowledge import (
     Article,
     ArticleFeedback,
@@ -22,6 +23,7 @@ from .types import UTCDateTime, utcnow
 __all__ = [
     "Article", "ArticleFeedback", "ArticleView", "AuditEntry", "Callback", "CannedReply", "Case",
     "CaseAttachment", "CaseEvent", "CaseItem", "CaseMessage", "Customer", "DailyCount", "DailyDurations",
-    "IntentAction", "LoginToken", "Notification", "Order", "OrderItem", "OutboxRow", "ReturnDraft", "RollupDay",
-    "SearchLog", "ShipmentEvent", "ShopEvent", "Staff", "Survey", "SurveyAnswer", "Synonym", "UTCDateTime", "utcnow",
+    "InboundMessage", "IntentAction", "LoginToken", "Notification", "Order", "OrderItem", "OutboxRow", "ReturnDraft",
+    "RollupDay", "SearchLog", "ShipmentEvent", "ShopEvent", "Staff", "Survey", "SurveyAnswer", "Synonym", "UTCDateTime",
+    "utcnow",
 ]
