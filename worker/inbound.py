@@ -9,9 +9,8 @@ from flask_babel import gettext as _
 from portal import mail
 from portal.extensions import db
 from portal.inbound import parse, service, tokens
-from portal.models import Case, InboundMessage
+from portal.models import InboundMessage
 from portal.web import external_url
-from worker.notifications import case_link, deliver
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -22,8 +21,8 @@ def process(inbound_id):
 
 
 def answer(inbound_id):
-    """Our one answer to a message: the new case's link, or where to go instead. Marked as an automatic reply
-    (RFC 3834) so that the sender's auto-responder stays quiet."""
+    """Our one answer to mail we could not take: where to go instead. Marked as an automatic reply (RFC 3834) so
+    that the sender's auto-responder stays quiet. (A case opened from mail is answered by its own notification.)"""
     row = db.session.get(InboundMessage, inbound_id)
     if row is None or row.answered_at is None:
         return "nothing to answer"
@@ -32,12 +31,6 @@ def answer(inbound_id):
     if original.get("Message-ID"):
         headers["In-Reply-To"] = headers["References"] = str(original["Message-ID"]).strip()
     customer = service.customer_by_address(row.sender)
-    if row.reason in ("opened", "follow_up"):
-        case = db.session.get(Case, row.case_id)
-        with force_locale(customer.locale):
-            subject = _("We opened case %(reference)s from your e-mail", reference=case.reference)
-            return deliver(customer, "inbound_opened", subject, "inbound_opened", link=case_link(case),
-                           headers=headers, case=case, follow_up=row.reason == "follow_up")
     locale = customer.locale if customer is not None else _guess_locale(original)
     with force_locale(locale):
         context = {"help_link": external_url("help.index"), "signin_link": external_url("auth.signin"),

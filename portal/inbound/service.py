@@ -11,6 +11,7 @@ from datetime import timedelta
 from email.utils import parseaddr
 
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.datastructures import FileStorage
@@ -112,7 +113,7 @@ def _decide(row, mail, now):
     if problem is None and customer.anonymised_at is not None:
         problem = "anonymised"
     if problem:
-        return _refuse(row, problem, now)
+        return _answer(row, problem, now)
     return _land(row, case, customer, mail, now)
 
 
@@ -134,30 +135,22 @@ def _mark_failing(addresses, subject, now):
             customer.email_failing_reason = (subject or "undeliverable")[:200]
 
 
-def _answer(row, kind, now):
-    """Write back once: a refusal or a stranger's answer at most once per sender per INBOUND_ANSWER_EVERY."""
-    if kind in ("refused", "stranger"):
-        since = now - current_app.config["INBOUND_ANSWER_EVERY"]
-        recent = db.session.scalar(select(InboundMessage.id).where(
-            InboundMessage.sender == row.sender, InboundMessage.answered_at >= since,
-            InboundMessage.reason.notin_(("opened", "follow_up")), InboundMessage.id != row.id).limit(1))
-        if recent is not None:
-            return False
-    row.answered_at = now
-    schedule("inbound.answer", row.id, key=f"inbound:{row.id}:answer")
-    return True
-
-
-def _refuse(row, reason, now):
-    _answer(row, "refused", now)
+def _answer(row, reason, now):
+    """Refuse, and write back at most once per sender per INBOUND_ANSWER_EVERY, however much they send."""
+    since = now - current_app.config["INBOUND_ANSWER_EVERY"]
+    recent = db.session.scalar(select(InboundMessage.id).where(
+        InboundMessage.sender == row.sender, InboundMessage.answered_at >= since, InboundMessage.id != row.id)
+        .limit(1))
+    if recent is None:
+        row.answered_at = now
+        schedule("inbound.answer", row.id, key=f"inbound:{row.id}:answer")
     return _finish(row, "answered", reason)
 
 
 def _new_conversation(row, mail, customer, now):
     """To the plain address: a known customer's complaint, triaged like the form; a stranger is pointed to us."""
     if customer is None or customer.anonymised_at is not None:
-        _answer(row, "stranger", now)
-        return _finish(row, "answered", "unknown_sender")
+        return _answer(row, "unknown_sender", now)
     text = _body(mail) or mail.subject
     if not text:
         return _finish(row, "dropped", "empty")
@@ -165,8 +158,7 @@ def _new_conversation(row, mail, customer, now):
     case = complaints.file_complaint(customer, "other", description[:cases.MAX_MESSAGE_CHARS], "other", now=now)
     _store_attachments(case, mail)
     _clear_failing(customer)
-    _answer(row, "opened", now)
-    return _finish(row, "opened", "opened", case)
+    return _finish(row, "opened", "", case)
 
 
 def _land(row, case, customer, mail, now):
@@ -188,7 +180,6 @@ def _land(row, case, customer, mail, now):
                                        body=f"The customer replied by e-mail after the reopen window: "
                                             f"{follow_up.reference}"))
             _clear_failing(customer)
-            _answer(row, "follow_up", now)
             return _finish(row, "opened", "follow_up", follow_up)
     message = cases.customer_reply(case, body, now=now)
     message.channel = "email"
@@ -215,7 +206,9 @@ def _store_attachments(case, mail):
         upload = FileStorage(stream=io.BytesIO(attachment.data), filename=attachment.filename,
                              content_type=attachment.content_type)
         try:
-            stored = photos.store(upload)
+            # The refusal's words are for the log here, outside any request: English.
+            with force_locale("en"):
+                stored = photos.store(upload)
         except photos.PhotoRefused as refused:
             log.info("case %s: e-mail attachment %r not kept: %s", case.reference, attachment.filename,
                      refused.message)

@@ -10,11 +10,6 @@ from portal.extensions import db
 
 from .types import UTCDateTime, utcnow
 
-# received: stored, waiting for the worker; landed: a message on a case; opened: a new case; answered: a
-# stranger or a refused message got our reply (or a reply was not due); dropped: nothing to do (a bounce,
-# an auto-reply, a loop).
-INBOUND_STATUSES = ("received", "landed", "opened", "answered", "dropped")
-
 
 class InboundMessage(db.Model):
     __tablename__ = "inbound_messages"
@@ -28,6 +23,8 @@ class InboundMessage(db.Model):
     # Envelope recipients when the channel knows them (SMTP); the headers are read too.
     recipients: Mapped[str] = mapped_column(Text, default="")
     raw: Mapped[bytes] = mapped_column(LargeBinary)
+    # received: waiting for the worker; landed: a message on its case; opened: a new case; answered: refused,
+    # with our answer unless one went to the sender lately; dropped: refused unanswered (bounce, auto-reply, loop).
     status: Mapped[str] = mapped_column(String(12), default="received")
     reason: Mapped[str] = mapped_column(String(40), default="")
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
