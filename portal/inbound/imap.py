@@ -6,6 +6,7 @@ twice across restarts; a worker killed between the two finds it again, and the M
 import logging
 import ssl
 import threading
+import time
 from urllib.parse import unquote, urlsplit
 
 from imapclient import IMAPClient
@@ -113,7 +114,11 @@ class IMAPPoller(threading.Thread):
             return
         client.idle()
         try:
-            client.idle_check(timeout=seconds)
+            # In one-second steps, so that a stopping worker is not kept waiting for the whole poll.
+            deadline = time.monotonic() + seconds
+            while not self.stopping.is_set() and time.monotonic() < deadline:
+                if client.idle_check(timeout=1):
+                    break
         finally:
             client.idle_done()
 
