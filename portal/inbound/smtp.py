@@ -65,14 +65,24 @@ class InboundSMTPServer:
         host, port = sock.getsockname()[:2]
         self.address = f"{host}:{port}"
         handler = InboundHandler(self.app)
-        self._loop = asyncio.new_event_loop()
         limit = self.app.config["INBOUND_MAX_BYTES"]
         hostname = self.app.config["MAIL_REPLY_DOMAIN"]
-        self._server = self._loop.run_until_complete(self._loop.create_server(
-            lambda: SMTP(handler, data_size_limit=limit, enable_SMTPUTF8=True, hostname=hostname, loop=self._loop),
-            sock=sock))
-        self._thread = threading.Thread(target=self._loop.run_forever, name="inbound-smtp", daemon=True)
+        self._loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        def serve():
+            # The loop is made and run in this thread alone: the caller's thread may run a loop of its own.
+            asyncio.set_event_loop(self._loop)
+            self._server = self._loop.run_until_complete(self._loop.create_server(
+                lambda: SMTP(handler, data_size_limit=limit, enable_SMTPUTF8=True, hostname=hostname,
+                             loop=self._loop),
+                sock=sock))
+            ready.set()
+            self._loop.run_forever()
+
+        self._thread = threading.Thread(target=serve, name="inbound-smtp", daemon=True)
         self._thread.start()
+        ready.wait(10)
         log.info("inbound smtp: listening on %s", self.address)
         return self
 
