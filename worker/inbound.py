@@ -1,5 +1,6 @@
 """Jobs for mail that reached us: decide what a stored message becomes, and write back when that is due."""
 
+import logging
 import re
 
 from flask import render_template
@@ -12,6 +13,7 @@ from portal.inbound import parse, service, tokens
 from portal.models import InboundMessage
 from portal.web import external_url
 
+log = logging.getLogger("worker.inbound")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -57,7 +59,12 @@ def start_channels(app):
     config = app.config
     started = []
     if config["INBOUND_SMTP_PORT"] != "off":
-        started.append(InboundSMTPServer(app, config["INBOUND_SMTP_HOST"], config["INBOUND_SMTP_PORT"]).start())
+        try:
+            started.append(InboundSMTPServer(app, config["INBOUND_SMTP_HOST"], config["INBOUND_SMTP_PORT"]).start())
+        except OSError as error:
+            # One port per host: with several workers on a machine the first one serves it, the rest run jobs.
+            log.warning("inbound smtp: not serving %s:%s (%s); another worker may", config["INBOUND_SMTP_HOST"],
+                        config["INBOUND_SMTP_PORT"], error)
     if config["INBOUND_IMAP_URL"]:
         poller = IMAPPoller(app)
         poller.start()

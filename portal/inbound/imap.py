@@ -3,6 +3,7 @@ INBOUND_IMAP_POLL_SECONDS. A message is moved to INBOUND_IMAP_DONE_FOLDER once i
 twice across restarts; a worker killed between the two finds it again, and the Message-ID makes it a duplicate.
 """
 
+import contextlib
 import logging
 import ssl
 import threading
@@ -91,9 +92,9 @@ class IMAPPoller(threading.Thread):
                         self._wait(client, every)
                 finally:
                     client.logout()
-            except (IMAPClientError, OSError) as error:
-                log.warning("inbound imap: %s; retrying", error)
-                with self.app.app_context():
+            except Exception as error:  # noqa: BLE001 - the mailbox or the database: either way, retry
+                log.warning("inbound imap: %s; retrying", error, exc_info=not isinstance(error, IMAPClientError))
+                with contextlib.suppress(Exception), self.app.app_context():
                     redis_connection().set(ERROR_KEY, f"{type(error).__name__}: {error}"[:300], ex=every * 3)
                 self.stopping.wait(min(every, 30))
 
