@@ -14,6 +14,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app
 
+from portal.inbound.tokens import reply_to_header
+
 # UTF-8 bodies as quoted-printable: readable in the raw message, unlike the base64 the MIME classes default to.
 UTF8_QP = Charset("utf-8")
 UTF8_QP.body_encoding = QP
@@ -158,7 +160,5 @@ def send(message):
 def case_headers(case, now):
     """Reply-To with the case's signed reply address, and references to the case's thread so mail clients
     show every e-mail about one case as one conversation."""
-    from portal.inbound.tokens import reply_to_header
-
     thread = f"<case.{case.reference}@{current_app.config['MAIL_REPLY_DOMAIN']}>"
     return {"Reply-To": reply_to_header(case, now), "In-Reply-To": thread, "References": thread}

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from portal import mail
 from portal.extensions import db
-from portal.inbound import parse, service, tokens
+from portal.inbound import parse, service
 from portal.models import InboundMessage
 from portal.web import external_url
 
@@ -35,8 +35,7 @@ def answer(inbound_id):
     customer = service.customer_by_address(row.sender)
     locale = customer.locale if customer is not None else _guess_locale(original)
     with force_locale(locale):
-        context = {"help_link": external_url("help.index"), "signin_link": external_url("auth.signin"),
-                   "plain_address": tokens.plain_address(), "known": customer is not None}
+        context = {"help_link": external_url("help.index"), "signin_link": external_url("auth.signin")}
         if row.reason == "unknown_sender":
             subject, template = _("We could not match your e-mail to an account"), "inbound_unknown"
         else:

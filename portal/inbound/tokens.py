@@ -51,11 +51,6 @@ def reply_address(case, now):
     return f"{config['MAIL_REPLY_LOCAL_PART']}+{reply_token(case, now)}@{config['MAIL_REPLY_DOMAIN']}"
 
 
-def plain_address():
-    config = current_app.config
-    return f"{config['MAIL_REPLY_LOCAL_PART']}@{config['MAIL_REPLY_DOMAIN']}"
-
-
 def reply_to_header(case, now):
     """The Reply-To value: our display name from MAIL_FROM, the case's reply address."""
     name = parseaddr(current_app.config["MAIL_FROM"])[0]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from portal.inbound.smtp import InboundSMTPServer
+from tests.inbound.helpers import free_port
 
 
 @pytest.fixture
@@ -53,12 +54,6 @@ service imap-login {{
 """
 
 
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def dovecot():
     """A real IMAP server (Dovecot, Debian's dovecot-imapd) on a free loopback port; yields its imap:// URL.
@@ -72,7 +67,7 @@ def dovecot():
         pytest.skip(message)
     root = Path(tempfile.mkdtemp(prefix="portal-imap-"))
     root.chmod(0o755)
-    port = _free_port()
+    port = free_port()
     (root / "dovecot.conf").write_text(DOVECOT_CONF.format(root=root, port=port, uid=pwd.getpwnam("dovecot").pw_uid))
     (root / "passwd").write_text("support@shop.example:{PLAIN}imap-test-password\n")
     for name in ("mail", "home"):

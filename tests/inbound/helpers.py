@@ -1,6 +1,7 @@
 """Mail as customers' clients write it, sent over real SMTP to the worker's embedded server."""
 
 import smtplib
+import socket
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -70,3 +71,9 @@ def customer_messages(case):
     return db.session.scalars(select(CaseMessage).where(CaseMessage.case_id == case.id,
                                                         CaseMessage.author_type == "customer")
                               .order_by(CaseMessage.id)).all()
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

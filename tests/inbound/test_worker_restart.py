@@ -6,7 +6,6 @@ import smtplib
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -14,16 +13,11 @@ import pytest
 from portal.extensions import db
 from portal.models import Case
 from tests.agent.helpers import make_case
-from tests.inbound.helpers import compose, customer_messages, inbound_rows, reply_address, send_smtp
+from tests.inbound.helpers import compose, customer_messages, free_port, inbound_rows, reply_address, send_smtp
+from tests.worker.test_faults import _wait_for
 
 pytestmark = pytest.mark.integration
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _start_worker(app, port, *args):
@@ -49,15 +43,6 @@ def _listening(port):
         return False
 
 
-def _wait_for(predicate, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def _stop(worker):
     if worker.poll() is None:
         worker.terminate()
@@ -66,7 +51,7 @@ def _stop(worker):
 
 def test_a_worker_killed_while_handling_a_reply_lands_it_exactly_once_after_restart(app, redis, customer):
     case = make_case(customer, status="answered")
-    port = _free_port()
+    port = free_port()
     message = compose(customer.email, reply_address(case), "Please send the lid today.")
     # The first worker serves SMTP but not the queue that lands replies: it is killed holding the message.
     worker = _start_worker(app, port, "--queues", "default,low")
@@ -90,7 +75,7 @@ def test_a_worker_killed_while_handling_a_reply_lands_it_exactly_once_after_rest
 
 
 def test_the_worker_stops_its_smtp_server_on_sigterm(app, redis):
-    port = _free_port()
+    port = free_port()
     worker = _start_worker(app, port)
     assert _wait_for(lambda: redis.scard("rq:workers") > 0), "RQ's own signal handlers are in place"
     worker.send_signal(signal.SIGTERM)
