@@ -66,6 +66,10 @@ def create_app(config=None):
     app.register_blueprint(surveys_bp)
     app.register_blueprint(dev_bp)
 
+    from portal.inbound import bp as inbound_bp
+
+    app.register_blueprint(inbound_bp)
+
     from portal.assistant import bp as assistant_bp
 
     app.register_blueprint(assistant_bp, url_prefix="/assistant")

@@ -183,6 +183,7 @@ def _print_welcome(base, dev_mode):
         click.echo(f"    {email:<22} {name} ({tier})")
     if dev_mode:
         click.echo(f"  Sent e-mails (sign-in links, surveys) are in the dev mailbox: {base}/dev/mailbox")
+    click.echo("  Case e-mail replies: SMTP {INBOUND_SMTP_HOST}:{INBOUND_SMTP_PORT}".format_map(current_app.config))
     click.echo("  Press Ctrl-C to stop everything.\n")
 
 

@@ -74,6 +74,22 @@ class Config:
         self.SHOP_OPEN_HOUR = _int(env, "SHOP_OPEN_HOUR", 8)
         self.SHOP_CLOSE_HOUR = _int(env, "SHOP_CLOSE_HOUR", 20)
 
+        # Conversations by e-mail (portal/inbound): case mail carries Reply-To support+<token>@MAIL_REPLY_DOMAIN.
+        self.MAIL_REPLY_DOMAIN = env.get("MAIL_REPLY_DOMAIN") or _domain_of(self.MAIL_FROM)
+        self.MAIL_REPLY_LOCAL_PART = env.get("MAIL_REPLY_LOCAL_PART", "support")
+        self.MAIL_REPLY_TOKEN_DAYS = _int(env, "MAIL_REPLY_TOKEN_DAYS", 180)
+        # The worker's SMTP server for replies; "off" turns it off (then IMAP or the webhook bring mail in).
+        self.INBOUND_SMTP_HOST = env.get("INBOUND_SMTP_HOST", "127.0.0.1")
+        self.INBOUND_SMTP_PORT = env.get("INBOUND_SMTP_PORT", "2525")
+        # imaps://user:password@host:993/INBOX: polled (IDLE where the server has it); handled mail is moved.
+        self.INBOUND_IMAP_URL = env.get("INBOUND_IMAP_URL", "")
+        self.INBOUND_IMAP_DONE_FOLDER = env.get("INBOUND_IMAP_DONE_FOLDER", "Processed")
+        self.INBOUND_IMAP_POLL_SECONDS = _int(env, "INBOUND_IMAP_POLL_SECONDS", 60)
+        self.INBOUND_WEBHOOK_SECRET = env.get("INBOUND_WEBHOOK_SECRET") or self.SECRET_KEY
+        self.INBOUND_MAX_BYTES = _int(env, "INBOUND_MAX_MB", 10) * 1024 * 1024
+        # A sender whose mail we refuse hears from us once in this long, however much they send.
+        self.INBOUND_ANSWER_EVERY = _hours(env, "INBOUND_ANSWER_EVERY_HOURS", 24)
+
         # The SLA promise, the same for every customer (see ARCHITECTURE.md).
         self.SLA_FIRST_RESPONSE = {
             "high": _minutes(env, "SLA_HIGH_FIRST_RESPONSE_MINUTES", 10),
@@ -232,6 +248,10 @@ def _check_working_week(config):
     parse_day(config.BUSINESS_HOURS_WEEKDAYS)
     parse_day(config.BUSINESS_HOURS_WEEKEND)
     parse_holidays(config.SHOP_HOLIDAYS)
+
+
+def _domain_of(address):
+    return address.rsplit("@", 1)[-1].strip(" >") or "localhost"
 
 
 def _limits_storage_uri(redis_url):

@@ -43,6 +43,9 @@ JOBS = {
     "mail.order_late": JobSpec("worker.notifications.send_order_late"),  # (order_id,)
     # The dashboard's daily roll-ups: builds closed days and rebuilds changed ones (worker/runtime.PERIODIC).
     "lead.rollup_sweep": JobSpec("worker.rollups.sweep", queue="low", timeout=600),  # ()
+    # Mail that reached us (portal/inbound): what it becomes, and our one answer when one is due.
+    "inbound.process": JobSpec("worker.inbound.process", queue="high"),  # (inbound_message_id,)
+    "inbound.answer": JobSpec("worker.inbound.answer"),  # (inbound_message_id,)
     # Hourly: old periodic rows and abandoned return drafts (worker/runtime.PERIODIC).
     "cleanup.run": JobSpec("worker.cleanup.run", queue="low", timeout=600),  # ()
 }

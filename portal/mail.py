@@ -14,6 +14,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app
 
+from portal.inbound.tokens import reply_to_header
+
 # UTF-8 bodies as quoted-printable: readable in the raw message, unlike the base64 the MIME classes default to.
 UTF8_QP = Charset("utf-8")
 UTF8_QP.body_encoding = QP
@@ -45,7 +47,7 @@ class FileSink:
 class SMTPSender:
     """One SMTP connection, kept open between messages and reopened when the server dropped it."""
 
-    def __init__(self, url, timeout=10):
+    def __init__(self, url, timeout=10, envelope_from=None):
         parts = urlsplit(url)
         options = parse_qs(parts.query)
         self.host = parts.hostname or "localhost"
@@ -55,6 +57,8 @@ class SMTPSender:
         self.use_ssl = parts.scheme == "smtps"
         self.starttls = options.get("starttls", ["0"])[0] in ("1", "true", "yes")
         self.timeout = timeout
+        # Bounces go to the envelope sender: our support address, where the inbound channels read them.
+        self.envelope_from = envelope_from
         self._connection = None
         self._lock = threading.Lock()
 
@@ -76,10 +80,10 @@ class SMTPSender:
                 if self._connection is None:
                     self._connection = self._connect()
                 try:
-                    self._connection.send_message(message)
+                    self._connection.send_message(message, from_addr=self.envelope_from)
                 except smtplib.SMTPServerDisconnected:
                     self._connection = self._connect()
-                    self._connection.send_message(message)
+                    self._connection.send_message(message, from_addr=self.envelope_from)
             except (OSError, smtplib.SMTPException) as error:
                 self._drop()
                 raise MailError(f"SMTP {self.host}:{self.port}: {error}") from error
@@ -98,12 +102,12 @@ class SMTPSender:
                 self._drop()
 
 
-def sender_for(url, timeout=10):
+def sender_for(url, timeout=10, envelope_from=None):
     scheme = urlsplit(url).scheme
     if scheme == "file":
         return FileSink(unquote(urlsplit(url).path))
     if scheme in ("smtp", "smtps"):
-        return SMTPSender(url, timeout=timeout)
+        return SMTPSender(url, timeout=timeout, envelope_from=envelope_from)
     raise ValueError(f"MAIL_URL must start with smtp://, smtps:// or file://, not {scheme!r}")
 
 
@@ -111,7 +115,9 @@ def mail_sender():
     """The app's sender, created once per app and reused (one SMTP connection per process)."""
     sender = current_app.extensions.get("portal_mail")
     if sender is None:
-        sender = sender_for(current_app.config["MAIL_URL"], timeout=current_app.config["MAIL_TIMEOUT"])
+        config = current_app.config
+        sender = sender_for(config["MAIL_URL"], timeout=config["MAIL_TIMEOUT"],
+                            envelope_from=f"{config['MAIL_REPLY_LOCAL_PART']}@{config['MAIL_REPLY_DOMAIN']}")
         current_app.extensions["portal_mail"] = sender
     return sender
 
@@ -125,7 +131,7 @@ def build_message(to, subject, text_body, html_body=None, headers=None):
     message["From"] = _addresses(current_app.config["MAIL_FROM"])
     message["To"] = _addresses(to)
     message["Subject"] = subject if subject.isascii() else Header(subject, "utf-8")
-    message["Message-ID"] = make_msgid(domain="portal.local")
+    message["Message-ID"] = make_msgid(domain=current_app.config["MAIL_REPLY_DOMAIN"])
     for name, value in (headers or {}).items():
         message[name] = value if value.isascii() else Header(value, "utf-8")
     return message
@@ -149,3 +155,10 @@ def send(message):
     """Send and return the Message-ID; raises MailError when the server did not take it."""
     mail_sender().send(message)
     return message["Message-ID"]
+
+
+def case_headers(case, now):
+    """Reply-To with the case's signed reply address, and references to the case's thread so mail clients
+    show every e-mail about one case as one conversation."""
+    thread = f"<case.{case.reference}@{current_app.config['MAIL_REPLY_DOMAIN']}>"
+    return {"Reply-To": reply_to_header(case, now), "In-Reply-To": thread, "References": thread}

@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 from portal import mail
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
-from portal.models import Case, CaseEvent, CaseMessage, Customer, Notification, Order, Staff
+from portal.models import Case, CaseEvent, CaseMessage, Customer, Notification, Order, Staff, utcnow
 from portal.web import external_url, has_endpoint
 from worker.outbox import current_key
 
@@ -22,6 +22,9 @@ def deliver(customer, kind, subject, template, link="", headers=None, **context)
     context.update(customer=customer, link=link, subject=subject)
     text_body = render_template(f"emails/{template}.txt", **context)
     html_body = render_template(f"emails/{template}.html", **context)
+    if context.get("case") is not None:
+        # Mail about a case can be answered: the reply lands on the case (portal/inbound).
+        headers = {**mail.case_headers(context["case"], utcnow()), **(headers or {})}
     message = mail.build_message(customer.email, subject, text_body, html_body, headers=headers)
     message_id = mail.send(message)
     db.session.add(Notification(customer_id=customer.id, kind=kind, subject=subject, body_text=text_body,

@@ -19,7 +19,7 @@ from portal.extensions import db
 from portal.home.health import WORKER_HEARTBEAT_PREFIX
 from portal.jobs import schedule
 from portal.models import utcnow
-from worker import outbox, relay
+from worker import inbound, outbox, relay
 
 log = logging.getLogger("worker")
 QUEUE_NAMES = ("high", "default", "low")
@@ -152,6 +152,7 @@ def run(app, burst=False, queue_names=QUEUE_NAMES, now=None):
         return
     relay_thread = Relay(app, connection, name)
     relay_thread.start()
+    channels = inbound.start_channels(app)
     try:
         while True:
             try:
@@ -163,4 +164,6 @@ def run(app, burst=False, queue_names=QUEUE_NAMES, now=None):
                 continue
             break  # work() returns only when a shutdown was asked for
     finally:
+        for channel in channels:
+            channel.stop()
         relay_thread.stop()

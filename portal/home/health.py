@@ -41,6 +41,12 @@ def _worker():
     return {"status": "up", "workers": len(workers)}
 
 
+def _inbound():
+    from portal.inbound.health import report
+
+    return report()
+
+
 def _semantic():
     from portal import semantics
 
@@ -52,7 +58,8 @@ def _semantic():
     return {"status": "up", "semantic": "on"}
 
 
-CHECKS = {"database": _database, "redis": _redis, "search": _search, "worker": _worker, "semantic": _semantic}
+CHECKS = {"database": _database, "redis": _redis, "search": _search, "worker": _worker, "semantic": _semantic,
+          "inbound": _inbound}
 
 
 def check():

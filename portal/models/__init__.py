@@ -4,6 +4,7 @@ from .assistant import Conversation, Turn
 from .audit import AuditEntry
 from .cases import Callback, Case, CaseAttachment, CaseEvent, CaseItem, CaseMessage, ReturnDraft
 from .customers import Customer, LoginToken, Notification
+from .inbound import InboundMessage
 from .knowledge import (
     Article,
     ArticleFeedback,
@@ -25,8 +26,7 @@ from .types import UTCDateTime, utcnow
 __all__ = [
     "Article", "ArticleFeedback", "ArticleView", "AuditEntry", "Callback", "CannedReply", "Case",
     "CaseAttachment", "CaseEvent", "CaseItem", "CaseMessage", "Conversation", "Customer", "DailyCount",
-    "DailyDurations",
-    "IntentAction", "LoginToken", "Notification", "Order", "OrderItem", "OutboxRow", "ReturnDraft", "RollupDay",
-    "SearchLog", "SettingChange", "ShipmentEvent", "ShopEvent", "Staff", "Survey", "SurveyAnswer", "Synonym",
-    "TriageExample", "Turn", "UTCDateTime", "utcnow",
+    "DailyDurations", "InboundMessage", "IntentAction", "LoginToken", "Notification", "Order", "OrderItem",
+    "OutboxRow", "ReturnDraft", "RollupDay", "SearchLog", "SettingChange", "ShipmentEvent", "ShopEvent", "Staff",
+    "Survey", "SurveyAnswer", "Synonym", "TriageExample", "Turn", "UTCDateTime", "utcnow",
 ]

@@ -165,6 +165,8 @@ class CaseMessage(db.Model):
     body: Mapped[str] = mapped_column(Text)
     # Internal notes are for staff only: never on the customer's pages, e-mails or data export.
     internal: Mapped[bool] = mapped_column(default=False)
+    # How it reached us: portal, or email (a reply to one of our e-mails).
+    channel: Mapped[str] = mapped_column(String(10), default="portal", server_default="portal")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     case = relationship("Case", back_populates="messages")

@@ -26,6 +26,9 @@ class Customer(db.Model):
     feedback_mail_opt_out: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when a bounce said mail to this address cannot be delivered; agents see it; mail from the address clears it.
+    email_failing_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    email_failing_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     orders = relationship("Order", back_populates="customer", lazy="dynamic")
 

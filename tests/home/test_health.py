@@ -21,7 +21,7 @@ def test_healthz_is_200_when_every_part_is_up(app, client, redis):
     assert response.status_code == 200
     body = response.get_json()
     assert body["status"] == "up"
-    assert set(body["checks"]) == {"database", "redis", "search", "worker", "semantic"}
+    assert set(body["checks"]) == {"database", "redis", "search", "worker", "semantic", "inbound"}
     assert body["checks"]["redis"]["queues"] == {"high": 0, "default": 0, "low": 0}
     assert body["checks"]["worker"]["workers"] == 1
     assert response.headers["Cache-Control"] == "no-store"
