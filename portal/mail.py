@@ -14,6 +14,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app
 
+from portal.ops import metrics
+
 # UTF-8 bodies as quoted-printable: readable in the raw message, unlike the base64 the MIME classes default to.
 UTF8_QP = Charset("utf-8")
 UTF8_QP.body_encoding = QP
@@ -147,5 +149,10 @@ def _addresses(value):
 
 def send(message):
     """Send and return the Message-ID; raises MailError when the server did not take it."""
-    mail_sender().send(message)
+    try:
+        mail_sender().send(message)
+    except MailError:
+        metrics.emails_total.labels("failed").inc()
+        raise
+    metrics.emails_total.labels("sent").inc()
     return message["Message-ID"]

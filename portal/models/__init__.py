@@ -12,6 +12,7 @@ from .knowledge import (
     SearchLog,
     Synonym,
 )
+from .ops import AlertEpisode
 from .orders import Order, OrderItem, ShipmentEvent, ShopEvent
 from .outbox import OutboxRow
 from .rollups import DailyCount, DailyDurations, RollupDay
@@ -20,7 +21,7 @@ from .surveys import Survey, SurveyAnswer
 from .types import UTCDateTime, utcnow
 
 __all__ = [
-    "Article", "ArticleFeedback", "ArticleView", "AuditEntry", "Callback", "CannedReply", "Case",
+    "AlertEpisode", "Article", "ArticleFeedback", "ArticleView", "AuditEntry", "Callback", "CannedReply", "Case",
     "CaseAttachment", "CaseEvent", "CaseItem", "CaseMessage", "Customer", "DailyCount", "DailyDurations",
     "IntentAction", "LoginToken", "Notification", "Order", "OrderItem", "OutboxRow", "ReturnDraft", "RollupDay",
     "SearchLog", "ShipmentEvent", "ShopEvent", "Staff", "Survey", "SurveyAnswer", "Synonym", "UTCDateTime", "utcnow",

@@ -34,6 +34,8 @@ class OutboxRow(db.Model):
     # What the job reported, e.g. the SMTP Message-ID of the e-mail it sent.
     result: Mapped[str] = mapped_column(String(300), default="")
     last_error: Mapped[str] = mapped_column(Text, default="")
+    # The id of the request (or job) that caused this work: its log lines and this row's job share it.
+    request_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
     def __repr__(self):
         return f"<OutboxRow {self.key} {self.status}>"
