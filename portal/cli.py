@@ -1,6 +1,7 @@
 """flask commands: serve, seed-demo, faq import, staff create."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -138,13 +139,18 @@ def serve_command(port):
         redis_server = EmbeddedRedis(socket_path).start()
         click.echo(f"redis: embedded server on {socket_path}")
     env["REDIS_URL"] = app.config["REDIS_URL"]
+    # Every gunicorn process and the worker write their counters here; /metrics adds them up.
+    metrics_dir = Path(app.instance_path) / "metrics"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     try:
         worker = subprocess.Popen([sys.executable, "-m", "worker"], env=env, start_new_session=True)
         started.append(("worker", worker))
         web = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}",
              "--workers", str(app.config["WEB_WORKERS"]), "--threads", str(app.config["WEB_THREADS"]),
-             "--access-logfile", "-", "--graceful-timeout", "10",
+             "--graceful-timeout", "10",
              "--no-control-socket"],
             env=env, start_new_session=True,
         )

@@ -28,7 +28,7 @@ def _finish(response):
     metrics.request_seconds.labels(request.method, route).observe(seconds)
     response.headers["X-Request-ID"] = g.request_id
     log.info("%s %s %s %.1f ms", request.method, request.path, response.status_code, seconds * 1000,
-             extra={"method": request.method, "path": request.path, "route": route,
+             extra={"request_id": g.request_id, "method": request.method, "path": request.path, "route": route,
                     "status": response.status_code, "duration_ms": round(seconds * 1000, 1)})
     return response
 
