@@ -72,7 +72,7 @@ def row_state(status):
     return ROW_STATES.get(status, status)
 
 
-@bp.get("/lead/alerts/<int:episode_id>")
+@bp.get("/lead/alerts/<int(max=2147483647):episode_id>")
 @staff_required("lead")
 def alert(episode_id):
     """One alert episode: what was found, when, and the rows or cases behind it."""
