@@ -10,15 +10,13 @@ from portal.agent import bp, presence, service
 from portal.auth.staff import current_staff, staff_required
 from portal.extensions import htmx
 
-# Two sequence numbers from the page: the last message it shows, and the last one it showed when drawn.
-MAX_MESSAGE_ID = 2**31 - 1
-
 
 def _message_id(name):
-    raw = request.form.get(name, "0")
-    if not raw.isdigit() or int(raw) > MAX_MESSAGE_ID:
+    # Two message ids from the page: the last one it shows, and the last one it showed when drawn.
+    message_id = presence.message_id(request.form.get(name, "0"))
+    if message_id is None:
         abort(400)
-    return int(raw)
+    return message_id
 
 
 @bp.post("/agent/cases/<reference>/presence")

@@ -5,6 +5,7 @@ drops out on its own. Two sorted sets per case (members: staff ids, scores: when
 key expiry, so an abandoned case leaves nothing behind. Redis being away hides presence; it never fails a page.
 """
 
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -14,6 +15,9 @@ from sqlalchemy import select
 
 from portal.extensions import db, redis_connection
 from portal.models import CaseMessage, Staff
+
+MESSAGE_ID = re.compile(r"[0-9]{1,10}")
+MAX_MESSAGE_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,11 @@ def replied_meanwhile(case, staff, seen_message_id):
     """Replies the agent has not seen: the customer's, or a colleague's to the customer, since the page was drawn."""
     return [message for message in messages_after(case, seen_message_id)
             if not message.internal and not (message.author_type == "agent" and message.staff_id == staff.id)]
+
+
+def message_id(raw):
+    """A message id as a page sends it back, or None when it is not one."""
+    return int(raw) if MESSAGE_ID.fullmatch(raw or "") and int(raw) <= MAX_MESSAGE_ID else None
 
 
 def last_message_id(case):

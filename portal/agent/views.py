@@ -151,8 +151,11 @@ def reply(reference):
     """Send a reply: the customer sees it and is notified."""
     case = _case_or_404(reference)
     form = forms.ReplyForm()
-    missed = presence.replied_meanwhile(case, current_staff(), request.form.get("seen", 0, type=int)) \
-        if "seen" in request.form and form.validate_on_submit() else []
+    seen = presence.message_id(request.form.get("seen"))
+    if "seen" in request.form and seen is None:
+        abort(400)
+    missed = presence.replied_meanwhile(case, current_staff(), seen) \
+        if seen is not None and form.validate_on_submit() else []
     if missed:
         # Someone answered since this page was drawn: show it and keep the draft; sending again sends.
         flash(ngettext("%(num)d new reply arrived while you wrote yours. Read it, then send yours again.",
