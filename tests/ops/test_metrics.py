@@ -126,3 +126,22 @@ def test_counters_of_every_process_add_up_in_multiprocess_mode(test_environ, tmp
                             capture_output=True, text=True)
 
     assert value(result.stdout, "portal_emails_total", outcome="sent") == 4
+
+
+def test_the_example_alert_rules_use_metrics_the_portal_exports(client):
+    import re
+
+    import yaml
+
+    ops = PROJECT_ROOT / "portal" / "ops"
+    config = yaml.safe_load((ops / "prometheus.yml").read_text())
+    rules = yaml.safe_load((ops / "alerts.yml").read_text())
+    exported = set(re.findall(r"^# TYPE (\w+) ", scrape(client), re.M))
+    suffixes = ("_bucket", "_count", "_sum")
+
+    assert config["rule_files"] == ["alerts.yml"]
+    assert config["scrape_configs"][0]["metrics_path"] == "/metrics"
+    for rule in rules["groups"][0]["rules"]:
+        for name in re.findall(r"\bportal_\w+", rule["expr"]):
+            base = next((name[: -len(s)] for s in suffixes if name.endswith(s)), name)
+            assert base in exported or name in exported, (rule["alert"], name)
