@@ -1,4 +1,4 @@
-"""operations: the request id on outbox rows, alert episodes
+"""operations: the request id on outbox rows, an index for the alert sweep, alert episodes
 
 Revision ID: h19_operations
 Revises: 7e806678aa23
@@ -16,6 +16,7 @@ def upgrade():
     with op.batch_alter_table("outbox") as batch_op:
         batch_op.add_column(sa.Column("request_id", sa.String(length=64), nullable=True))
         batch_op.create_index("ix_outbox_request_id", ["request_id"], unique=False)
+        batch_op.create_index("ix_outbox_job_created", ["job_name", "created_at"], unique=False)
     op.create_table(
         "alert_episodes",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -36,5 +37,6 @@ def downgrade():
     op.drop_index("ix_alert_episodes_closed_at", table_name="alert_episodes")
     op.drop_table("alert_episodes")
     with op.batch_alter_table("outbox") as batch_op:
+        batch_op.drop_index("ix_outbox_job_created")
         batch_op.drop_index("ix_outbox_request_id")
         batch_op.drop_column("request_id")
