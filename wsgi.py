@@ -3,8 +3,10 @@
 import gc
 
 from portal import create_app
+from portal.ops import logs
 
 app = create_app()
+logs.configure(app.config["LOG_FORMAT"])
 # What is loaded by now lives as long as the process. Frozen, the collector's full passes no longer walk
 # it: each pass took 40-90 ms of a gunicorn worker, and every request queued behind it waited as long.
 gc.freeze()

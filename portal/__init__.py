@@ -25,7 +25,9 @@ def create_app(config=None):
 
     from portal import web
     from portal.extensions import babel, csrf, db, htmx, limiter, migrate
+    from portal.ops import requests as ops_requests
 
+    ops_requests.init_app(app)  # first: its id and clock cover every other hook
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
@@ -83,6 +85,10 @@ def create_app(config=None):
     app.register_blueprint(agent_bp)
     app.register_blueprint(lead_bp)
     app.register_blueprint(admin_bp)
+
+    from portal.ops.views import bp as ops_bp
+
+    app.register_blueprint(ops_bp)
 
     from portal import cli
 

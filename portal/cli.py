@@ -1,6 +1,7 @@
 """flask commands: serve, seed-demo, faq import, staff create."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -138,12 +139,17 @@ def serve_command(port):
         click.echo(f"redis: embedded server on {redis_server.socket_path}")
         children.append(Child("redis server", lambda: redis_server.start().process,
                               lambda _process: redis_server.stop()))
+    # Every gunicorn process and the worker write their counters here; /metrics adds them up.
+    metrics_dir = Path(app.instance_path) / "metrics"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     children.append(Child("worker", lambda: subprocess.Popen([sys.executable, "-m", "worker"], env=env,
                                                               start_new_session=True)))
     children.append(Child("web server", lambda: subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}",
          "--workers", str(app.config["WEB_WORKERS"]), "--threads", str(app.config["WEB_THREADS"]),
-         "--access-logfile", "-", "--graceful-timeout", "10", "--no-control-socket"],
+         "--graceful-timeout", "10", "--no-control-socket"],
         env=env, start_new_session=True)))
     supervisor = Supervisor(children, echo=lambda line: click.echo(line, err=True))
     try:

@@ -212,6 +212,29 @@ class Config:
             timedelta(seconds=int(s)) for s in env.get("OUTBOX_RETRY_SECONDS", "10,60,600").split(",")
         ]
 
+        # Operations (portal/ops): who may read /metrics, the log format, the alerts e-mailed to the leads.
+        # With METRICS_TOKEN set a scrape must send it as a bearer token; unset, only direct (not proxied)
+        # requests from METRICS_NETWORKS are answered.
+        self.METRICS_TOKEN = env.get("METRICS_TOKEN", "")
+        self.METRICS_NETWORKS = [n.strip() for n in env.get("METRICS_NETWORKS", "127.0.0.1/32,::1/128").split(",")
+                                 if n.strip()]
+        # Where each process writes its counters so a scrape adds up every gunicorn process (`flask serve`
+        # sets it for its children); prometheus_client reads it too.
+        self.PROMETHEUS_MULTIPROC_DIR = env.get("PROMETHEUS_MULTIPROC_DIR", "")
+        self.LOG_FORMAT = env.get("LOG_FORMAT") or ("plain" if self.DEV_MODE else "json")
+        self.ALERT_OUTBOX_BACKLOG_MINUTES = _int(env, "ALERT_OUTBOX_BACKLOG_MINUTES", 10)
+        self.ALERT_MAIL_FAILURES = _int(env, "ALERT_MAIL_FAILURES", 3)
+        self.ALERT_MAIL_WINDOW_MINUTES = _int(env, "ALERT_MAIL_WINDOW_MINUTES", 15)
+        self.ALERT_SLA_BREACHES = _int(env, "ALERT_SLA_BREACHES", 3)
+        self.ALERT_SLA_WINDOW_MINUTES = _int(env, "ALERT_SLA_WINDOW_MINUTES", 60)
+        # An episode ends once its condition has been gone this long, so a flapping one mails once.
+        self.ALERT_CLEAR_MINUTES = _int(env, "ALERT_CLEAR_MINUTES", 10)
+        # Agents on a case page: how often the page reports and refreshes, and how long a report lasts.
+        self.PRESENCE_ENABLED = env.get("PRESENCE_ENABLED", "1") != "0"
+        self.PRESENCE_POLL_SECONDS = _int(env, "PRESENCE_POLL_SECONDS", 5)
+        self.PRESENCE_TTL_SECONDS = _int(env, "PRESENCE_TTL_SECONDS", 15)
+        self.PRESENCE_TYPING_SECONDS = _int(env, "PRESENCE_TYPING_SECONDS", 8)
+
         self.MAX_CONTENT_LENGTH = _int(env, "MAX_UPLOAD_MB", 30) * 1024 * 1024
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

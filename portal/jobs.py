@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.extensions import db
 from portal.models import OutboxRow, utcnow
+from portal.ops.logs import current_request_id
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,9 @@ JOBS = {
     "inbound.answer": JobSpec("worker.inbound.answer"),  # (inbound_message_id,)
     # Hourly: old periodic rows and abandoned return drafts (worker/runtime.PERIODIC).
     "cleanup.run": JobSpec("worker.cleanup.run", queue="low", timeout=600),  # ()
+    # Every minute: alert episodes (portal/ops/alerts.py); each new one e-mails the leads once.
+    "ops.alert_sweep": JobSpec("worker.alerts.sweep"),  # ()
+    "ops.alert_mail": JobSpec("worker.alerts.send_alert", queue="high"),  # (episode_id,)
 }
 
 
@@ -80,6 +84,7 @@ def schedule(job_name, *args, key, not_before=None):
             created_at=utcnow(),
             result="",
             last_error="",
+            request_id=current_request_id.get(),
         )
         .on_conflict_do_nothing(index_elements=["key"])
         # RETURNING, not rowcount: psycopg reports -1 as the rowcount of this statement.

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from flask import current_app
 
 from portal.inbound.tokens import reply_to_header
+from portal.ops import metrics
 
 # UTF-8 bodies as quoted-printable: readable in the raw message, unlike the base64 the MIME classes default to.
 UTF8_QP = Charset("utf-8")
@@ -153,7 +154,12 @@ def _addresses(value):
 
 def send(message):
     """Send and return the Message-ID; raises MailError when the server did not take it."""
-    mail_sender().send(message)
+    try:
+        mail_sender().send(message)
+    except MailError:
+        metrics.emails_total.labels("failed").inc()
+        raise
+    metrics.emails_total.labels("sent").inc()
     return message["Message-ID"]
 
 

@@ -1,9 +1,9 @@
 """python -m worker [--burst] [--queues high,default,low]"""
 
 import argparse
-import logging
 
 from portal import create_app
+from portal.ops import logs
 from worker import runtime
 
 
@@ -13,8 +13,8 @@ def main(argv=None):
     parser.add_argument("--queues", default=",".join(runtime.QUEUE_NAMES),
                         help="comma-separated queues, most urgent first")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = create_app()
+    logs.configure(app.config["LOG_FORMAT"])
     runtime.run(app, burst=args.burst, queue_names=[q for q in args.queues.split(",") if q])
 
 

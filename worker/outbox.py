@@ -19,6 +19,8 @@ from sqlalchemy import update
 from portal.extensions import db
 from portal.jobs import JOBS
 from portal.models import OutboxRow, utcnow
+from portal.ops import metrics
+from portal.ops.logs import current_request_id
 
 log = logging.getLogger("worker.jobs")
 # The key of the row being run, for effects that record it (a notification keeps its outbox key).
@@ -91,7 +93,7 @@ def run_row(outbox_id):
         update(OutboxRow)
         .where(OutboxRow.id == outbox_id, OutboxRow.status.in_(("pending", "enqueued")))
         .values(status="running", started_at=utcnow(), attempts=OutboxRow.attempts + 1)
-        .returning(OutboxRow.job_name, OutboxRow.key, OutboxRow.args),
+        .returning(OutboxRow.job_name, OutboxRow.key, OutboxRow.args, OutboxRow.request_id),
         execution_options={"synchronize_session": False},
     ).one_or_none()
     db.session.commit()
@@ -99,19 +101,22 @@ def run_row(outbox_id):
         log.info("outbox=%s skipped: already taken or finished", outbox_id)
         return "skipped"
 
-    job_name, key, args = claimed
+    job_name, key, args, request_id = claimed
     function = resolve(JOBS[job_name].function)
     token = current_key.set(key)
+    # The job logs, and schedules its own work, under the id of the request that caused it.
+    request_id = request_id or f"job-{outbox_id}"
+    request_token = current_request_id.set(request_id)
     try:
         result = function(*args)
     except Exception as error:
         db.session.rollback()
         _record_failure(outbox_id, error)
-        log.warning("%s key=%s outbox=%s failed after %.0f ms: %s", job_name, key, outbox_id,
-                    (time.perf_counter() - started) * 1000, error)
+        _finished(job_name, key, outbox_id, request_id, started, "failed", error=f"{type(error).__name__}: {error}")
         raise
     finally:
         current_key.reset(token)
+        current_request_id.reset(request_token)
     result = str(result or "")[:300]
     # In the job's transaction: its own writes (the inbox copy) commit together with `done`.
     db.session.execute(
@@ -120,9 +125,20 @@ def run_row(outbox_id):
         execution_options={"synchronize_session": False},
     )
     db.session.commit()
-    log.info("%s key=%s outbox=%s done in %.0f ms", job_name, key, outbox_id,
-             (time.perf_counter() - started) * 1000)
+    _finished(job_name, key, outbox_id, request_id, started, "done", result=result)
     return result
+
+
+def _finished(job_name, key, outbox_id, request_id, started, outcome, **details):
+    """The job's one log line and its metrics."""
+    seconds = time.perf_counter() - started
+    metrics.jobs_total.labels(job_name, outcome).inc()
+    metrics.job_seconds.labels(job_name).observe(seconds)
+    extra = {"job": job_name, "key": key, "outbox_id": outbox_id, "outcome": outcome, "request_id": request_id,
+             "duration_ms": round(seconds * 1000, 1), **details}
+    level = logging.INFO if outcome == "done" else logging.WARNING
+    log.log(level, "%s key=%s outbox=%s %s in %.0f ms%s", job_name, key, outbox_id, outcome, seconds * 1000,
+            f": {details['error']}" if "error" in details else "", extra=extra)
 
 
 def run_many(outbox_ids):

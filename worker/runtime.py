@@ -40,6 +40,7 @@ PERIODIC = [
     Periodic("sla.sweep", timedelta(minutes=1)),
     Periodic("lead.rollup_sweep", timedelta(minutes=5)),
     Periodic("cleanup.run", timedelta(hours=1)),
+    Periodic("ops.alert_sweep", timedelta(minutes=1)),
 ]
 
 

@@ -16,6 +16,7 @@ from portal.extensions import db
 from portal.jobs import schedule
 from portal.models import Case, Order, utcnow
 from portal.models.cases import OPEN_STATUSES
+from portal.ops import metrics
 from portal.orders.service import late_orders_query
 from worker.notifications import active_leads, send_to_staff, staff_case_link
 
@@ -72,6 +73,7 @@ def _watch(case, target, now):
 def _tell_leads(case, target, kind):
     # Per escalation: a case reopened and escalated again is watched afresh.
     since = int(case.escalated_at.timestamp()) if case.escalated_at else 0
+    metrics.sla_events_total.labels(target, kind).inc()
     schedule("sla.warn_lead", case.id, target, kind, key=f"sla:{kind}:{target}:case:{case.id}:{since}")
 
 

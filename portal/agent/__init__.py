@@ -7,4 +7,4 @@ from portal.auth.staff import no_store
 bp = Blueprint("agent", __name__)
 bp.after_request(no_store)
 
-from portal.agent import views  # noqa: E402, F401 - registers the routes on bp
+from portal.agent import live, views  # noqa: E402, F401 - registers the routes on bp

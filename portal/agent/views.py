@@ -4,11 +4,11 @@ from datetime import UTC
 
 from babel.dates import format_skeleton
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, get_timezone
+from flask_babel import get_locale, get_timezone, ngettext
 from flask_babel import gettext as _
 
 from portal import labels
-from portal.agent import bp, canned, forms, service
+from portal.agent import bp, canned, forms, presence, service
 from portal.auth.staff import current_staff, staff_required
 from portal.extensions import db
 from portal.models import Callback, CannedReply, Staff, utcnow
@@ -151,6 +151,17 @@ def reply(reference):
     """Send a reply: the customer sees it and is notified."""
     case = _case_or_404(reference)
     form = forms.ReplyForm()
+    seen = presence.message_id(request.form.get("seen"))
+    if "seen" in request.form and seen is None:
+        abort(400)
+    missed = presence.replied_meanwhile(case, current_staff(), seen) \
+        if seen is not None and form.validate_on_submit() else []
+    if missed:
+        # Someone answered since this page was drawn: show it and keep the draft; sending again sends.
+        flash(ngettext("%(num)d new reply arrived while you wrote yours. Read it, then send yours again.",
+                       "%(num)d new replies arrived while you wrote yours. Read them, then send yours again.",
+                       len(missed)), "warning")
+        return render_template("agent/workspace.html", **_workspace_context(case, reply_form=form)), 409
     return _act(case, "reply_form", form, lambda f: service.reply(case, current_staff(), f.body.data),
                 _("Your reply was sent to the customer."))
 

@@ -12,6 +12,7 @@ from portal.extensions import db
 from portal.help import service as help_service
 from portal.i18n import format_currency, format_date
 from portal.models import Case, CaseAttachment, Order, utcnow
+from portal.ops import metrics
 from portal.orders import service as orders
 
 RECENT_ORDERS = 20
@@ -69,6 +70,7 @@ def file_complaint(customer, category, description, desired_outcome, order=None,
     window = timedelta(days=current_app.config["COMPLAINT_REPEAT_WINDOW_DAYS"])
     result = triage(description, category, order_facts(order, now), customer, history(customer), now=now,
                     repeat_window=window)
+    metrics.triage_decisions_total.labels(result.urgency, "yes" if result.escalate else "no").inc()
     case = Case(kind="complaint", customer_id=customer.id, order_id=order.id if order else None,
                 category=category, description=description, desired_outcome=desired_outcome,
                 currency=order.currency if order else "USD", urgency=result.urgency, angry=result.angry,

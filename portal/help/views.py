@@ -11,6 +11,7 @@ from portal.i18n import lazy_gettext as _l
 from portal.i18n import locale_tag
 from portal.models.knowledge import CATEGORIES
 from portal.numbers import parse_int
+from portal.ops import metrics
 from portal.web import render_fragment, visitor_id
 
 CATEGORY_LABELS = {
@@ -59,6 +60,8 @@ def search():
     if query:
         result = search_index.search(query, _locale())
         entry = service.log_search(query, _locale(), result.total, visitor_id())
+        if not result.total:
+            metrics.searches_without_result_total.labels(_locale()).inc()
         db.session.commit()
         search_id = entry.id if entry else None
         scenarios = [hit.scenario for hit in result.hits[:1]]

@@ -14,6 +14,7 @@ from .knowledge import (
     SearchLog,
     Synonym,
 )
+from .ops import AlertEpisode
 from .orders import Order, OrderItem, ShipmentEvent, ShopEvent
 from .outbox import OutboxRow
 from .rollups import DailyCount, DailyDurations, RollupDay
@@ -24,7 +25,7 @@ from .surveys import Survey, SurveyAnswer
 from .types import UTCDateTime, utcnow
 
 __all__ = [
-    "Article", "ArticleFeedback", "ArticleView", "AuditEntry", "Callback", "CannedReply", "Case",
+    "AlertEpisode", "Article", "ArticleFeedback", "ArticleView", "AuditEntry", "Callback", "CannedReply", "Case",
     "CaseAttachment", "CaseEvent", "CaseItem", "CaseMessage", "Conversation", "Customer", "DailyCount",
     "DailyDurations", "InboundMessage", "IntentAction", "LoginToken", "Notification", "Order", "OrderItem",
     "OutboxRow", "ReturnDraft", "RollupDay", "SearchLog", "SettingChange", "ShipmentEvent", "ShopEvent", "Staff",

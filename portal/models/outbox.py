@@ -15,7 +15,11 @@ OUTBOX_STATUSES = ("pending", "enqueued", "running", "done", "failed")
 
 class OutboxRow(db.Model):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_due", "status", "not_before"),)
+    __table_args__ = (
+        Index("ix_outbox_status_due", "status", "not_before"),
+        # The alert sweep counts one job's recent rows every minute (SLA breaches), in a table that keeps every e-mail.
+        Index("ix_outbox_job_created", "job_name", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # What makes the effect happen once: e.g. survey:case:123.
@@ -37,6 +41,8 @@ class OutboxRow(db.Model):
     # What the job reported, e.g. the SMTP Message-ID of the e-mail it sent.
     result: Mapped[str] = mapped_column(String(300), default="")
     last_error: Mapped[str] = mapped_column(Text, default="")
+    # The id of the request (or job) that caused this work: its log lines and this row's job share it.
+    request_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
     def __repr__(self):
         return f"<OutboxRow {self.key} {self.status}>"

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import csrf, db
 from portal.numbers import parse_int
+from portal.ops import metrics
 from portal.orders import feed
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -45,6 +46,7 @@ def _reject_constant(name):
 
 
 def _error(message, status, field=None):
+    metrics.webhook_events_total.labels("refused").inc()
     return jsonify(error=message, field=field), status
 
 
@@ -76,6 +78,8 @@ def orders_webhook():
         # Two deliveries of one event raced; the other one applied it.
         db.session.rollback()
         if event_id and feed.already_applied(event_id):
+            metrics.webhook_events_total.labels("duplicate").inc()
             return jsonify(status="duplicate", event_id=event_id)
         raise
+    metrics.webhook_events_total.labels(result).inc()
     return jsonify(status=result, event_id=event_id)
