@@ -12,9 +12,9 @@ from sqlalchemy import and_, select
 from portal import settings
 from portal.admin.forms import ROLE_LABELS
 from portal.agent.forms import URGENCY_CHOICES
-from portal.cases.labels import STATUS_LABELS
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
+from portal.labels import STATUS_LABELS
 from portal.models import AuditEntry, Case, CaseEvent, Customer, Staff
 
 PAGE_SIZE = 200
