@@ -11,15 +11,13 @@ import json
 import os
 from html.parser import HTMLParser
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from portal import demo
 from tests.orders.helpers import order_created, post_event, signed_headers
 from tests.security.conftest import REQUESTS_SENT
-from tests.security.test_route_walk import _argument, _client, _owner_world
+from tests.security.test_route_walk import _argument, _client
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "8"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize="FUZZ_SEED" not in os.environ,
@@ -71,13 +69,6 @@ def _role_for(path):
     return "lead" if path.startswith("/lead") else "agent" if path.startswith("/agent") else "owner"
 
 
-@pytest.fixture
-def world(app, db):
-    demo.seed_demo()
-    db.session.commit()
-    return _owner_world()
-
-
 def _forms_and_clients(app, world):
     owner, other, values = world
     clients = {role: _client(app, role, owner, other) for role in ("owner", "agent", "lead")}
@@ -120,8 +111,8 @@ def _form_fuzzer(db, url, names, client, failures, sent):
     return post_form
 
 
-def test_every_form_answers_any_input_without_a_server_error(app, db, world):
-    forms, clients = _forms_and_clients(app, world)
+def test_every_form_answers_any_input_without_a_server_error(app, db, demo_world):
+    forms, clients = _forms_and_clients(app, demo_world)
     failures, sent = [], []
     for url, names in forms:
         _form_fuzzer(db, url, names, clients[_role_for(url)], failures, sent)()
