@@ -168,15 +168,15 @@ def _items(data, required):
         path = f"data.items[{index}]."
         if not isinstance(item, dict):
             raise FeedError(f"data.items[{index}]", "must be an object")
-        parsed.append(_present({
+        # Category is optional in the feed (absent or null), but its column holds no NULL.
+        parsed.append({"category": "", **_present({
             "sku": _text(item, "sku", path, 64, required=True),
             "name": _text(item, "name", path, 200, required=True),
-            # Optional in the feed, but the column holds no NULL.
-            "category": _text(item, "category", path, 40) if "category" in item else "",
+            "category": _text(item, "category", path, 40),
             "price_cents": _integer(item, "price_cents", path, 0, OrderItem.price_cents, required=True),
             "qty": _integer(item, "qty", path, 1, OrderItem.qty),
             "returnable": _boolean(item, "returnable", path),
-        }))
+        })})
     return parsed
 
 

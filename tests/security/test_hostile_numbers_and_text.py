@@ -119,8 +119,11 @@ def test_ids_in_urls_past_a_64_bit_column_are_not_found(client, path):
     assert client.get(path).status_code == 404
 
 
-def test_an_item_without_a_category_is_stored_with_none(client, db):
-    answer = post_event(client, order_created(items=[{"sku": "TSH-001", "name": "T-shirt", "price_cents": 100}]))
+@pytest.mark.parametrize("category", [{}, {"category": None}])
+def test_an_item_without_a_category_is_stored_with_none(client, db, category):
+    item = {"sku": "TSH-001", "name": "T-shirt", "price_cents": 100, **category}
+
+    answer = post_event(client, order_created(items=[item]))
 
     assert answer.status_code == 200, answer.json
     assert db.session.scalar(select(Order.total_cents)) == 100

@@ -5,25 +5,11 @@ Arguments are filled from the demo world by name and converter (an order number 
 theirs, an article...), anything unknown gets a placeholder: a route added tomorrow joins the walk as it is.
 """
 
-import pytest
 from sqlalchemy import select
 from werkzeug.routing import IntegerConverter
 
-from portal import demo
 from portal.extensions import db as _db
-from portal.models import (
-    Article,
-    Callback,
-    CannedReply,
-    Case,
-    CaseAttachment,
-    Customer,
-    IntentAction,
-    Order,
-    Staff,
-    Synonym,
-)
-from portal.surveys import service as surveys
+from portal.models import Staff
 from tests.agent.helpers import sign_in_staff
 from tests.conftest import make_app
 from tests.orders.helpers import sign_in_as
@@ -34,33 +20,6 @@ ROLES = ("anonymous", "owner", "other customer", "agent", "lead")
 MAY_BE_UNAVAILABLE = {"home.healthz"}
 # Who may get a 200 from a staff area; everyone else is sent to sign in (3xx) or refused (4xx).
 STAFF_AREAS = {"/agent": {"agent", "lead"}, "/lead": {"lead"}}
-# Model rows for integer arguments, by argument name.
-ID_SOURCES = {"article_id": Article, "reply_id": CannedReply, "synonym_id": Synonym, "intent_id": IntentAction,
-              "callback_id": Callback, "photo_id": CaseAttachment}
-
-
-def _owner_world():
-    """The customer with an escalated case on an order (the richest pages), and what is theirs."""
-    case = _db.session.scalar(select(Case).where(Case.order_id.is_not(None), Case.escalated_at.is_not(None))
-                              .order_by(Case.id))
-    owner = _db.session.get(Customer, case.customer_id)
-    other = _db.session.scalar(select(Customer).where(Customer.id != owner.id).order_by(Customer.id))
-    article = _db.session.scalar(select(Article).where(Article.published.is_(True)).order_by(Article.id))
-    values = {
-        "number": _db.session.get(Order, case.order_id).number,
-        "reference": case.reference,
-        "token": surveys.token_for(case, surveys.survey_for(case)),
-        "slug": article.slug,
-        "category": article.category,
-        "name": "survey_summary",
-        "filename": "css/portal.css",
-        "step": 1,
-    }
-    for name, model in ID_SOURCES.items():
-        values[name] = _db.session.scalar(select(model.id).order_by(model.id)) or 1
-    return owner, other, values
-
-
 def _argument(rule, name, values):
     if name in values:
         return values[name]
@@ -90,13 +49,6 @@ def _problems(rule, role, response, owner):
     if role in ("anonymous", "other customer") and owner.email in response.get_data(as_text=True):
         problems.append("shows the owner's e-mail address")
     return problems
-
-
-@pytest.fixture
-def demo_world(app, db):
-    demo.seed_demo()
-    db.session.commit()
-    return _owner_world()
 
 
 def test_every_route_for_every_role_with_and_without_htmx(test_environ, demo_world):
