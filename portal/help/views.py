@@ -1,3 +1,4 @@
+import html as html_module
 import re
 
 import markdown
@@ -58,7 +59,7 @@ def render_markdown(text, locale=None):
         slugs = service.slugs_by_title(locale)
 
         def link(match):
-            slug = slugs.get(Markup(match.group(1)).unescape().strip().casefold())
+            slug = slugs.get(html_module.unescape(match.group(1)).strip().casefold())
             if slug is None:
                 return match.group(0)
             return f'<a href="{escape(url_for("help.article", slug=slug))}">{match.group(1)}</a>'
