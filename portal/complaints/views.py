@@ -16,6 +16,7 @@ from portal.returns import photos
 from portal.web import render_fragment, visitor_id
 
 MAX_SUGGESTIONS = 3
+MAX_PREFILL = 500
 
 
 def _sign_in_first():
@@ -52,6 +53,9 @@ def _form(customer, formdata=None):
         (o.number, service.order_label(o)) for o in orders]
     if not form.order.data and any(o.number == wanted for o in orders):
         form.order.data = wanted
+    if formdata is None and request.args.get("description"):
+        # Sent from the help center's dead ends: what the visitor searched for or read.
+        form.description.data = request.args["description"][:MAX_PREFILL]
     if not form.category.data and request.args.get("reason") == "late":
         form.category.data = "late_or_lost"
     return form

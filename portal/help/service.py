@@ -94,6 +94,13 @@ def related_articles(article, limit=5):
     ).all()
 
 
+def slugs_by_title(locale):
+    """{casefolded title: slug} of the published articles in one language, for "see *Title*" links."""
+    rows = db.session.execute(select(Article.title, Article.slug)
+                              .where(Article.published.is_(True), Article.locale == locale)).all()
+    return {title.strip().casefold(): slug for title, slug in rows}
+
+
 def translation_of(article):
     """The same article in the other language, linked either way by `translation_of`."""
     if article.translation_of:

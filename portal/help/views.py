@@ -1,8 +1,11 @@
+import html as html_module
+import re
+
 import markdown
 import nh3
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from portal.extensions import db, htmx
 from portal.help import bp, service
@@ -22,6 +25,9 @@ CATEGORY_LABELS = {
     "account-membership": _l("Account and membership"),
     "product-warranty": _l("Products and warranty"),
 }
+# Search results come ten at a time, up to fifty.
+RESULTS_PAGE = 10
+MAX_RESULTS = 50
 ALLOWED_TAGS = {"p", "h2", "h3", "h4", "ul", "ol", "li", "strong", "em", "a", "code", "pre", "blockquote",
                 "table", "thead", "tbody", "tr", "th", "td", "br", "hr"}
 
@@ -35,30 +41,61 @@ def _locale():
     return locale_tag()
 
 
-def render_markdown(text):
-    """Article Markdown as HTML, with anything but plain formatting and links removed."""
-    html = markdown.markdown(text, extensions=["tables", "sane_lists"])
+# A list item indented by 2 or 3 spaces (as most editors write a nested item) is nested for a reader;
+# Python-Markdown nests only at 4.
+NESTED_ITEM = re.compile(r"^( +)(?=(?:[-*+]|\d+\.) )", re.MULTILINE)
+# "see *My order is running late*": an emphasised article title is a reference to that article.
+EMPHASISED = re.compile(r"<em>([^<]{3,200})</em>")
+
+
+def _nest_lists(text):
+    return NESTED_ITEM.sub(lambda match: " " * ((len(match.group(1)) + 3) // 4 * 4), text)
+
+
+def render_markdown(text, locale=None):
+    """Article Markdown as HTML, with anything but plain formatting and links removed; an emphasised title
+    of another article in `locale` becomes a link to it."""
+    html = markdown.markdown(_nest_lists(text), extensions=["tables", "sane_lists"])
     clean = nh3.clean(html, tags=ALLOWED_TAGS, url_schemes={"http", "https", "mailto"})
-    return Markup(clean)  # noqa: S704 - nh3 has sanitised it
+    if locale:
+        slugs = service.slugs_by_title(locale)
+
+        def link(match):
+            slug = slugs.get(html_module.unescape(match.group(1)).strip().casefold())
+            if slug is None:
+                return match.group(0)
+            return f'<a href="{escape(url_for("help.article", slug=slug))}">{match.group(1)}</a>'
+
+        clean = EMPHASISED.sub(link, clean)
+    return Markup(clean)  # noqa: S704 - nh3 has sanitised it; links are built from our own slugs
 
 
 @bp.get("/")
 def index():
     """The help center's home: search, categories with their article counts, the most read articles."""
-    locale = _locale()
-    counts = service.categories_with_counts(locale)
-    categories = [(slug, CATEGORY_LABELS[slug], counts.get(slug, 0)) for slug in CATEGORIES]
-    return render_template("help/index.html", categories=categories,
-                           popular=service.popular_articles(locale))
+    return render_template("help/index.html", categories=_categories(),
+                           popular=service.popular_articles(_locale()))
+
+
+def _categories():
+    """(slug, label, article count) of every category in the visitor's language."""
+    counts = service.categories_with_counts(_locale())
+    return [(slug, CATEGORY_LABELS[slug], counts.get(slug, 0)) for slug in CATEGORIES]
 
 
 @bp.get("/search")
 def search():
     """Search results; the results region alone for htmx's search-as-you-type."""
     query = search_index.clean_query(request.args.get("q", ""))
-    result, search_id, cards = None, None, []
+    result, search_id, cards, more_url, categories = None, None, [], None, []
+    shown = min(max(request.args.get("shown", RESULTS_PAGE, type=int), RESULTS_PAGE), MAX_RESULTS)
     if query:
-        result = search_index.search(query, _locale())
+        # One more than shown tells whether a "Show more" link leads anywhere.
+        result = search_index.search(query, _locale(), limit=shown + 1)
+        if len(result.hits) > shown:
+            result.hits = result.hits[:shown]
+            if shown < MAX_RESULTS:
+                more_url = url_for("help.search", q=query, shown=shown + RESULTS_PAGE)
         entry = service.log_search(query, _locale(), result.total, visitor_id())
         if not result.total:
             metrics.searches_without_result_total.labels(_locale()).inc()
@@ -66,8 +103,10 @@ def search():
         search_id = entry.id if entry else None
         scenarios = [hit.scenario for hit in result.hits[:1]]
         cards = service.action_cards(service.intent_actions(query, scenarios))
+        if not result.hits:
+            categories = _categories()
     return render_fragment("help/search.html", "help/_results.html", query=query, result=result,
-                           search_id=search_id, cards=cards)
+                           search_id=search_id, cards=cards, more_url=more_url, categories=categories)
 
 
 @bp.get("/<category>")
@@ -90,7 +129,7 @@ def _article_or_404(slug):
 def _article_page(article, status=200, comment="", comment_error=None):
     feedback = service.feedback_of(article, visitor_id())
     context = {
-        "article": article, "body": render_markdown(article.body), "feedback": feedback,
+        "article": article, "body": render_markdown(article.body, article.locale), "feedback": feedback,
         "related": service.related_articles(article), "translation": service.translation_of(article),
         "cards": service.action_cards(service.intent_actions(scenarios=[article.scenario])),
         "comment": comment, "comment_error": comment_error,
