@@ -25,7 +25,7 @@ def world(db, customer, make_order, make_staff):
     db.session.commit()
     return {"reference": case.reference, "callback_id": callback.id, "article_id": article.id,
             "reply_id": reply.id, "synonym_id": synonym.id, "intent_id": intent.id, "name": "csat_daily",
-            "slug": article.slug}
+            "slug": article.slug, "number": order.number}
 
 
 def staff_routes(app, world):
