@@ -2,7 +2,7 @@
 
 import pytest
 
-from portal.models import Callback, CannedReply, IntentAction, Synonym, utcnow
+from portal.models import Callback, CannedReply, IntentAction, Synonym, TriageExample, utcnow
 from tests.agent.helpers import make_case, sign_in_customer, sign_in_staff
 
 STAFF_BLUEPRINTS = ("agent", "lead")
@@ -21,11 +21,12 @@ def world(db, customer, make_order, make_staff):
     reply = CannedReply(title="Hello", locale="en", body="Hi {first_name}")
     synonym = Synonym(locale="en", term="parcel", expansions=["package"])
     intent = IntentAction(trigger_kind="phrase", trigger="where", action="track_order")
-    db.session.add_all([callback, article, reply, synonym, intent])
+    example = TriageExample(text="the lamp flickers", urgency="medium", vector=b"")
+    db.session.add_all([callback, article, reply, synonym, intent, example])
     db.session.commit()
     return {"reference": case.reference, "callback_id": callback.id, "article_id": article.id,
             "reply_id": reply.id, "synonym_id": synonym.id, "intent_id": intent.id, "name": "csat_daily",
-            "slug": article.slug, "number": order.number}
+            "slug": article.slug, "number": order.number, "example_id": example.id}
 
 
 def staff_routes(app, world):

@@ -3,7 +3,7 @@
 At BENCH_SEMANTIC_SIZE synthetic English articles (default 10 000): the Whoosh index is built as usual and the
 article matrix is filled with random unit vectors (the time of a dot product does not depend on the values).
 Queries are the English help queries of tests/eval/data (as customers type), each embedded cold (the per-text
-cache cleared first) unless said otherwise. Prefixes are every prefix of 30 of those queries, as typed.
+cache cleared first) unless said otherwise. Prefixes are every prefix of 10 of those queries, as typed.
 
   BENCH_SEMANTIC_SIZE=10000
 Quick run: make bench BENCH_ARGS="-k semantic"
@@ -83,7 +83,7 @@ def test_semantic_search_triage_and_embedding(tmp_path):
         app.config["SEMANTIC_SEARCH"] = True
         hybrid = _time(cold, queries)
         warm = _time(lambda q: search.search(q, "en"), queries)
-        prefixes = [q[:n] for q in queries[:30] for n in range(1, len(q) + 1)]
+        prefixes = [q[:n] for q in queries[:10] for n in range(1, len(q) + 1)]
         typed = _time(lambda q: search.search(q, "en"), prefixes)
         short = _time(lambda q: search.search(q, "en"), [p for p in prefixes if len(p) < search.DENSE_MIN_CHARS])
 
