@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -48,7 +48,7 @@ class Turn(db.Model):
     text: Mapped[str] = mapped_column(Text, default="")
     intent: Mapped[str] = mapped_column(String(40), default="")
     # How sure the assistant was of the intent (cosine to the nearest example); low ones are the leads' backlog.
-    confidence: Mapped[float] = mapped_column(default=0.0)
+    confidence: Mapped[float] = mapped_column(Float, default=0.0)
     # The answer as data: {"kind": "article", "slug": ..., "passage": ...} and the like.
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
