@@ -77,7 +77,8 @@ def test_a_worker_killed_while_handling_a_reply_lands_it_exactly_once_after_rest
 def test_the_worker_stops_its_smtp_server_on_sigterm(app, redis):
     port = free_port()
     worker = _start_worker(app, port)
-    assert _wait_for(lambda: redis.scard("rq:workers") > 0), "RQ's own signal handlers are in place"
+    # Idle means waiting for a job: RQ's own signal handlers are in place by then (not yet at its birth).
+    assert _wait_for(lambda: any(redis.hget(key, "state") == b"idle" for key in redis.smembers("rq:workers")))
     worker.send_signal(signal.SIGTERM)
     worker.wait(30)
 
