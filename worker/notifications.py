@@ -171,9 +171,7 @@ def send_to_staff(staff, subject, template, link="", **context):
 
 
 def staff_case_link(case):
-    if has_endpoint("agent.case"):
-        return external_url("agent.case", reference=case.reference)
-    return ""
+    return external_url("agent.workspace", reference=case.reference)
 
 
 def alert_escalation(case_id):

@@ -95,6 +95,7 @@ def test_the_lead_gets_the_warning_by_mail(app, db, redis, customer, lead, mail_
 
     [message] = mail_sink.to(lead.email)
     assert message["Subject"] == f"Case {case.reference} is close to its first-response target"
+    assert f"http://portal.test/agent/cases/{case.reference}" in message.get_body(("plain",)).get_content()
 
 
 def test_a_late_order_gets_one_apology(app, db, redis, customer, make_order, mail_sink):
