@@ -150,11 +150,15 @@ def _respond(conversation, text, guess, customer, now):
         _offer(conversation, "person")
         return _say(conversation, _("I could not read a question in that. Could you tell me in a few words what "
                                     "you need? For example: “where is my parcel?”"), intent="unclear")
-    result = triage(text, "", None, customer, [], now=now)
-    if result.urgency == "high" or result.angry or len(conversation.turns) > MAX_TURNS:
-        reason = "urgent" if result.urgency == "high" else "angry" if result.angry else "long"
-        return hand_over(conversation, customer, reason, now)
     meant = intents.intent(guess.intent)
+    result = triage(text, "", None, customer, [], now=now)
+    # "Where is my parcel?" is answered from the order's own events, the fact that says whether it is late or
+    # lost; the text alone reading like a lost parcel is no reason to skip that answer.
+    urgent = result.urgency == "high" and guess.intent != "order_status"
+    if urgent or result.angry or len(conversation.turns) > MAX_TURNS:
+        reason = "urgent" if result.urgency == "high" else "angry" if result.angry else "long"
+        # An urgent problem the bank recognises keeps its own category (a double charge stays one).
+        return hand_over(conversation, customer, reason, now, category=meant.category if meant.handover else None)
     if meant.handover:
         return hand_over(conversation, customer, "urgent", now, category=meant.category)
     number = _order_number(text)

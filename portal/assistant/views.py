@@ -83,13 +83,14 @@ def page():
 def message():
     """One customer message; the assistant's answer comes back with it."""
     text = request.form.get("message", "")
-    conversation = _conversation(create=True)
     try:
-        new_turns = service.answer(conversation, text, current_customer())
+        service.check_message(text)
     except service.MessageRefused as refused:
-        db.session.commit()  # the (new) conversation, without the refused message
-        return _answer(conversation, [], status=400, error=str(refused),
+        # Refused before anything is stored: a refusal never starts a conversation.
+        return _answer(_conversation(), [], status=400, error=str(refused),
                        typed=text[:service.MAX_MESSAGE_CHARS * 2])
+    conversation = _conversation(create=True)
+    new_turns = service.answer(conversation, text, current_customer())
     db.session.commit()
     return _answer(conversation, new_turns)
 

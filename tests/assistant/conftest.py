@@ -3,13 +3,13 @@
 import pytest
 
 from tests.help.conftest import faq  # noqa: F401 - shared fixture
+from tests.orders.helpers import sign_in_as
 
 
 @pytest.fixture
 def sign_in(client):
     def sign(customer):
-        with client.session_transaction() as session:
-            session["customer_id"] = customer.id
+        sign_in_as(client, customer)
         return customer
 
     return sign

@@ -5,6 +5,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from portal.models import Case, Conversation, Turn, utcnow
+from tests.orders.helpers import sign_in_as
 
 HX = {"HX-Request": "true"}
 
@@ -129,7 +130,7 @@ def test_a_guest_asking_for_a_person_is_asked_to_sign_in_and_continues_after(cli
     assert f"c%3D{token}" in page or f"c={token}" in page
     with client.session_transaction() as session:
         session.clear()
-        session["customer_id"] = customer.id
+    sign_in_as(client, customer)
     resumed = client.get(f"/assistant/?c={token}").get_data(as_text=True)
     assert "I want to talk to a person" in resumed
     choose(client, "person")

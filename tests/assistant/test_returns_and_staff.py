@@ -8,6 +8,7 @@ from portal.assistant import service
 from portal.models import Case, Conversation, ReturnDraft, utcnow
 from tests.agent.helpers import sign_in_staff
 from tests.assistant.test_conversation import HX, choose, in_transit, say
+from tests.orders.helpers import sign_in_as
 
 
 def delivered(make_order, customer, days_ago=2, items=None, **overrides):
@@ -103,9 +104,7 @@ def test_the_lead_sees_resolution_and_hand_over_rates_and_the_weakest_messages(c
     say(client, "how long until my refund shows on my card")
     choose(client, "yes")
     other = app.test_client()
-    sign_in_other = other.session_transaction()
-    with sign_in_other as session:
-        session["customer_id"] = customer.id
+    sign_in_as(other, customer)
     other.post("/assistant/", data={"message": "I want to talk to a person"})
     today = utcnow().date()
     figures = service.lead_figures(today, today)
