@@ -47,7 +47,7 @@ def test_a_signed_in_customer_sees_the_parcel_timeline_inline(live_server, new_p
     expect(log.locator(".turn-order .timeline li")).to_have_count(2, timeout=FIRST_ANSWER_MS)
     expect(log).to_contain_text(order.number)
     expect(log).to_contain_text("Hong Kong, HK")
-    assert page.locator("#assistant-log[aria-live=polite]").count() == 1
+    assert page.locator("[role=log][aria-live=polite] > #assistant-log").count() == 1
     screenshot(page, f"assistant-order-{language}-{width}")
 
 
