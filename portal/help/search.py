@@ -855,7 +855,7 @@ def _spans(sentence, terms, locale):
 # Where a snippet may start: a list item, a heading, a table row or a blank line begins a block; the lines
 # between are one hard-wrapped paragraph. Sentences end at . ! ? before a space (not inside "3.5", "e.g.").
 BLOCK_START = re.compile(r"^\s*(?:[-+*]\s+|\d+[.)]\s+|#+\s|\|)")
-LIST_MARKER = re.compile(r"^\s*(?:[-+*]|\d+[.)])\s+")
+LINE_MARKER = re.compile(r"^\s*(?:>\s*)*(?:(?:[-+*]|\d+[.)])\s+)?")  # quote and list markers
 SENTENCE_END = re.compile(r"(?<=[.!?])(?<!e\.g\.)(?<!i\.e\.)\s+|(?<=[。！？])\s*")
 
 
@@ -867,7 +867,7 @@ def _blocks(markdown_text):
             yield block
             block = []
         if line.strip():
-            block.append(LIST_MARKER.sub("", line).strip())
+            block.append(LINE_MARKER.sub("", line).strip())
     if block:
         yield block
 
@@ -879,8 +879,8 @@ def _sentences(markdown_text, locale):
         text = joiner.join(block)
         if text.startswith("|"):
             text = " · ".join(cell.strip() for cell in text.strip("|").split("|") if cell.strip())
-        # "Account > Wallet" is a path to follow, not a quote that plain_text would strip.
-        for sentence in SENTENCE_END.split(plain_text(text.replace(" > ", " › "))):
+        # A ">" left inside a line is text ("Account > Wallet"), not the quote marker plain_text strips.
+        for sentence in SENTENCE_END.split(plain_text(text.replace(">", "\0")).replace("\0", ">")):
             if WORD.search(sentence):
                 yield sentence.strip()
 

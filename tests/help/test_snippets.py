@@ -1,5 +1,6 @@
 """A search result's snippet starts where a sentence or a list item starts, without Markdown, in both languages."""
 
+import html
 import re
 
 import pytest
@@ -33,7 +34,7 @@ WRAPPED_ZH = """电子产品或小家电在保修期内出现故障，可以在�
 
 
 def _text(snippet):
-    return re.sub(r"</?mark>", "", str(snippet))
+    return html.unescape(re.sub(r"</?mark>", "", str(snippet)))
 
 
 def test_a_hard_wrapped_sentence_is_shown_whole_from_its_start():
@@ -48,7 +49,7 @@ def test_a_list_item_starts_without_its_marker_or_markup():
     assert _text(search.snippet(WRAPPED_EN, {"warehous"}, "en")) == (
         "Returns: within 3-5 business days after the warehouse receives your parcel.")
     assert _text(search.snippet(WRAPPED_EN, {"order", "choos"}, "en")) == (
-        "Open the order under Account › Orders and choose refund.")
+        "Open the order under Account > Orders and choose refund.")
     assert _text(search.snippet(WRAPPED_EN, {"credit"}, "en")) == "Credit card · 5-10 business days for the refund"
 
 
