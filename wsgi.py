@@ -6,7 +6,7 @@ from portal import create_app
 from portal.ops import logs
 
 app = create_app()
-logs.configure(app.config["LOG_FORMAT"])
+logs.configure(app.config["LOG_FORMAT"], log_file=app.config["LOG_FILE"])
 # What is loaded by now lives as long as the process. Frozen, the collector's full passes no longer walk
 # it: each pass took 40-90 ms of a gunicorn worker, and every request queued behind it waited as long.
 gc.freeze()

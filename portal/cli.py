@@ -144,19 +144,21 @@ def serve_command(port):
     shutil.rmtree(metrics_dir, ignore_errors=True)
     metrics_dir.mkdir(parents=True)
     env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
-    children.append(Child("worker", lambda: subprocess.Popen([sys.executable, "-m", "worker"], env=env,
+    log_dir = Path(app.instance_path) / "logs" if app.config["DEV_MODE"] else None
+    worker_env, web_env, web_log_level = _child_logging(env, log_dir)
+    children.append(Child("worker", lambda: subprocess.Popen([sys.executable, "-m", "worker"], env=worker_env,
                                                               start_new_session=True)))
     children.append(Child("web server", lambda: subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}",
          "--workers", str(app.config["WEB_WORKERS"]), "--threads", str(app.config["WEB_THREADS"]),
-         "--graceful-timeout", "10", "--no-control-socket"],
-        env=env, start_new_session=True)))
+         "--graceful-timeout", "10", "--no-control-socket", "--log-level", web_log_level],
+        env=web_env, start_new_session=True)))
     supervisor = Supervisor(children, echo=lambda line: click.echo(line, err=True))
     try:
         supervisor.start_all()
         base = f"http://127.0.0.1:{port}"
         _wait_until_healthy(f"{base}/healthz", supervisor.running())
-        _print_welcome(base, app.config["DEV_MODE"])
+        _print_welcome(base, app.config["DEV_MODE"], log_dir)
         _supervise_until_signal(supervisor)
     finally:
         click.echo("stopping...")
@@ -176,7 +178,20 @@ def _build_search_index(app):
         reading.current_reader()  # caches the triage bank's vectors in instance/ now, not at the first complaint
 
 
-def _print_welcome(base, dev_mode):
+def _child_logging(env, log_dir):
+    """The worker's and web server's environments and gunicorn's log level.
+
+    In development (`log_dir` set) their routine lines go to files there and the terminal keeps warnings,
+    errors and the supervisor's restart lines, so the welcome banner stays the last thing on screen.
+    Production keeps every line on stderr for the platform's log collector.
+    """
+    if log_dir is None:
+        return env, env, "info"
+    return (dict(env, LOG_FILE=str(log_dir / "worker.log")), dict(env, LOG_FILE=str(log_dir / "web.log")),
+            "warning")
+
+
+def _print_welcome(base, dev_mode, log_dir=None):
     from portal.demo import DEMO_CUSTOMERS, DEMO_STAFF
 
     click.echo("")
@@ -190,6 +205,9 @@ def _print_welcome(base, dev_mode):
     if dev_mode:
         click.echo(f"  Sent e-mails (sign-in links, surveys) are in the dev mailbox: {base}/dev/mailbox")
     click.echo("  Case e-mail replies: SMTP {INBOUND_SMTP_HOST}:{INBOUND_SMTP_PORT}".format_map(current_app.config))
+    if log_dir is not None:
+        click.echo(f"  Requests and jobs are logged to {log_dir}/web.log and worker.log; "
+                   "warnings and errors also show here.")
     click.echo("  Press Ctrl-C to stop everything.\n")
 
 

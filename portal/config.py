@@ -222,6 +222,8 @@ class Config:
         # sets it for its children); prometheus_client reads it too.
         self.PROMETHEUS_MULTIPROC_DIR = env.get("PROMETHEUS_MULTIPROC_DIR", "")
         self.LOG_FORMAT = env.get("LOG_FORMAT") or ("plain" if self.DEV_MODE else "json")
+        # Set by `flask serve` in development: routine lines go to this file, the terminal keeps the warnings.
+        self.LOG_FILE = env.get("LOG_FILE", "")
         self.ALERT_OUTBOX_BACKLOG_MINUTES = _int(env, "ALERT_OUTBOX_BACKLOG_MINUTES", 10)
         self.ALERT_MAIL_FAILURES = _int(env, "ALERT_MAIL_FAILURES", 3)
         self.ALERT_MAIL_WINDOW_MINUTES = _int(env, "ALERT_MAIL_WINDOW_MINUTES", 15)

@@ -14,7 +14,7 @@ def main(argv=None):
                         help="comma-separated queues, most urgent first")
     args = parser.parse_args(argv)
     app = create_app()
-    logs.configure(app.config["LOG_FORMAT"])
+    logs.configure(app.config["LOG_FORMAT"], log_file=app.config["LOG_FILE"])
     runtime.run(app, burst=args.burst, queue_names=[q for q in args.queues.split(",") if q])
 
 

@@ -61,7 +61,6 @@ ATTESTED_SHARE = 0.001
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 WORD = re.compile(r"\w+")
 ASCII_WORD = re.compile(r"^[a-z]+$")
-SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*|\n+")
 # Hybrid ranking: lexical and dense lists fused by reciprocal rank (weights and floor tuned on
 # tests/eval/data/search_dev.yaml, never on the evaluation set).
 # The model ranks paraphrases far better than the index, so its list weighs three times as much.
@@ -776,7 +775,7 @@ def _hits(ranked, groups, locale):
         row = rows.get(article_id)
         if row is not None:
             hits.append(Hit(slug=row.slug, title=row.title, category=row.category, scenario=row.scenario or "",
-                            locale=row.locale, snippet=snippet(plain_text(row.body), marked, locale), score=score))
+                            locale=row.locale, snippet=snippet(row.body, marked, locale), score=score))
     return hits
 
 
@@ -853,13 +852,53 @@ def _spans(sentence, terms, locale):
     return [m.span() for m in WORD.finditer(sentence) if _stem(m.group().lower()) in terms]
 
 
-def snippet(text, terms, locale):
+# Where a snippet may start: a list item, a heading, a table row or a blank line begins a block; the lines
+# between are one hard-wrapped paragraph. Sentences end at . ! ? before a space (not inside "3.5", "e.g.").
+BLOCK_START = re.compile(r"^\s*(?:[-+*]\s+|\d+[.)]\s+|#+\s|\|)")
+LINE_MARKER = re.compile(r"^\s*(?:>\s*)*(?:(?:[-+*]|\d+[.)])\s+)?")  # quote and list markers
+SENTENCE_END = re.compile(r"(?<=[.!?])(?<!e\.g\.)(?<!i\.e\.)\s+|(?<=[。！？])\s*")
+
+
+def _blocks(markdown_text):
+    """Paragraphs (wrapped lines joined again), list items without their markers, headings and table rows."""
+    block = []
+    for line in markdown_text.splitlines():
+        if (not line.strip() or BLOCK_START.match(line)) and block:
+            yield block
+            block = []
+        if line.strip():
+            block.append(LINE_MARKER.sub("", line).strip())
+    if block:
+        yield block
+
+
+def _sentences(markdown_text, locale):
+    """Whole sentences of an article without Markdown, each a place a snippet may start."""
+    joiner = "" if locale == "zh" else " "  # Chinese text wraps between characters, English between words
+    for block in _blocks(markdown_text):
+        text = joiner.join(block)
+        if text.startswith("|"):
+            text = " · ".join(cell.strip() for cell in text.strip("|").split("|") if cell.strip())
+        # A ">" left inside a line is text ("Account > Wallet"), not the quote marker plain_text strips.
+        for sentence in SENTENCE_END.split(plain_text(text.replace(">", "\0")).replace("\0", ">")):
+            if WORD.search(sentence):
+                yield sentence.strip()
+
+
+def _shortened(sentence, locale):
+    if len(sentence) <= SNIPPET_CHARS:
+        return sentence
+    cut = sentence[:SNIPPET_CHARS]
+    return (cut if locale == "zh" else cut.rsplit(" ", 1)[0]) + "…"
+
+
+def snippet(markdown_text, terms, locale):
     """The sentence that mentions most query terms, escaped, with those words in <mark>."""
-    if not text:
+    if not markdown_text:
         return Markup("")
     best, best_spans, best_score = "", [], -1
-    for position, sentence in enumerate(s for s in SENTENCE_END.split(text) if s and s.strip()):
-        sentence = sentence.strip()[:SNIPPET_CHARS]
+    for position, sentence in enumerate(_sentences(markdown_text, locale)):
+        sentence = _shortened(sentence, locale)
         spans = _spans(sentence, terms, locale)
         found = len({sentence[a:b].lower() for a, b in spans})
         if found > best_score:

@@ -69,7 +69,9 @@ def set_locale():
     locale = request.form.get("locale", "")
     if locale in current_app.config["LANGUAGES"]:
         session["locale"] = locale
-    return redirect(safe_next(request.form.get("next"), url_for("home.index")))
+    # The same page in the chosen language when the page names one (an article's translation).
+    target = request.form.get(f"next_{locale}") or request.form.get("next")
+    return redirect(safe_next(target, url_for("home.index")))
 
 
 @bp.get("/healthz")

@@ -10,6 +10,7 @@ import re
 import sys
 import uuid
 from contextvars import ContextVar
+from pathlib import Path
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -45,12 +46,22 @@ def formatter(log_format):
     return logging.Formatter(PLAIN_FORMAT)
 
 
-def configure(log_format, level="INFO", stream=None):
-    """Send every log line to stderr (or `stream`) in the chosen format; called once by each entry point."""
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(formatter(log_format))
-    handler.addFilter(RequestIdFilter())
+def configure(log_format, level="INFO", stream=None, log_file=None):
+    """Send every log line to stderr (or `stream`) in the chosen format; called once by each entry point.
+
+    With `log_file` (what `make run` gives its children) every line goes to that file and the terminal keeps
+    only warnings and errors, so the welcome banner is not scrolled away by routine request and job lines.
+    """
+    terminal = logging.StreamHandler(stream or sys.stderr)
+    handlers = [terminal]
+    if log_file:
+        terminal.setLevel(logging.WARNING)
+        Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+    for handler in handlers:
+        handler.setFormatter(formatter(log_format))
+        handler.addFilter(RequestIdFilter())
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = handlers
     root.setLevel(level)
-    return handler
+    return terminal
