@@ -79,7 +79,7 @@ def test_service_history_is_resolved_plausible_and_added_once(app, db, monkeypat
     demo.seed_demo()
 
     assert counts() == after
-    assert queue_references() == before_queue and len(before_queue) == 2
+    assert queue_references() == before_queue and len(before_queue) >= 2  # at least the two urgent complaints
     assert after[OutboxRow] == before[OutboxRow]  # no e-mail to the history's customers
     history = db.session.scalars(select(Case).where(Case.reference.like("H-%"))).all()
     assert 60 <= len(history) <= 90

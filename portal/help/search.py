@@ -61,6 +61,8 @@ ATTESTED_SHARE = 0.001
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 WORD = re.compile(r"\w+")
 ASCII_WORD = re.compile(r"^[a-z]+$")
+HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
 # Hybrid ranking: lexical and dense lists fused by reciprocal rank (weights and floor tuned on
 # tests/eval/data/search_dev.yaml, never on the evaluation set).
 # The model ranks paraphrases far better than the index, so its list weighs three times as much.
@@ -802,10 +804,19 @@ def _ranked(directory, current, groups, query, locale, mode, depth):
     if mode != "dense":
         lexical = [int(current.stored_fields(docnum)["id"]) for docnum, _score in _run(current, groups, depth)]
     semantic = []
-    if mode != "lexical" and len(query) >= DENSE_MIN_CHARS and semantic_enabled(current_app):
+    if (mode != "lexical" and len(query) >= DENSE_MIN_CHARS and _written_for(query, locale)
+            and semantic_enabled(current_app)):
         semantic = [article_id for article_id, similarity in dense.rank(directory, query, locale, DENSE_DEPTH)
                     if similarity >= DENSE_FLOOR[locale]]
     return lexical, semantic
+
+
+def _written_for(query, locale):
+    """Whether the query is written in the locale's script. The model matches across languages, so without this
+    a Chinese query on the English pages would get English articles by meaning and never fall back to the
+    Chinese ones its writer can read."""
+    has_han = HAN.search(query) is not None
+    return has_han if locale == "zh" else not has_han
 
 
 def search(query, locale, limit=10, fallback=True):

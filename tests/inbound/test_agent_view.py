@@ -25,7 +25,8 @@ def test_the_workspace_marks_mail_replies_and_a_failing_address(client, customer
 
     assert "by e-mail" in html
     assert "Mail to this address bounced" in html and "Undelivered Mail Returned to Sender" in html
-    assert 'hx-select="#conversation"' in html, "the conversation refreshes itself"
+    # The workspace's presence poll brings new messages into the open page (templates/agent/_presence.html).
+    assert 'id="presence"' in html and "every " in html, "the conversation refreshes itself"
 
 
 def test_customers_never_see_the_failing_address_note_or_the_agents_workspace(client, customer):
