@@ -7,7 +7,7 @@ column holds (another 500 on insert or lookup). Here only ASCII digits pass, and
 
 import re
 
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 # Ids and counts live in 64-bit columns; 18 digits always fit, so nothing read here can overflow one.
 MAX_DIGITS = 18
@@ -30,3 +30,12 @@ class IdConverter(IntegerConverter):
     """`<int:...>` in routes: ASCII digits that fit a 64-bit column, so a hostile URL is a 404, never a 500."""
 
     regex = rf"[0-9]{{1,{MAX_DIGITS}}}"
+
+
+class TextConverter(UnicodeConverter):
+    """`<name>` in routes: one path segment without control characters, so `%00` in an order number or case
+    reference is a 404 on every route rather than a database error (PostgreSQL refuses NUL in text)."""
+
+    def __init__(self, map, *args, **kwargs):
+        super().__init__(map, *args, **kwargs)
+        self.regex = self.regex.replace("[^/]", r"[^/\x00-\x1f\x7f]", 1)

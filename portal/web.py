@@ -18,7 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from portal import i18n
 from portal.extensions import db, htmx
 from portal.i18n import lazy_gettext as _l
-from portal.numbers import IdConverter
+from portal.numbers import IdConverter, TextConverter
 
 # The language a customer sees, by the tag we keep; the HTML lang attribute for each.
 HTML_LANG = {"en": "en", "zh": "zh-CN"}
@@ -252,6 +252,7 @@ def _watch_idle_connections(engine, idle_seconds):
 def init_app(app):
     # Before any blueprint adds its routes, which read the converter when they are added.
     app.url_map.converters["int"] = IdConverter
+    app.url_map.converters["default"] = app.url_map.converters["string"] = TextConverter
     if app.config["TRUSTED_PROXIES"]:
         # Behind a TLS-terminating proxy the app sees http; the proxy's X-Forwarded-Proto says what the browser used.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"],
