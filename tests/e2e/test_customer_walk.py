@@ -218,6 +218,7 @@ def test_a_return_with_a_photo_shows_each_mistake_in_place_and_ends_in_a_case(wa
     walk.check("return-3")
     page.locator("#repair-slot").select_option(index=1)
     page.locator("#wizard button[type=submit]").click()
+    expect(page.locator(".wizard-progress li").nth(3)).to_have_attribute("aria-current", "step")
     walk.check("return-4")
     page.locator("#wizard form button[type=submit]").click()
 
