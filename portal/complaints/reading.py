@@ -158,7 +158,10 @@ _readers = {}
 def _learned_version():
     if not has_app_context():
         return None
-    return tuple(db.session.execute(select(func.count(TriageExample.id), func.max(TriageExample.id))).one())
+    # The newest time as well as the count and the newest id: an id freed by a removal can be handed out again
+    # (SQLite reuses the highest one), and the same count and id would then name another set of examples.
+    return tuple(db.session.execute(select(func.count(TriageExample.id), func.max(TriageExample.id),
+                                           func.max(TriageExample.created_at))).one())
 
 
 def current_reader():
