@@ -8,18 +8,6 @@ from sqlalchemy import func, select
 
 from portal.models import Case, CaseItem, ReturnDraft, utcnow
 from tests.cases.helpers import delivered_order, image_bytes, item_named, outbox
-from tests.orders.helpers import sign_in_as
-
-
-@pytest.fixture
-def order(make_order, customer):
-    return delivered_order(make_order, customer, days_ago=2)
-
-
-@pytest.fixture
-def signed_in(client, customer):
-    sign_in_as(client, customer)
-    return client
 
 
 def url(order, step):

@@ -2,21 +2,7 @@
 
 import re
 
-import pytest
-
-from tests.cases.helpers import delivered_order, item_named
-from tests.orders.helpers import sign_in_as
-
-
-@pytest.fixture
-def order(make_order, customer):
-    return delivered_order(make_order, customer, days_ago=2)
-
-
-@pytest.fixture
-def signed_in(client, customer):
-    sign_in_as(client, customer)
-    return client
+from tests.cases.helpers import item_named
 
 
 def to_step_three(client, order):
