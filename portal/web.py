@@ -5,13 +5,14 @@ import secrets
 import time
 from urllib.parse import urlsplit
 
-from flask import current_app, g, has_request_context, jsonify, render_template, request, session, url_for
+from flask import Request, current_app, g, has_request_context, jsonify, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from itsdangerous import URLSafeTimedSerializer
 from jinja2 import nodes
 from jinja2.ext import Extension
 from sqlalchemy import event, exc
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -19,6 +20,7 @@ from portal import i18n
 from portal.extensions import db, htmx
 from portal.i18n import lazy_gettext as _l
 from portal.numbers import IdConverter, TextConverter
+from portal.storable import storable_text
 
 # The language a customer sees, by the tag we keep; the HTML lang attribute for each.
 HTML_LANG = {"en": "en", "zh": "zh-CN"}
@@ -249,7 +251,27 @@ def _watch_idle_connections(engine, idle_seconds):
     event.listen(engine, "checkout", ping_if_idle)
 
 
+class StorableFields(ImmutableMultiDict):
+    """Form fields and query arguments as text every database stores: no person types a NUL, and PostgreSQL
+    refuses one in text at the INSERT, after the request was accepted."""
+
+    def __init__(self, mapping=None):
+        if mapping is not None:
+            if isinstance(mapping, MultiDict):
+                mapping = mapping.items(multi=True)
+            elif isinstance(mapping, dict):
+                mapping = mapping.items()
+            mapping = [(storable_text(key), storable_text(value) if isinstance(value, str) else value)
+                       for key, value in mapping]
+        super().__init__(mapping)
+
+
+class PortalRequest(Request):
+    parameter_storage_class = StorableFields
+
+
 def init_app(app):
+    app.request_class = PortalRequest
     # Before any blueprint adds its routes, which read the converter when they are added.
     app.url_map.converters["int"] = IdConverter
     app.url_map.converters["default"] = app.url_map.converters["string"] = TextConverter

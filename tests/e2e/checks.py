@@ -5,6 +5,7 @@ axe-playwright-python, so nothing is downloaded."""
 import re
 
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from portal.labels import WORDS
 
@@ -22,7 +23,19 @@ LEAF_TEXTS = """() => [...document.body.querySelectorAll('*')]
           && element.getClientRects().length > 0)
   .map(element => element.textContent.trim())"""
 
+# Finite animations and transitions still running (an htmx swap fades new content in for 0.2 s; axe-core would
+# measure the contrast of half-faded text). A spinner's endless turn is left alone.
+RUNNING_ANIMATIONS_FINISHED = """() => Promise.all(document.getAnimations()
+  .filter(animation => animation.effect && animation.effect.getComputedTiming().iterations !== Infinity)
+  .map(animation => animation.finished.catch(() => null)))"""
+
 _axe = Axe()
+
+
+def settle(page):
+    """Wait until htmx has settled its last swap and what it faded in is fully drawn."""
+    expect(page.locator(".htmx-added, .htmx-settling, .htmx-swapping")).to_have_count(0)
+    page.evaluate(RUNNING_ANIMATIONS_FINISHED)
 
 
 def accessibility_violations(page):
@@ -52,6 +65,7 @@ def sideways_overflow(page):
 def check_page(page, name, screenshots):
     """Screenshot the page into `screenshots` (a pytest tmp dir), then fail on a blocking accessibility
     violation or an internal code on it."""
+    settle(page)
     page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
     violations = accessibility_violations(page)
     assert not violations, f"{name} ({page.url}) has accessibility violations:\n" + "\n".join(violations)

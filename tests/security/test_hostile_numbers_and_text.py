@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.agent.forms import parse_amount
-from portal.models import Case, Customer, Order, ShopEvent, SurveyAnswer
+from portal.models import Case, CaseMessage, Customer, Order, ShopEvent, SurveyAnswer
 from portal.numbers import parse_int
 from portal.surveys import service as surveys
 from tests.orders.helpers import order_created, post_event, sign_in_as
@@ -127,3 +127,19 @@ def test_an_item_without_a_category_is_stored_with_none(client, db, category):
 
     assert answer.status_code == 200, answer.json
     assert db.session.scalar(select(Order.total_cents)) == 100
+
+
+def test_a_nul_typed_into_a_case_reply_is_dropped_and_the_reply_kept(client, db, make_customer):
+    customer = make_customer()
+    case = make_case(customer, status="answered", kind="complaint", reference="C-NULREPLY")
+    sign_in_as(client, customer)
+
+    answer = client.post(f"/cases/{case.reference}/messages", data={"body": "the photo\x00 is attached\x00"})
+
+    assert answer.status_code in (200, 302, 303)
+    bodies = db.session.scalars(select(CaseMessage.body).where(CaseMessage.case_id == case.id)).all()
+    assert "the photo is attached" in bodies
+
+
+def test_a_nul_in_a_query_argument_is_dropped(client):
+    assert client.get("/help/search?q=refund%00").status_code == 200
