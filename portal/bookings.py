@@ -131,6 +131,8 @@ def book(kind, case, start, now=None, callback=None, actor_type="customer"):
     now = now or utcnow()
     if kind not in KINDS:
         raise ValueError(kind)
+    if kind == "repair" and not can_book_repair(case):
+        raise BookingRefused("closed")
     values = settings.current_values()
     ends = dict(slot_times(kind, now, values))
     if start not in ends:
@@ -173,6 +175,8 @@ def cancel(kind, case, now=None, actor_type="customer"):
     booking = booking_for(kind, case)
     if booking is None:
         return None
+    if kind == "repair" and not can_book_repair(case):
+        raise BookingRefused("closed")
     start = booking.slot_start
     db.session.delete(booking)
     if kind == "repair":
