@@ -249,7 +249,7 @@ def check_outcome(outcome, exchange_for, repair_slot, now, zone_name, must_be_fr
         elif must_be_free and slot not in {free.start for free in bookings.free_slots("repair", now)}:
             errors["repair_slot"] = SLOT_TAKEN
     if errors:
-        raise StepInvalid(3, errors)
+        raise StepInvalid(3, errors, conflict=errors.get("repair_slot") is SLOT_TAKEN)
     return {"outcome": outcome, "exchange_for": exchange_for if outcome == "exchange" else "",
             "repair_slot": slot.isoformat() if slot else ""}
 
