@@ -165,7 +165,9 @@ def book(kind, case, start, now=None, callback=None, actor_type="customer"):
         callback.due_at = start
     _event(case, kind, old_start, start, actor_type, now)
     if start - REMINDER_BEFORE > now:
-        schedule("booking.reminder", booking.id, key=f"booking:reminder:{booking.id}",
+        # The start is in the key and the job's arguments: SQLite may give a moved booking its old id back.
+        when = start.isoformat()
+        schedule("booking.reminder", booking.id, when, key=f"booking:reminder:{booking.id}:{when}",
                  not_before=start - REMINDER_BEFORE)
     return booking
 

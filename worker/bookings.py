@@ -10,11 +10,11 @@ from portal.models import Booking, utcnow
 from worker.notifications import case_link, deliver
 
 
-def send_reminder(booking_id):
+def send_reminder(booking_id, slot_start):
     """Remind the customer of tomorrow's appointment; nothing when it was cancelled, moved or has passed."""
     booking = db.session.get(Booking, booking_id)
-    if booking is None:
-        return "cancelled or moved"  # a moved booking is a new row with its own reminder
+    if booking is None or booking.slot_start.isoformat() != slot_start:
+        return "cancelled or moved"  # a moved booking has its own reminder
     if booking.slot_start <= utcnow():
         return "already passed"
     case, customer = booking.case, booking.customer

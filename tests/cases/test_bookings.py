@@ -379,3 +379,17 @@ def test_the_call_reminder_names_the_phone_number(app, db, redis, customer, mail
 
     [message] = mail_sink.to(customer.email)
     assert "+1 555 0177" in message.get_body(("plain",)).get_content()
+
+
+def test_a_moved_booking_is_reminded_at_its_new_time_only(app, db, redis, customer, mail_sink, repair_case):
+    first = _book_days_ahead(db, repair_case, 2)
+    first_start = first.slot_start
+    later = next(s.start for s in bookings.free_slots("repair", utcnow()) if s.start > first_start + timedelta(days=1))
+    bookings.book("repair", repair_case, later)
+    db.session.commit()
+
+    runtime.run(app, burst=True, now=first_start - timedelta(hours=23))
+    assert mail_sink.to(customer.email) == []
+    runtime.run(app, burst=True, now=later - timedelta(hours=23))
+
+    assert len(mail_sink.to(customer.email)) == 1
