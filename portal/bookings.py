@@ -193,5 +193,12 @@ def _event(case, kind, old, new, actor_type, now):
                              created_at=now))
 
 
+def booked_callback_ids(callback_ids):
+    """Which of these callbacks have a time the customer chose."""
+    if not callback_ids:
+        return set()
+    return set(db.session.scalars(select(Booking.callback_id).where(Booking.callback_id.in_(callback_ids))))
+
+
 def can_book_repair(case):
     return case.kind == "repair" and case.status in REPAIR_BOOKABLE
