@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal import bookings, settings
+from portal.account.service import export_data
 from portal.extensions import db as _db
 from portal.models import Booking, Callback, Case, CaseEvent, OutboxRow, utcnow
 from portal.surveys import followups
@@ -393,3 +394,14 @@ def test_a_moved_booking_is_reminded_at_its_new_time_only(app, db, redis, custom
     runtime.run(app, burst=True, now=later - timedelta(hours=23))
 
     assert len(mail_sink.to(customer.email)) == 1
+
+
+def test_the_customers_data_download_lists_their_appointments(app, db, customer, repair_case):
+    slot = first_free("repair")
+    bookings.book("repair", repair_case, slot.start)
+    db.session.commit()
+
+    exported = export_data(customer, utcnow())
+
+    assert exported["appointments"] == [{"kind": "repair", "case": repair_case.reference,
+                                         "starts_at": slot.start.isoformat(), "ends_at": slot.end.isoformat()}]
