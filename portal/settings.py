@@ -144,7 +144,7 @@ def _booking_settings():
                     config[f"{prefix}_HOURS_WEEKEND" if day in ("sat", "sun") else f"{prefix}_HOURS_WEEKDAYS"])],
                 _hours_of_day, lambda value: format_day(value)))
         settings += [
-            Setting(f"{kind}_holidays", _l("%(kind)s: closed days besides the holidays",
+            Setting(f"{kind}_holidays", _l("%(kind)s: other closed days (one date a line)",
                                            kind=BOOKING_KIND_LABELS[kind]), "bookings",
                     lambda config, prefix=prefix: parse_holidays(config[f"{prefix}_HOLIDAYS"]), _holidays,
                     lambda value: "\n".join(value)),
