@@ -1,4 +1,5 @@
-"""The customer's cases: the list, one case's page, replying, asking for a person, reopening, photos."""
+"""The customer's cases: the list, one case's page, replying, asking for a person, reopening, photos, and
+booking, moving or cancelling a repair appointment or an agent's call."""
 
 from datetime import timedelta
 

@@ -14,8 +14,8 @@ from sqlalchemy import exists, func, select
 from portal import bookings
 from portal.cases import service as cases
 from portal.extensions import db
-from portal.models import AuditEntry, Callback, Case, Survey, SurveyAnswer, utcnow
-from portal.models.cases import OPEN_STATUSES, RESOLVED_STATUSES
+from portal.models import AuditEntry, Callback, Case, CaseEvent, Survey, SurveyAnswer, utcnow
+from portal.models.cases import OPEN_STATUSES
 from portal.surveys import tokens
 from portal.web import external_url
 
@@ -158,11 +158,8 @@ def cancel_call(case, now=None):
     if callback is None:
         raise CallbackRefused("no_call")
     bookings.cancel("callback", case, now=now)
-    set_callback_status(callback, "cancelled", note="cancelled by the customer", now=now)
+    set_callback_status(callback, "cancelled", now=now)
+    db.session.add(CaseEvent(case_id=case.id, actor_type="customer", field="callback_cancelled", old_value="open",
+                             new_value="cancelled", created_at=now))
     return callback
 
-
-def waits_for_call(case):
-    """True when the case has an open callback the customer has not chosen a time for yet."""
-    return (case.status in (*OPEN_STATUSES, *RESOLVED_STATUSES) and open_callback(case) is not None
-            and bookings.booking_for("callback", case) is None)

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from portal import bookings, settings
 from portal.account.service import export_data
+from portal.admin import audit
 from portal.extensions import db as _db
 from portal.models import Booking, Callback, Case, CaseEvent, OutboxRow, utcnow
 from portal.surveys import followups
@@ -405,3 +406,18 @@ def test_the_customers_data_download_lists_their_appointments(app, db, customer,
 
     assert exported["appointments"] == [{"kind": "repair", "case": repair_case.reference,
                                          "starts_at": slot.start.isoformat(), "ends_at": slot.end.isoformat()}]
+
+
+def test_bookings_and_a_cancelled_call_show_in_the_audit_log_in_words(app, db, customer):
+    case = a_case(customer, status="escalated", kind="complaint")
+    followups.book_call(case, first_free("callback").start, "+1 555 0100")
+    followups.cancel_call(case)
+    db.session.commit()
+
+    with app.test_request_context():
+        rows = [(row.what, row.detail) for row in audit.rows(audit.Filters())]
+
+    labels = [what for what, _detail in rows]
+    assert labels.count("Call time chosen") == 2 and "Call cancelled by the customer" in labels
+    assert all("→" in detail for what, detail in rows if what == "Call time chosen")
+    assert not any("_slot" in what or "callback_cancelled" in what for what in labels)
