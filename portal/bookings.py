@@ -141,9 +141,16 @@ def book(kind, case, start, now=None, callback=None, actor_type="customer"):
     if earlier is not None and earlier.slot_start == start:
         return earlier
     old_start = earlier.slot_start if earlier is not None else None
+    # The case's own writes go first: on SQLite they open the transaction (pysqlite begins one only before a
+    # write), so each seat's savepoint below nests inside it instead of committing on its own at RELEASE.
+    if kind == "repair":
+        case.repair_slot = start
+    else:
+        callback.due_at = start
+    _event(case, kind, old_start, start, actor_type, now)
     if earlier is not None:
         db.session.delete(earlier)
-        db.session.flush()
+    db.session.flush()
     booking = None
     for seat in range(values[f"{kind}_slot_capacity"]):
         candidate = Booking(kind=kind, slot_start=start, slot_end=ends[start], seat=seat, case_id=case.id,
@@ -159,11 +166,6 @@ def book(kind, case, start, now=None, callback=None, actor_type="customer"):
         break
     if booking is None:
         raise BookingRefused("full")
-    if kind == "repair":
-        case.repair_slot = start
-    else:
-        callback.due_at = start
-    _event(case, kind, old_start, start, actor_type, now)
     if start - REMINDER_BEFORE > now:
         # The start is in the key and the job's arguments: SQLite may give a moved booking its old id back.
         when = start.isoformat()

@@ -421,3 +421,13 @@ def test_bookings_and_a_cancelled_call_show_in_the_audit_log_in_words(app, db, c
     assert labels.count("Call time chosen") == 2 and "Call cancelled by the customer" in labels
     assert all("→" in detail for what, detail in rows if what == "Call time chosen")
     assert not any("_slot" in what or "callback_cancelled" in what for what in labels)
+
+
+def test_a_booking_rolled_back_with_its_request_leaves_the_seat_free(app, db, customer):
+    case_id = a_case(customer, status="approved", kind="repair").id
+    db.session.remove()  # a fresh request: nothing written yet in its transaction
+
+    bookings.book("repair", db.session.get(Case, case_id), first_free("repair").start)
+    db.session.rollback()
+
+    assert db.session.scalar(select(func.count()).select_from(Booking)) == 0
