@@ -69,10 +69,6 @@ class Config:
         self.UPLOAD_DIR = env.get("UPLOAD_DIR") or str(instance / "uploads")
         self.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
         self.SHOP_WEBHOOK_SECRET = env.get("SHOP_WEBHOOK_SECRET") or self.SECRET_KEY
-        # When the shop's people can call a customer (portal/hours.py): its zone and opening hours, Mon-Fri.
-        self.SHOP_TIMEZONE = env.get("SHOP_TIMEZONE", "UTC")
-        self.SHOP_OPEN_HOUR = _int(env, "SHOP_OPEN_HOUR", 8)
-        self.SHOP_CLOSE_HOUR = _int(env, "SHOP_CLOSE_HOUR", 20)
 
         # Conversations by e-mail (portal/inbound): case mail carries Reply-To support+<token>@MAIL_REPLY_DOMAIN.
         self.MAIL_REPLY_DOMAIN = env.get("MAIL_REPLY_DOMAIN") or _domain_of(self.MAIL_FROM)
@@ -111,6 +107,16 @@ class Config:
         self.BUSINESS_HOURS_WEEKDAYS = env.get("BUSINESS_HOURS_WEEKDAYS", "09:00-18:00")
         self.BUSINESS_HOURS_WEEKEND = env.get("BUSINESS_HOURS_WEEKEND", "")
         self.SHOP_HOLIDAYS = env.get("SHOP_HOLIDAYS", "")
+        # Appointments a customer books themselves (portal/bookings.py): repairs and agents' calls each have
+        # their opening hours (in the shop's zone), extra closed days, a slot length and how many customers
+        # one slot takes. Defaults: leads change them at /admin/settings.
+        for kind, weekdays, minutes, capacity in (("REPAIR", "09:00-17:00", 60, 2),
+                                                   ("CALLBACK", "09:00-18:00", 30, 3)):
+            setattr(self, f"{kind}_HOURS_WEEKDAYS", env.get(f"{kind}_HOURS_WEEKDAYS", weekdays))
+            setattr(self, f"{kind}_HOURS_WEEKEND", env.get(f"{kind}_HOURS_WEEKEND", ""))
+            setattr(self, f"{kind}_HOLIDAYS", env.get(f"{kind}_HOLIDAYS", ""))
+            setattr(self, f"{kind}_SLOT_MINUTES", _int(env, f"{kind}_SLOT_MINUTES", minutes))
+            setattr(self, f"{kind}_SLOT_CAPACITY", _int(env, f"{kind}_SLOT_CAPACITY", capacity))
         _check_working_week(self)
 
         self.RETURN_WINDOW_NO_REASON_DAYS = _int(env, "RETURN_WINDOW_NO_REASON_DAYS", 7)
@@ -273,6 +279,12 @@ def _check_working_week(config):
     parse_day(config.BUSINESS_HOURS_WEEKDAYS)
     parse_day(config.BUSINESS_HOURS_WEEKEND)
     parse_holidays(config.SHOP_HOLIDAYS)
+    for kind in ("REPAIR", "CALLBACK"):
+        parse_day(getattr(config, f"{kind}_HOURS_WEEKDAYS"))
+        parse_day(getattr(config, f"{kind}_HOURS_WEEKEND"))
+        parse_holidays(getattr(config, f"{kind}_HOLIDAYS"))
+        if not 5 <= getattr(config, f"{kind}_SLOT_MINUTES") <= 480 or getattr(config, f"{kind}_SLOT_CAPACITY") < 1:
+            raise ValueError(f"{kind}_SLOT_MINUTES must be 5-480 and {kind}_SLOT_CAPACITY at least 1")
 
 
 def _domain_of(address):

@@ -38,6 +38,8 @@ JOBS = {
     "survey.invite": JobSpec("worker.surveys.send_invitation", queue="low"),  # (case_id,)
     "survey.reminder": JobSpec("worker.surveys.send_reminder", queue="low"),  # (case_id,)
     "followup.check": JobSpec("worker.followups.check_in", queue="low"),  # (case_id,)
+    # The day before a booked repair or call (portal/bookings.py).
+    "booking.reminder": JobSpec("worker.bookings.send_reminder"),  # (booking_id, slot start ISO)
     # The SLA watch: the sweep runs every minute (worker/runtime.PERIODIC) and schedules the rest.
     "sla.sweep": JobSpec("worker.sla.sweep", timeout=120),  # ()
     "sla.warn_lead": JobSpec("worker.sla.warn_leads", queue="high"),  # (case_id, target, kind)

@@ -64,6 +64,7 @@ CALLBACK_REASON_LABELS = {
     "churn_risk": _l("Customer may leave us"),
     "low_rating": _l("Low survey rating"),
     "not_fixed": _l("Problem not fixed"),
+    "requested": _l("The customer asked for a call"),
 }
 
 ACTOR_LABELS = {"customer": _l("Customer"), "staff": _l("Agent"), "system": _l("System")}

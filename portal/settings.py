@@ -124,7 +124,37 @@ def _build():
     settings.append(Setting("holidays", _l("Holidays"), "hours",
                             lambda config: parse_holidays(config["SHOP_HOLIDAYS"]), _holidays,
                             lambda value: "\n".join(value)))
-    return {setting.key: setting for setting in settings}
+    return {setting.key: setting for setting in settings + _booking_settings()}
+
+
+BOOKING_KINDS = ("repair", "callback")
+BOOKING_KIND_LABELS = {"repair": _l("Repair appointments"), "callback": _l("Calls from an agent")}
+
+
+def _booking_settings():
+    """Per kind of appointment: opening hours per weekday, extra closed days, slot length and capacity."""
+    settings = []
+    for kind in BOOKING_KINDS:
+        prefix = kind.upper()
+        for day in WEEKDAYS:
+            settings.append(Setting(
+                f"{kind}_hours_{day}", _l("%(kind)s: %(day)s", kind=BOOKING_KIND_LABELS[kind], day=WEEKDAY_LABELS[day]),
+                "bookings",
+                lambda config, day=day, prefix=prefix: [list(interval) for interval in parse_day(
+                    config[f"{prefix}_HOURS_WEEKEND" if day in ("sat", "sun") else f"{prefix}_HOURS_WEEKDAYS"])],
+                _hours_of_day, lambda value: format_day(value)))
+        settings += [
+            Setting(f"{kind}_holidays", _l("%(kind)s: other closed days (one date a line)",
+                                           kind=BOOKING_KIND_LABELS[kind]), "bookings",
+                    lambda config, prefix=prefix: parse_holidays(config[f"{prefix}_HOLIDAYS"]), _holidays,
+                    lambda value: "\n".join(value)),
+            Setting(f"{kind}_slot_minutes", _l("%(kind)s: length of a slot (minutes)", kind=BOOKING_KIND_LABELS[kind]),
+                    "bookings", lambda config, prefix=prefix: config[f"{prefix}_SLOT_MINUTES"], _whole_number(5, 480)),
+            Setting(f"{kind}_slot_capacity", _l("%(kind)s: customers per slot", kind=BOOKING_KIND_LABELS[kind]),
+                    "bookings", lambda config, prefix=prefix: config[f"{prefix}_SLOT_CAPACITY"],
+                    _whole_number(1, 100)),
+        ]
+    return settings
 
 
 SETTINGS = _build()
@@ -183,9 +213,9 @@ def describe(key, value):
         return str(CLOCK_LABELS.get(value, value))
     if key == "two_factor_required":
         return str(TWO_FACTOR_SCOPES.get(value, value))
-    if key.startswith("business_hours_") and not value:
+    if key.startswith(("business_hours_", "repair_hours_", "callback_hours_")) and not value:
         return str(_l("Closed"))
-    if key == "holidays" and not value:
+    if key in ("holidays", "repair_holidays", "callback_holidays") and not value:
         return str(_l("None"))
     setting = SETTINGS.get(key)
     return setting.show(value) if setting is not None and value is not None else str(value or "")
@@ -224,3 +254,12 @@ def clock_resumes_at(urgency, now=None):
         return None
     hours = business_hours(values)
     return None if hours.is_open(now) else hours.next_opening(now)
+
+
+def booking_hours(kind, values=None):
+    """The opening hours of `kind` appointments ("repair" or "callback") as a calendar in the shop's zone: the
+    shop's holidays and the kind's own closed days are both closed."""
+    values = current_values() if values is None else values
+    return from_values(values["shop_timezone"],
+                       {index: values[f"{kind}_hours_{day}"] for index, day in enumerate(WEEKDAYS)},
+                       sorted(set(values["holidays"]) | set(values[f"{kind}_holidays"])))

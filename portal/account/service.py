@@ -9,6 +9,7 @@ from portal.extensions import db
 from portal.jobs import schedule
 from portal.models import (
     AuditEntry,
+    Booking,
     Callback,
     Case,
     CaseAttachment,
@@ -89,6 +90,8 @@ def export_data(customer, now):
     """Everything we hold about the customer, as one JSON-ready dict; the export itself is audited."""
     surveys = db.session.scalars(select(Survey).where(Survey.customer_id == customer.id)).all()
     callbacks = db.session.scalars(select(Callback).where(Callback.customer_id == customer.id)).all()
+    appointments = db.session.scalars(select(Booking).where(Booking.customer_id == customer.id)
+                                      .order_by(Booking.slot_start)).all()
     notifications = db.session.scalars(select(Notification).where(Notification.customer_id == customer.id)
                                        .order_by(Notification.created_at)).all()
     audit = db.session.scalars(select(AuditEntry).where(AuditEntry.target_type == "customer",
@@ -107,6 +110,8 @@ def export_data(customer, now):
                      "comment": s.answer.comment if s.answer else None} for s in surveys],
         "callbacks": [{"reason": c.reason, "phone": c.phone, "due_at": _when(c.due_at), "status": c.status}
                       for c in callbacks],
+        "appointments": [{"kind": b.kind, "case": b.case.reference, "starts_at": _when(b.slot_start),
+                          "ends_at": _when(b.slot_end)} for b in appointments],
         "notifications": [{"kind": n.kind, "subject": n.subject, "body": n.body_text, "link": n.link,
                            "sent_at": _when(n.created_at)} for n in notifications],
         "audit": [{"action": a.action, "at": _when(a.created_at)} for a in audit],

@@ -54,6 +54,8 @@ FIELD_LABELS = {
     "status": _l("Status"), "urgency": _l("Urgency"), "assignee": _l("Assigned to"),
     "contact_revealed": _l("Contact details shown"), "message": _l("Reply sent"),
     "internal_note": _l("Internal note added"), "callback": _l("Callback done"), "callback_due": _l("Callback moved"),
+    "repair_slot": _l("Repair appointment booked"), "callback_slot": _l("Call time chosen"),
+    "callback_cancelled": _l("Call cancelled by the customer"),
 }
 VALUE_LABELS = {"status": STATUS_LABELS, "urgency": dict(URGENCY_CHOICES),
                 "contact_revealed": {"email": _l("e-mail address"), "phone": _l("phone number")}}
@@ -181,7 +183,7 @@ def _value(field, value):
 
 
 def _event_detail(event):
-    if event.field in ("status", "urgency", "assignee", "callback_due"):
+    if event.field in ("status", "urgency", "assignee", "callback_due", "repair_slot", "callback_slot"):
         return f"{_value(event.field, event.old_value)} → {_value(event.field, event.new_value)}"
     if event.field == "contact_revealed":
         return _value(event.field, event.new_value)

@@ -106,7 +106,8 @@ def reactivate(staff_id):
 @bp.route("/admin/settings", methods=["GET", "POST"])
 @staff_required("lead")
 def settings_page():
-    """SLA targets and clocks, business hours and holidays: the current values and their history."""
+    """SLA targets and clocks, business hours and holidays, repair and callback booking hours: the current values
+    and their history."""
     values, errors, status = settings.form_values(), {}, 200
     if request.method == "POST":
         submitted = {key: request.form.get(key) for key in settings.SETTINGS if key in request.form}

@@ -11,6 +11,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 
+from portal import bookings
 from portal.cases import service as cases
 from portal.complaints import reading
 from portal.extensions import db
@@ -35,6 +36,7 @@ from portal.models.cases import (
     URGENCIES,
 )
 from portal.settings import sla_due
+from portal.surveys import followups
 from portal.surveys.followups import is_churn_risk
 
 MAX_MESSAGE_CHARS = 5000
@@ -399,10 +401,7 @@ def complete_callback(callback, staff, note, now=None):
     note = _clean(note, MAX_MESSAGE_CHARS)
     if not note:
         raise ActionRefused("note")
-    callback.status = "done"
-    callback.outcome_note = note
-    callback.completed_by_id = staff.id
-    callback.completed_at = now or utcnow()
+    followups.set_callback_status(callback, "done", staff=staff, note=note, now=now)
     _event(callback.case, staff, "callback", "open", "done", note)
     return callback
 
@@ -414,6 +413,8 @@ def reschedule_callback(callback, staff, due_at, now=None):
     if due_at is None or due_at <= now or due_at > now + timedelta(days=60):
         raise ActionRefused("due")
     old = callback.due_at
+    # The agent's time replaces the one the customer booked: that seat goes back to other customers.
+    bookings.cancel("callback", callback.case, now=now, actor_type="staff")
     callback.due_at = due_at
     _event(callback.case, staff, "callback_due", old.isoformat(), due_at.isoformat())
     return callback
@@ -429,8 +430,5 @@ def reopen_from_callback(callback, staff, note, now=None):
     if not case.can_transition("reopened"):
         raise ActionRefused("status")
     cases.transition(case, "reopened", actor_type="staff", staff=staff, reason=note)
-    callback.status = "done"
-    callback.outcome_note = note
-    callback.completed_by_id = staff.id
-    callback.completed_at = now or utcnow()
+    followups.set_callback_status(callback, "done", staff=staff, note=note, now=now)
     return callback

@@ -7,7 +7,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import get_locale, get_timezone, ngettext
 from flask_babel import gettext as _
 
-from portal import labels
+from portal import bookings, labels
 from portal.agent import bp, canned, forms, presence, service
 from portal.auth.staff import current_staff, staff_required
 from portal.extensions import db
@@ -255,8 +255,9 @@ def callbacks():
     """Follow-up calls the worker created: due ones first."""
     now = utcnow()
     only_due = request.args.get("due") == "1"
-    return render_template("agent/callbacks.html", callbacks=service.open_callbacks(now, only_due=only_due),
-                           now=now, only_due=only_due)
+    calls = service.open_callbacks(now, only_due=only_due)
+    return render_template("agent/callbacks.html", callbacks=calls, now=now, only_due=only_due,
+                           booked=bookings.booked_callback_ids([call.id for call in calls]))
 
 
 def _callback_or_404(callback_id):

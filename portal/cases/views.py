@@ -1,4 +1,5 @@
-"""The customer's cases: the list, one case's page, replying, asking for a person, reopening, photos."""
+"""The customer's cases: the list, one case's page, replying, asking for a person, reopening, photos, and
+booking, moving or cancelling a repair appointment or an agent's call."""
 
 from datetime import timedelta
 
@@ -6,7 +7,7 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from portal import labels
+from portal import bookings, hours, labels
 from portal.auth.customers import current_customer, customer_required
 from portal.auth.staff import current_staff
 from portal.cases import bp, service
@@ -16,6 +17,7 @@ from portal.help import search as help_search
 from portal.i18n import locale_tag
 from portal.models import CaseAttachment, utcnow
 from portal.returns import photos
+from portal.surveys import followups
 from portal.web import render_fragment
 
 REFUSALS = {
@@ -71,6 +73,7 @@ def _page_context(case, message_error=None, draft=""):
         "message_error": message_error,
         "draft": draft,
         "suggested": _suggested_articles(case),
+        "appointments": _appointments(case),
     }
 
 
@@ -172,3 +175,97 @@ def photo(reference, photo_id):
     response.headers["Content-Disposition"] = f'inline; filename="{case.reference}-{attachment.id}{path.suffix}"'
     response.headers["X-Content-Type-Options"] = "nosniff"
     return _private(response)
+
+
+# ---- Appointments: a repair visit, a call from an agent ----------------------------------------------------------
+
+BOOKING_REFUSALS = {
+    "full": (409, lambda: _("Sorry, someone has just booked the last place at that time. Please choose another "
+                            "time.")),
+    "not_offered": (400, lambda: _("Please choose one of the times offered.")),
+    "closed": (409, lambda: _("This case can no longer be booked.")),
+    "phone": (400, lambda: _("Please give a phone number we can call, like +1 555 0100.")),
+    "no_call": (409, lambda: _("There is no call to cancel.")),
+}
+
+
+def _appointments(case, error_kind=None, error=None, form=None, done=None):
+    """What the appointments card shows: each kind's booking, whether it can be booked, and the free slots."""
+    now, zone = utcnow(), current_customer().timezone
+    repair = bookings.booking_for("repair", case) if case.kind == "repair" else None
+    call = bookings.booking_for("callback", case)
+    callback = followups.open_callback(case)
+    can_book_repair = bookings.can_book_repair(case)
+    can_book_call = callback is not None or followups.can_ask_for_call(case)
+    return {
+        "repair": repair, "call": call, "callback": callback,
+        "can_book_repair": can_book_repair, "can_book_call": can_book_call,
+        "repair_days": bookings.by_day(bookings.free_slots("repair", now, zone)) if can_book_repair else [],
+        "call_days": bookings.by_day(bookings.free_slots("callback", now, zone)) if can_book_call else [],
+        "zone": hours.zone_label(zone, locale_tag(), now),
+        "error_kind": error_kind, "error": error, "form": form or {}, "done": done,
+        "phone": (form or {}).get("phone") or (callback.phone if callback else "") or current_customer().phone or "",
+    }
+
+
+def _appointments_response(case, status=200, **state):
+    context = dict(_page_context(case), appointments=_appointments(case, **state))
+    response = _private(render_fragment("cases/detail.html", "cases/_appointments.html", **context))
+    response.status_code = status
+    return response
+
+
+def _appointment_kind_or_404(kind):
+    if kind not in bookings.KINDS:
+        abort(404)
+    return kind
+
+
+@bp.post("/<reference>/appointments/<kind>")
+@customer_required
+def book_appointment(reference, kind):
+    """Book, or move, the case's repair appointment or the agent's call to one of the free slots."""
+    case, kind = get_case_for_customer_or_404(reference), _appointment_kind_or_404(kind)
+    start = bookings.parse_slot(request.form.get("slot"))
+    try:
+        if start is None:
+            raise bookings.BookingRefused("not_offered")
+        if kind == "repair":
+            bookings.book("repair", case, start)
+        else:
+            followups.book_call(case, start, request.form.get("phone", "")[:200])
+    except (bookings.BookingRefused, followups.CallbackRefused) as refused:
+        db.session.rollback()
+        status, message = BOOKING_REFUSALS[refused.reason]
+        form = {"slot": request.form.get("slot", "")[:40], "phone": request.form.get("phone", "")[:40]}
+        return _appointments_response(case, status, error_kind=kind, error=message(), form=form)
+    db.session.commit()
+    done = _("Your repair appointment is booked.") if kind == "repair" else _("Your call is booked.")
+    return _appointment_done(case, done)
+
+
+@bp.post("/<reference>/appointments/<kind>/cancel")
+@customer_required
+def cancel_appointment(reference, kind):
+    """Cancel the case's repair appointment or the agent's call; the place goes back to other customers."""
+    case, kind = get_case_for_customer_or_404(reference), _appointment_kind_or_404(kind)
+    try:
+        if kind == "repair":
+            if bookings.cancel("repair", case) is None:
+                raise bookings.BookingRefused("not_offered")
+        else:
+            followups.cancel_call(case)
+    except (bookings.BookingRefused, followups.CallbackRefused) as refused:
+        db.session.rollback()
+        status, message = BOOKING_REFUSALS[refused.reason]
+        return _appointments_response(case, status, error_kind=kind, error=message())
+    db.session.commit()
+    done = _("Your repair appointment is cancelled.") if kind == "repair" else _("Your call is cancelled.")
+    return _appointment_done(case, done)
+
+
+def _appointment_done(case, message):
+    if request.headers.get("HX-Request"):
+        return _appointments_response(case, done=message)
+    flash(message, "success")
+    return redirect(url_for("cases.detail", reference=case.reference, _anchor="appointments"), 303)

@@ -2,6 +2,7 @@
 
 from .assistant import Conversation, Turn
 from .audit import AuditEntry
+from .bookings import Booking
 from .cases import Callback, Case, CaseAttachment, CaseEvent, CaseItem, CaseMessage, ReturnDraft
 from .customers import Customer, LoginToken, Notification
 from .inbound import InboundMessage
@@ -25,7 +26,8 @@ from .surveys import Survey, SurveyAnswer
 from .types import UTCDateTime, utcnow
 
 __all__ = [
-    "AlertEpisode", "Article", "ArticleFeedback", "ArticleView", "AuditEntry", "Callback", "CannedReply", "Case",
+    "AlertEpisode", "Article", "ArticleFeedback", "ArticleView", "AuditEntry", "Booking", "Callback", "CannedReply",
+    "Case",
     "CaseAttachment", "CaseEvent", "CaseItem", "CaseMessage", "Conversation", "Customer", "DailyCount",
     "DailyDurations", "InboundMessage", "IntentAction", "LoginToken", "Notification", "Order", "OrderItem",
     "OutboxRow", "ReturnDraft", "RollupDay", "SearchLog", "SettingChange", "ShipmentEvent", "ShopEvent", "Staff",

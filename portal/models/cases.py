@@ -193,6 +193,10 @@ class CaseEvent(db.Model):
     staff = relationship("Staff")
 
 
+# A callback's status flow: every change goes through portal.surveys.followups.set_callback_status.
+CALLBACK_TRANSITIONS = {"open": {"done", "cancelled"}, "done": set(), "cancelled": set()}
+
+
 class Callback(db.Model):
     """A follow-up call an agent owes a customer."""
 
@@ -213,6 +217,9 @@ class Callback(db.Model):
 
     case = relationship("Case")
     customer = relationship("Customer")
+
+    def can_move_to(self, status):
+        return status in CALLBACK_TRANSITIONS.get(self.status, set())
 
 
 class ReturnDraft(db.Model):

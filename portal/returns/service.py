@@ -10,7 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from portal import hours
+from portal import bookings
 from portal.cases import service as cases
 from portal.complaints.triage import N_, Reason, priority
 from portal.extensions import db
@@ -27,6 +27,7 @@ OUTCOME_KIND = {"refund": "return", "store_credit": "return", "exchange": "excha
 REFUND_METHOD = {"refund": "original", "store_credit": "store_credit"}
 DROP_OFF_DAYS = 14
 STEPS = (1, 2, 3, 4)
+SLOT_TAKEN = _l("Sorry, someone has just booked the last place at that time. Please choose another time.")
 # Statuses in which an earlier request still holds its items (a rejected one gave them back).
 HOLDING_STATUSES = ("submitted", "needs_review", "escalated", "answered", "approved", "awaiting_item",
                     "received", "refunded", "exchanged", "repaired", "resolved", "reopened", "closed")
@@ -35,11 +36,12 @@ HOLDING_STATUSES = ("submitted", "needs_review", "escalated", "answered", "appro
 class StepInvalid(ValueError):
     """What is wrong with a step, by field, in words the customer reads."""
 
-    def __init__(self, step, errors, too_large=False):
+    def __init__(self, step, errors, too_large=False, conflict=False):
         super().__init__(f"step {step}")
         self.step = step
         self.errors = errors
         self.too_large = too_large
+        self.conflict = conflict  # someone else took what the customer chose (a repair slot's last seat)
 
 
 @dataclass
@@ -222,11 +224,13 @@ def _opened(raw):
 # ---- Step 3: what the customer wants ---------------------------------------------------------------------
 
 def repair_slots(now, zone_name):
-    """Appointment times offered for a repair: the shop's hours on the next days, in the customer's daytime."""
-    return hours.offered_slots(now, zone_name)
+    """Free repair appointments from the settings' calendar, daytime ones for the customer's zone first."""
+    return bookings.free_slots("repair", now, zone_name)
 
 
-def check_outcome(outcome, exchange_for, repair_slot, now, zone_name):
+def check_outcome(outcome, exchange_for, repair_slot, now, zone_name, must_be_free=False):
+    """The outcome step's answers; a repair's time must be one of the slots (and still free at step 3: the
+    seat itself is taken at submission, where the database decides)."""
     errors = {}
     exchange_for = " ".join((exchange_for or "").split())
     slot = None
@@ -237,19 +241,23 @@ def check_outcome(outcome, exchange_for, repair_slot, now, zone_name):
     elif outcome == "exchange" and len(exchange_for) > MAX_EXCHANGE_CHARS:
         errors["exchange_for"] = _l("Please keep this under %(count)s characters.", count=MAX_EXCHANGE_CHARS)
     elif outcome == "repair":
-        offered = {s.isoformat(): s for s in repair_slots(now, zone_name)}
-        slot = offered.get(repair_slot or "")
-        if slot is None:
+        slot = bookings.parse_slot(repair_slot)
+        offered = {start for start, _end in bookings.slot_times("repair", now)}
+        if slot not in offered:
+            slot = None
             errors["repair_slot"] = _l("Please choose one of the appointment times offered.")
+        elif must_be_free and slot not in {free.start for free in bookings.free_slots("repair", now)}:
+            errors["repair_slot"] = SLOT_TAKEN
     if errors:
-        raise StepInvalid(3, errors)
+        raise StepInvalid(3, errors, conflict=errors.get("repair_slot") is SLOT_TAKEN)
     return {"outcome": outcome, "exchange_for": exchange_for if outcome == "exchange" else "",
             "repair_slot": slot.isoformat() if slot else ""}
 
 
 def save_outcome(customer, order, form, now):
     return _save(customer, order, 3, check_outcome(form.get("outcome"), form.get("exchange_for"),
-                                                   form.get("repair_slot"), now, customer.timezone))
+                                                   form.get("repair_slot"), now, customer.timezone,
+                                                   must_be_free=True))
 
 
 # ---- Step 4: review and submit ----------------------------------------------------------------------------
@@ -315,6 +323,15 @@ def submit(customer, order, draft, now=None):
         cases.open_case(case, "approved", "approved by the return policy", now=now)
     else:
         cases.open_case(case, "needs_review", "; ".join(str(r) for r in checked.review_reasons), now=now)
+    if case.repair_slot is not None:
+        db.session.flush()
+        try:
+            bookings.book("repair", case, case.repair_slot, now=now)
+        except bookings.BookingRefused as refused:
+            # The whole submission rolls back; the customer chooses again at step 3 from the free times.
+            raise StepInvalid(3, {"repair_slot": SLOT_TAKEN if refused.reason == "full" else
+                                  _l("Please choose one of the appointment times offered.")},
+                              conflict=refused.reason == "full") from None
     db.session.delete(draft)
     return case
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from portal import hours
+from portal import bookings, hours
 from portal.auth.customers import current_customer
 from portal.extensions import db
 from portal.i18n import locale_tag
@@ -44,7 +44,7 @@ def _context(order, step, draft, errors=None, form=None):
         context["needs_opened"] = service.needs_opened_answer(order, data.get("items", {}))
     elif step == 3:
         now, zone = utcnow(), current_customer().timezone
-        context["slots"] = service.repair_slots(now, zone)
+        context["slot_days"] = bookings.by_day(service.repair_slots(now, zone))
         context["slot_zone"] = hours.zone_label(zone, locale_tag(), now)
     elif step == 4 and not errors:
         context["review"] = service.review(order, data, today)
@@ -129,7 +129,7 @@ def save(number, step):
             case = service.submit(customer, order, draft)
     except service.StepInvalid as invalid:
         db.session.rollback()
-        status = 413 if invalid.too_large else 400
+        status = 413 if invalid.too_large else 409 if invalid.conflict else 400
         form = request.form if invalid.step == step else None
         return _render(order, invalid.step, service.draft_for(customer, order), invalid.errors, form, status)
     db.session.commit()

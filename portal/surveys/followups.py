@@ -1,7 +1,9 @@
 """After a case is resolved: "is it fixed?", agent callbacks for those who need a person, and reopening.
 
 Complaints, high-urgency cases, VIP customers and churn risks get a call from an agent instead of an
-e-mail; so does a customer who rated 1-2, or who says "not fixed" when the case can no longer reopen.
+e-mail; so does a customer who rated 1-2, or who says "not fixed" when the case can no longer reopen. The
+customer picks the time of the call from the free slots on their case page (portal/bookings.py), and may
+ask for a call themselves.
 """
 
 from datetime import timedelta
@@ -9,15 +11,26 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import exists, func, select
 
+from portal import bookings
 from portal.cases import service as cases
 from portal.extensions import db
-from portal.models import AuditEntry, Callback, Case, Survey, SurveyAnswer, utcnow
+from portal.models import AuditEntry, Callback, Case, CaseEvent, Survey, SurveyAnswer, utcnow
 from portal.models.cases import OPEN_STATUSES
 from portal.surveys import tokens
 from portal.web import external_url
 
 # Why an agent calls (the agents' callback list translates these codes).
-CALLBACK_REASONS = ("complaint", "high_urgency", "vip", "churn_risk", "low_rating", "not_fixed")
+CALLBACK_REASONS = ("complaint", "high_urgency", "vip", "churn_risk", "low_rating", "not_fixed", "requested")
+MAX_PHONE = 40
+PHONE_CHARACTERS = frozenset("0123456789+-() .")
+
+
+class CallbackRefused(ValueError):
+    """A change the callback's status flow does not allow, or a call a customer cannot book: `reason`."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
 
 
 def is_churn_risk(customer, now):
@@ -89,3 +102,64 @@ def _audit(case, action, now):
     if not done:
         db.session.add(AuditEntry(actor_type="customer", actor_id=case.customer_id, action=action,
                                   target_type="case", target_id=case.id, created_at=now))
+
+
+def set_callback_status(callback, status, staff=None, note="", now=None):
+    """The one way a callback's status changes: checked against the flow, and its booked slot given back."""
+    if not callback.can_move_to(status):
+        raise CallbackRefused("closed")
+    callback.status = status
+    if note:
+        callback.outcome_note = note
+    callback.completed_by_id = staff.id if staff is not None else None
+    callback.completed_at = now or utcnow()
+    booking = bookings.booking_for("callback", callback.case)
+    if booking is not None and booking.callback_id == callback.id:
+        db.session.delete(booking)
+    return callback
+
+
+def open_callback(case):
+    return db.session.scalar(select(Callback).where(Callback.case_id == case.id, Callback.status == "open"))
+
+
+def can_ask_for_call(case):
+    """A customer may ask for a call on any case that is not closed for good."""
+    return case.status != "closed"
+
+
+def clean_phone(text):
+    """A phone number as typed, or CallbackRefused("phone")."""
+    phone = " ".join((text or "").split())
+    digits = sum(ch.isdigit() for ch in phone)
+    if not phone or len(phone) > MAX_PHONE or digits < 5 or not set(phone) <= PHONE_CHARACTERS:
+        raise CallbackRefused("phone")
+    return phone
+
+
+def book_call(case, start, phone, now=None):
+    """The customer chooses when an agent calls: the case's open callback (or a new one they ask for) gets the
+    slot; BookingRefused when the slot is full or not offered, CallbackRefused for a bad phone number."""
+    now = now or utcnow()
+    callback = open_callback(case)
+    if callback is None and not can_ask_for_call(case):
+        raise CallbackRefused("closed")
+    phone = clean_phone(phone)
+    if callback is None:
+        callback = ensure_callback(case, "requested", now)
+    callback.phone = phone
+    return bookings.book("callback", case, start, now=now, callback=callback)
+
+
+def cancel_call(case, now=None):
+    """The customer no longer wants the call: the callback is cancelled and its slot given back."""
+    now = now or utcnow()
+    callback = open_callback(case)
+    if callback is None:
+        raise CallbackRefused("no_call")
+    bookings.cancel("callback", case, now=now)
+    set_callback_status(callback, "cancelled", now=now)
+    db.session.add(CaseEvent(case_id=case.id, actor_type="customer", field="callback_cancelled", old_value="open",
+                             new_value="cancelled", created_at=now))
+    return callback
+

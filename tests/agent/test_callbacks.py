@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 
+from portal import bookings
 from portal.models import Callback, Case, CaseEvent, utcnow
 from tests.agent.helpers import make_case, sign_in_staff
 
@@ -82,3 +83,18 @@ def test_a_closed_call_cannot_be_closed_again(signed_in, db, callback):
 
 def test_an_unknown_call_is_a_404(signed_in):
     assert signed_in.post("/agent/callbacks/999999", data={"action": "complete", "note": "x"}).status_code == 404
+
+
+def test_a_call_whose_time_the_customer_chose_says_so_and_a_reschedule_frees_that_time(signed_in, callback, db):
+    start = bookings.free_slots("callback", utcnow())[0].start
+    bookings.book("callback", callback.case, start, callback=callback)
+    db.session.commit()
+
+    html = signed_in.get("/agent/callbacks").get_data(as_text=True)
+    later = (utcnow() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    moved = signed_in.post(f"/agent/callbacks/{callback.id}/reschedule", data={"due_at": later})
+
+    assert "time chosen by the customer" in html
+    assert moved.status_code == 302
+    db.session.expire_all()
+    assert bookings.booking_for("callback", db.session.get(Case, callback.case_id)) is None

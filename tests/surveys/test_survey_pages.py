@@ -48,11 +48,13 @@ def test_a_low_rating_creates_one_callback_however_often_it_is_given(client, db,
     token = _link_token(case)
 
     client.post(f"/survey/{token}", data={"score": "2"})
-    client.post(f"/survey/{token}", data={"score": "1"})
+    second = client.post(f"/survey/{token}", data={"score": "1"}, headers={"HX-Request": "true"})
 
     [callback] = db.session.scalars(select(Callback)).all()
     assert (callback.case_id, callback.reason, callback.status) == (case.id, "low_rating", "open")
     assert callback.phone == customer.phone
+    # The customer chooses when we call, on the case page (portal/bookings.py).
+    assert f"/cases/{case.reference}#appointments" in second.get_data(as_text=True)
 
 
 def test_a_good_rating_creates_no_callback(client, db, customer):
