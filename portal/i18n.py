@@ -6,6 +6,7 @@ catalogs and the same `force_locale` behaviour as flask-babel, through its publi
 dates are `portal.formatting`.
 """
 
+from flask import g
 from flask_babel import force_locale, get_locale, get_translations
 from flask_babel.speaklater import LazyString
 from jinja2 import pass_context
@@ -14,14 +15,29 @@ from markupsafe import Markup
 __all__ = ["force_locale", "gettext", "lazy_gettext", "ngettext", "locale_tag", "catalog"]
 
 
+def _per_locale(name, compute):
+    """`compute()`, remembered on the request's `g` for as long as flask-babel's locale is the same object:
+    force_locale and refresh replace it, so either leads to a fresh lookup. flask-babel's own lookup finds
+    the domain, the locale and the locale's name again for every message (about three times this cost)."""
+    locale = get_locale()
+    if locale is None:  # outside any app context
+        return compute()
+    remembered = g.get(name)
+    if remembered is not None and remembered[0] is locale:
+        return remembered[1]
+    value = compute()
+    setattr(g, name, (locale, value))
+    return value
+
+
 def catalog():
-    """The current locale's translations (flask-babel keeps them per locale)."""
-    return get_translations()
+    """The current locale's translations."""
+    return _per_locale("portal_catalog", get_translations)
 
 
 def locale_tag():
     """The reader's language tag ("en", "zh"): the request's, or the one force_locale set."""
-    return str(get_locale() or "en")
+    return _per_locale("portal_locale_tag", lambda: str(get_locale() or "en"))
 
 
 def gettext(string, **variables):
