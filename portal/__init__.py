@@ -90,7 +90,8 @@ def create_app(config=None):
 
     app.register_blueprint(ops_bp)
 
-    from portal import cli
+    from portal import cli, templating
 
+    templating.install(app)
     cli.init_app(app)
     return app

@@ -13,10 +13,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from portal import hours, settings
+from portal.cases import service as cases
 from portal.extensions import db
-from portal.i18n import to_user_timezone
+from portal.formatting import to_user_timezone
 from portal.jobs import schedule
-from portal.models import Booking, CaseEvent, utcnow
+from portal.models import Booking, utcnow
 from portal.models.cases import OPEN_STATUSES
 
 KINDS = ("repair", "callback")
@@ -147,7 +148,7 @@ def book(kind, case, start, now=None, callback=None, actor_type="customer"):
         case.repair_slot = start
     else:
         callback.due_at = start
-    _event(case, kind, old_start, start, actor_type, now)
+    _record(case, kind, old_start, start, actor_type, now)
     if earlier is not None:
         db.session.delete(earlier)
     db.session.flush()
@@ -185,14 +186,13 @@ def cancel(kind, case, now=None, actor_type="customer"):
     db.session.delete(booking)
     if kind == "repair":
         case.repair_slot = None
-    _event(case, kind, start, None, actor_type, now or utcnow())
+    _record(case, kind, start, None, actor_type, now or utcnow())
     return start
 
 
-def _event(case, kind, old, new, actor_type, now):
-    db.session.add(CaseEvent(case_id=case.id, actor_type=actor_type, field=f"{kind}_slot",
-                             old_value=old.isoformat() if old else "", new_value=new.isoformat() if new else "",
-                             created_at=now))
+def _record(case, kind, old, new, actor_type, now):
+    cases.record_event(case, f"{kind}_slot", old.isoformat() if old else "", new.isoformat() if new else "",
+                       actor_type=actor_type, now=now)
 
 
 def booked_callback_ids(callback_ids):

@@ -18,31 +18,18 @@ from portal.supervisor import Child, GaveUp, Supervisor
 
 
 @click.command("seed-demo")
-@click.option("--orders", "order_count", type=click.IntRange(min=0), default=None,
-              help="Generate this many synthetic orders (for benchmarks) instead of the demo set.")
-@click.option("--articles", "article_count", type=click.IntRange(min=0), default=None,
-              help="Generate this many synthetic articles (for benchmarks) instead of the demo set.")
 @with_appcontext
-def seed_demo_command(order_count, article_count):
+def seed_demo_command():
     """Create the demo customers, staff, orders and help articles (idempotent)."""
     from portal import demo
 
-    if order_count is None and article_count is None:
-        result = demo.seed_demo()
-        report = result["articles"]
-        click.echo(f"demo data: {result['customers']} customers, {len(demo.DEMO_STAFF)} staff, "
-                   f"{result['orders_created']} new orders, {report.imported} articles imported "
-                   f"({len(report.unchanged)} unchanged)")
-        for name, reason in report.errors:
-            click.echo(f"  skipped {name}: {reason}", err=True)
-        return
-    started = time.perf_counter()
-    if article_count:
-        demo.generate_articles(article_count)
-    if order_count:
-        demo.generate_orders(order_count)
-    click.echo(f"generated {order_count or 0} orders and {article_count or 0} articles "
-               f"in {time.perf_counter() - started:.1f} s")
+    result = demo.seed_demo()
+    report = result["articles"]
+    click.echo(f"demo data: {result['customers']} customers, {len(demo.DEMO_STAFF)} staff, "
+               f"{result['orders_created']} new orders, {report.imported} articles imported "
+               f"({len(report.unchanged)} unchanged)")
+    for name, reason in report.errors:
+        click.echo(f"  skipped {name}: {reason}", err=True)
 
 
 @click.group("faq")

@@ -6,7 +6,6 @@ import time
 from urllib.parse import urlsplit
 
 from flask import Request, current_app, g, has_request_context, jsonify, render_template, request, session, url_for
-from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from itsdangerous import URLSafeTimedSerializer
 from jinja2 import nodes
@@ -18,6 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import i18n
 from portal.extensions import db, htmx
+from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
 from portal.numbers import IdConverter, TextConverter
 from portal.storable import storable_text
@@ -156,6 +156,15 @@ def render_fragment(full_template, fragment_template, **context):
     return response
 
 
+def no_store(response):
+    """A page about one person, or one a signed-in person sees: kept by no cache, shared or the browser's.
+    Takes a response or what a view may return, and gives the response."""
+    response = current_app.make_response(response)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Pragma"] = "no-cache"  # for HTTP/1.0 proxies, which know no Cache-Control
+    return response
+
+
 SECURITY_HEADERS = (
     ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
     ("X-Content-Type-Options", "nosniff"),
@@ -279,7 +288,6 @@ def init_app(app):
         # Behind a TLS-terminating proxy the app sees http; the proxy's X-Forwarded-Proto says what the browser used.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"],
                                 x_proto=app.config["TRUSTED_PROXIES"])
-    i18n.install_template_helpers(app)
     app.jinja_env.globals["url_for"] = _template_url_for
     app.jinja_env.add_extension(LayoutCache)
     app.after_request(_security_headers)

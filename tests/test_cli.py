@@ -120,12 +120,3 @@ def test_staff_create_prompts_for_the_password_when_omitted(db, runner):
 
     assert result.exit_code == 0, result.output
     assert db.session.scalar(select(Staff)).check_password("prompted-password")
-
-
-def test_seed_demo_generates_synthetic_orders_for_benchmarks(db, runner):
-    result = runner.invoke(args=["seed-demo", "--orders", "50"])
-
-    assert result.exit_code == 0, result.output
-    assert count(db, Order) == 50
-    assert count(db, ShipmentEvent) > 0
-    assert "generated 50 orders" in result.output

@@ -2,12 +2,14 @@
 
 import random
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import flask_babel
 import pytest
+from babel.numbers import get_currency_precision
 from flask import g, render_template_string
 
-from portal import i18n
+from portal import formatting
 
 WIDTHS = ["short", "medium", "long", "full"]
 DATETIME_PATTERNS = ["yyyy-MM-dd HH:mm", "EEE d MMM yy, h:mm a", "y年M月d日 EEEE HH:mm:ss"]
@@ -33,13 +35,13 @@ def test_date_formats_match_flask_babel(app, locale, zone):
         g.timezone = zone
         for moment in _moments():
             for width in WIDTHS + DATETIME_PATTERNS:
-                assert i18n.format_datetime(moment, width) == flask_babel.format_datetime(moment, width), width
+                assert formatting.format_datetime(moment, width) == flask_babel.format_datetime(moment, width), width
             for width in WIDTHS:
-                assert i18n.format_time(moment, width) == flask_babel.format_time(moment, width), width
+                assert formatting.format_time(moment, width) == flask_babel.format_time(moment, width), width
             for width in WIDTHS + DATE_PATTERNS:
-                assert i18n.format_date(moment, width) == flask_babel.format_date(moment, width), width
+                assert formatting.format_date(moment, width) == flask_babel.format_date(moment, width), width
                 day = moment.date()
-                assert i18n.format_date(day, width) == flask_babel.format_date(day, width), width
+                assert formatting.format_date(day, width) == flask_babel.format_date(day, width), width
 
 
 def test_template_filters_show_the_readers_zone_and_language(app):
@@ -53,10 +55,21 @@ def test_template_filters_show_the_readers_zone_and_language(app):
 
 
 @pytest.mark.parametrize("locale", ["en", "zh"])
-def test_money_matches_flask_babel(app, locale):
+def test_money_from_minor_units_matches_flask_babel(app, locale):
     rng = random.Random(5)
-    amounts = [rng.randrange(0, 10_000_000) / 100 for _ in range(200)] + [0, 0.5, 1234567.891, -12.3]
+    amounts = [rng.randrange(0, 10_000_000) for _ in range(200)] + [0, 1, 50, 123456789, -1230]
     with app.test_request_context(), flask_babel.force_locale(locale):
-        for amount in amounts:
+        for cents in amounts:
             for currency in ("USD", "EUR", "CNY", "JPY", "GBP"):
-                assert i18n.format_currency(amount, currency) == flask_babel.format_currency(amount, currency)
+                units = Decimal(cents).scaleb(-get_currency_precision(currency))
+                assert formatting.money(cents, currency) == flask_babel.format_currency(units, currency)
+
+
+@pytest.mark.parametrize(("locale", "cents", "currency", "shown"), [
+    ("en", 1250, "EUR", "€12.50"), ("zh", 1250, "EUR", "€12.50"),
+    ("en", 1200, "JPY", "¥1,200"), ("zh", 1200, "JPY", "JP¥1,200"),
+    ("en", 123456, "EUR", "€1,234.56"), ("zh", 5, "JPY", "JP¥5"),
+])
+def test_money_shows_each_currencys_own_digits_in_the_readers_language(app, locale, cents, currency, shown):
+    with app.test_request_context(), flask_babel.force_locale(locale):
+        assert formatting.money(cents, currency) == shown

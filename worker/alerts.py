@@ -1,9 +1,9 @@
 """Alert jobs: the minute's sweep over the alert conditions, and the one e-mail each new episode sends."""
 
-from flask_babel import force_locale
-from flask_babel import gettext as _
-
 from portal.extensions import db
+from portal.formatting import format_datetime
+from portal.i18n import force_locale
+from portal.i18n import gettext as _
 from portal.models import AlertEpisode
 from portal.ops import alerts
 from portal.web import external_url
@@ -39,6 +39,6 @@ def send_alert(episode_id):
         return "no episode" if episode is None else "no leads"
     with force_locale("en"):
         message = _("This started at %(time)s UTC. You get this e-mail once; the dashboard shows the alert "
-                    "until it has cleared.", time=episode.opened_at.strftime("%Y-%m-%d %H:%M"))
+                    "until it has cleared.", time=format_datetime(episode.opened_at, "medium", zone="UTC"))
         return send_to_staff(leads, subject_of(episode), "ops_alert", message=message,
                              link=external_url("ops.alert", episode_id=episode.id))

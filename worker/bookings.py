@@ -1,11 +1,10 @@
 """The reminder the day before a booked repair appointment or agent's call."""
 
-from babel.dates import format_datetime
-from flask_babel import force_locale
-from flask_babel import gettext as _
-
 from portal import hours
 from portal.extensions import db
+from portal.formatting import format_datetime
+from portal.i18n import force_locale
+from portal.i18n import gettext as _
 from portal.models import Booking, utcnow
 from worker.notifications import case_link, deliver
 
@@ -22,7 +21,7 @@ def send_reminder(booking_id, slot_start):
         return "no recipient"
     zone = hours.zone_named(customer.timezone or "UTC")
     with force_locale(customer.locale):
-        when = format_datetime(booking.slot_start, "full", tzinfo=zone, locale=customer.locale)
+        when = format_datetime(booking.slot_start, "full", zone=zone)
         if booking.kind == "repair":
             subject = _("Reminder: your repair appointment for case %(reference)s", reference=case.reference)
             message = _("This is a reminder of your repair appointment on %(time)s.", time=when)

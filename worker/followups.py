@@ -1,9 +1,8 @@
 """The check-in 3 days (setting) after a case is resolved: an e-mail, or an agent's callback instead."""
 
-from flask_babel import force_locale
-from flask_babel import gettext as _
-
 from portal.extensions import db
+from portal.i18n import force_locale
+from portal.i18n import gettext as _
 from portal.models import Case, utcnow
 from portal.models.cases import RESOLVED_STATUSES
 from portal.surveys import followups, service

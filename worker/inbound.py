@@ -4,11 +4,11 @@ import logging
 import re
 
 from flask import render_template
-from flask_babel import force_locale
-from flask_babel import gettext as _
 
 from portal import mail
 from portal.extensions import db
+from portal.i18n import force_locale
+from portal.i18n import gettext as _
 from portal.inbound import parse, service
 from portal.models import InboundMessage
 from portal.web import external_url

@@ -1,16 +1,14 @@
 """E-mails to customers, each also kept in the customer's in-portal inbox."""
 
-import pytz
-from babel.dates import format_datetime
-from babel.numbers import format_currency
 from flask import render_template
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from portal import mail
 from portal.extensions import db
+from portal.formatting import format_datetime, money
+from portal.i18n import force_locale
+from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
 from portal.models import Case, CaseEvent, CaseMessage, Customer, Notification, Order, Staff, utcnow
 from portal.web import external_url, has_endpoint
@@ -49,10 +47,6 @@ def case_link(case):
     if has_endpoint("cases.detail"):
         return external_url("cases.detail", reference=case.reference)
     return external_url("account.index")
-
-
-def money(cents, currency, locale):
-    return format_currency(cents / 100, currency, locale=locale)
 
 
 # (subject, message) for each customer-visible status change. Lazy, so a job translates the one it sends:
@@ -130,10 +124,10 @@ def send_case_update(case_id, case_event_id):
             reply = _agent_reply(case)
             details["reply"] = reply.body if reply else ""
         if status == "escalated" and case.first_response_due:
-            details["answer_by"] = format_datetime(case.first_response_due, "medium", tzinfo=_zone(customer),
-                                                   locale=customer.locale)
+            details["answer_by"] = format_datetime(case.first_response_due, "medium",
+                                                   zone=customer.timezone or "UTC")
         if status in ("resolved", "refunded") and case.resolution_amount_cents:
-            details["amount"] = money(case.resolution_amount_cents, case.currency, customer.locale)
+            details["amount"] = money(case.resolution_amount_cents, case.currency)
         if status == "resolved" and case.resolution_type:
             details["resolution"] = _resolution_text(case.resolution_type)
         return deliver(customer, f"case_{status}"[:40], subject, "case_update", link=case_link(case),
@@ -145,13 +139,6 @@ def _resolution_text(resolution_type):
         "refund": _("a refund"), "replacement": _("a replacement"), "repair_booked": _("a repair"),
         "coupon": _("a coupon"), "explanation": _("an explanation of what happened"),
     }.get(resolution_type, resolution_type)
-
-
-def _zone(customer):
-    try:
-        return pytz.timezone(customer.timezone or "UTC")
-    except pytz.UnknownTimeZoneError:
-        return pytz.UTC
 
 
 # ---- Staff ------------------------------------------------------------------------------------------------------

@@ -1,12 +1,12 @@
 """E-mails about orders and the customer's account: sign-in links, status changes, deletion confirmation."""
 
 from flask import current_app, render_template
-from flask_babel import force_locale
-from flask_babel import gettext as _
 
 from portal import mail
 from portal.auth import tokens
 from portal.extensions import db
+from portal.i18n import force_locale
+from portal.i18n import gettext as _
 from portal.models import Customer, Order
 from portal.web import external_url
 from worker.notifications import deliver

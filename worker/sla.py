@@ -6,13 +6,14 @@ target), so a sweep that runs twice, or two sweeps at once, warn once.
 """
 
 from flask import current_app
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.cases import service as cases
 from portal.complaints.triage import raised_priority
 from portal.extensions import db
+from portal.formatting import format_datetime
+from portal.i18n import force_locale
+from portal.i18n import gettext as _
 from portal.jobs import schedule
 from portal.models import Case, Order, utcnow
 from portal.models.cases import OPEN_STATUSES
@@ -106,4 +107,4 @@ def warn_leads(case_id, target, kind):
         message = _("Its priority in the agents' queue was raised.") if kind == "breach" else \
             _("Most of the time for this target has passed. Please make sure someone is on it.")
         return send_to_staff(leads, subjects[(target, kind)], "staff_alert", link=staff_case_link(case), case=case,
-                             message=message, due=due.strftime("%Y-%m-%d %H:%M") if due else "")
+                             message=message, due=format_datetime(due, "medium", zone="UTC") if due else "")

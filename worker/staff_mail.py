@@ -1,11 +1,11 @@
 """E-mails to staff about their own account: invitations, password-reset links, strangers' sign-in attempts."""
 
 from flask import current_app
-from flask_babel import force_locale
-from flask_babel import gettext as _
 
 from portal.auth.staff import link_token
 from portal.extensions import db
+from portal.i18n import force_locale
+from portal.i18n import gettext as _
 from portal.models import Staff
 from portal.web import external_url
 from worker.notifications import send_to_staff

@@ -1,11 +1,11 @@
 """Survey invitations after a resolved case, and one reminder if unanswered."""
 
-from babel.dates import format_date
 from flask import current_app
-from flask_babel import force_locale
-from flask_babel import gettext as _
 
 from portal.extensions import db
+from portal.formatting import format_date
+from portal.i18n import force_locale
+from portal.i18n import gettext as _
 from portal.jobs import schedule
 from portal.models import Case, utcnow
 from portal.surveys import service
@@ -20,7 +20,7 @@ def _send(case, survey, reminder):
         return deliver(customer, "survey_reminder" if reminder else "survey", subject, "survey_invite",
                        link=case_link(case), headers=service.feedback_headers(customer), case=case,
                        reminder=reminder, rating_links=service.rating_links(case, survey),
-                       expires=format_date(survey.expires_at, "long", locale=customer.locale),
+                       expires=format_date(survey.expires_at, "long", zone=customer.timezone or "UTC"),
                        unsubscribe_link=service.unsubscribe_link(customer))
 
 

@@ -12,18 +12,13 @@ from portal.extensions import db
 from portal.models import Customer, utcnow
 from portal.numbers import parse_int
 from portal.orders.service import STATUS_LABELS
-from portal.web import render_fragment
+from portal.web import no_store, render_fragment
 
 MAX_PAGE = 10_000
 
 
 def _page():
     return min(parse_int(request.args.get("page"), minimum=1) or 1, MAX_PAGE)
-
-
-def _no_store(response):
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _orders_context(customer):
@@ -37,7 +32,7 @@ def _orders_context(customer):
 def index():
     """Orders (newest first, paginated), cases and inbox on one page."""
     customer = current_customer()
-    return _no_store(make_response(render_template(
+    return no_store(make_response(render_template(
         "account/index.html", customer=customer, cases=service.cases_for(customer), case_labels=case_labels,
         inbox=service.inbox_for(customer), **_orders_context(customer))))
 
@@ -47,7 +42,7 @@ def index():
 def orders():
     """One page of the order list: the fragment for htmx, the whole account page otherwise."""
     customer = current_customer()
-    return _no_store(render_fragment(
+    return no_store(render_fragment(
         "account/index.html", "account/_orders.html", customer=customer, cases=service.cases_for(customer),
         case_labels=case_labels, inbox=service.inbox_for(customer), **_orders_context(customer)))
 
@@ -63,7 +58,7 @@ def download():
     response = make_response(json.dumps(data, ensure_ascii=False, indent=2))
     response.mimetype = "application/json"
     response.headers["Content-Disposition"] = f"attachment; filename=my-data-{now:%Y-%m-%d}.json"
-    return _no_store(response)
+    return no_store(response)
 
 
 @bp.post("/delete")

@@ -4,8 +4,9 @@ from sqlalchemy import select
 
 from portal import jobs
 from portal.auth.staff import find_staff
+from portal.cases import service as case_service
 from portal.extensions import db
-from portal.models import AuditEntry, Case, CaseEvent, Staff, utcnow
+from portal.models import AuditEntry, Case, Staff, utcnow
 from portal.models.cases import OPEN_STATUSES
 from portal.models.staff import ROLES
 
@@ -67,8 +68,8 @@ def deactivate(admin, staff):
                                                   Case.status.in_(OPEN_STATUSES))).all()
     for case in cases:
         case.assignee_id = None
-        db.session.add(CaseEvent(case=case, actor_type="staff", staff_id=admin.id, field="assignee",
-                                 old_value=staff.email, new_value="", reason="account deactivated", created_at=now))
+        case_service.record_event(case, "assignee", staff.email, "", staff=admin, reason="account deactivated",
+                                  now=now)
     _audit(admin, "staff.deactivated", staff, cases=[case.reference for case in cases])
     return cases
 

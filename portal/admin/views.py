@@ -5,15 +5,15 @@ import csv
 import io
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from portal import settings
 from portal.admin import audit, bp, service
 from portal.admin.forms import ROLE_LABELS, InviteForm, RoleForm
 from portal.auth.staff import current_staff, staff_required
 from portal.extensions import db
+from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
+from portal.i18n import ngettext
 from portal.lead.views import _csv_cell as csv_cell  # one formula guard for every CSV export
 from portal.models import Staff
 

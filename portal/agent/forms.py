@@ -7,6 +7,7 @@ from wtforms import DateTimeLocalField, HiddenField, SelectField, StringField, T
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from portal.agent.service import MAX_AMOUNT_CENTS, MAX_MESSAGE_CHARS, MAX_REASON_CHARS, TYPES_WITH_AMOUNT
+from portal.formatting import currency_digits
 from portal.i18n import lazy_gettext as _l
 from portal.labels import RESOLUTION_LABELS, URGENCY_LABELS
 from portal.numbers import parse_int
@@ -49,13 +50,17 @@ class ReturnDecisionForm(_Form):
             raise ValidationError(_l("Say why the return is rejected."))
 
 
-def parse_amount(text):
-    """An amount typed as 12 or 12.50, in cents; None when it is not a positive amount with at most 2 decimals."""
+def parse_amount(text, currency="USD"):
+    """An amount typed as 12 or 12.50, in the currency's minor units (cents; yen have none); None when it is not
+    a positive amount with at most the currency's decimals."""
     match = AMOUNT.fullmatch((text or "").strip(" \t"))
     if match is None:
         return None
     units, decimals = match.group(1, 2)
-    cents = parse_int(units) * 100 + parse_int((decimals or "").ljust(2, "0"))
+    digits = currency_digits(currency)
+    if len(decimals or "") > digits:
+        return None
+    cents = parse_int(units) * 10**digits + (parse_int(decimals.ljust(digits, "0")) if decimals else 0)
     return cents if 0 < cents <= MAX_AMOUNT_CENTS else None
 
 
@@ -66,13 +71,19 @@ class ResolveForm(_Form):
         DataRequired(_l("Say what was done.")),
         Length(max=MAX_MESSAGE_CHARS, message=_l("Write at most %(max)d characters.", max=MAX_MESSAGE_CHARS))])
 
+    def __init__(self, *args, currency="USD", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+
     def validate_amount(self, field):
-        if self.resolution_type.data in TYPES_WITH_AMOUNT and parse_amount(field.data) is None:
-            raise ValidationError(_l("Enter an amount greater than 0, like 15 or 15.50."))
+        if self.resolution_type.data in TYPES_WITH_AMOUNT and parse_amount(field.data, self.currency) is None:
+            raise ValidationError(_l("Enter an amount greater than 0, like 15 or 15.50.")
+                                  if currency_digits(self.currency) else _l("Enter a whole amount greater than 0."))
 
     @property
     def amount_cents(self):
-        return parse_amount(self.amount.data) if self.resolution_type.data in TYPES_WITH_AMOUNT else 0
+        """The amount in the case currency's minor units."""
+        return parse_amount(self.amount.data, self.currency) if self.resolution_type.data in TYPES_WITH_AMOUNT else 0
 
 
 class ReassignForm(_Form):

@@ -37,6 +37,5 @@ def presence_report(reference):
                            unseen=unseen, after=new_messages[-1].id if new_messages else after, seen=seen)
 
 
-@bp.app_template_global()
 def last_message_id(case):
     return presence.last_message_id(case)

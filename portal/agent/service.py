@@ -19,7 +19,6 @@ from portal.models import (
     AuditEntry,
     Callback,
     Case,
-    CaseEvent,
     CaseMessage,
     Customer,
     Order,
@@ -163,13 +162,6 @@ def case_by_reference(reference):
     return cases.find_by_reference(reference)
 
 
-def _event(case, staff, field, old, new, reason=""):
-    event = CaseEvent(case_id=case.id, actor_type="staff", staff_id=staff.id, field=field,
-                      old_value=str(old or "")[:200], new_value=str(new or "")[:200], reason=reason)
-    db.session.add(event)
-    return event
-
-
 def take(case, staff):
     """Assign the case to `staff` unless another agent took it meanwhile (one conditional UPDATE decides)."""
     claimed = db.session.execute(
@@ -180,7 +172,7 @@ def take(case, staff):
     if claimed != 1:
         holder = case.assignee.name if case.assignee else ""
         raise ActionRefused(holder)
-    _event(case, staff, "assignee", "", staff.email)
+    cases.record_event(case, "assignee", "", staff.email, staff=staff)
     return case
 
 
@@ -190,7 +182,7 @@ def reassign(case, staff, to_staff, reason):
         raise ActionRefused("unknown agent")
     old = case.assignee.email if case.assignee else ""
     case.assignee_id = to_staff.id
-    _event(case, staff, "assignee", old, to_staff.email, _clean(reason))
+    cases.record_event(case, "assignee", old, to_staff.email, staff=staff, reason=_clean(reason))
     return case
 
 
@@ -207,7 +199,7 @@ def change_urgency(case, staff, urgency, reason):
     case.urgency = urgency
     case.first_response_due = sla_due("first_response", urgency, case.created_at)
     case.resolution_due = sla_due("resolution", urgency, case.created_at)
-    _event(case, staff, "urgency", old, urgency, reason)
+    cases.record_event(case, "urgency", old, urgency, staff=staff, reason=reason)
     if case.kind == "complaint":
         # Triage learns from the team: the text joins its examples with the agent's label.
         reading.learn(case.description, urgency, case_id=case.id, staff_id=staff.id)
@@ -249,7 +241,7 @@ def reply(case, staff, body, now=None):
         # The status change is what notifies the customer (case.notify, with the reply in the e-mail).
         cases.transition(case, "answered", actor_type="staff", staff=staff, reason="agent replied")
     else:
-        _event(case, staff, "message", "", "agent reply")
+        cases.record_event(case, "message", "", "agent reply", staff=staff)
     return message
 
 
@@ -259,7 +251,7 @@ def add_note(case, staff, body):
                           internal=True)
     db.session.add(message)
     # The timeline records that a note was added, never what it says.
-    _event(case, staff, "internal_note", "", "added")
+    cases.record_event(case, "internal_note", "", "added", staff=staff)
     return message
 
 
@@ -303,18 +295,8 @@ def reveal_contact(case, staff, field):
     db.session.add(AuditEntry(actor_type="staff", actor_id=staff.id, action=f"customer.{field}_revealed",
                               target_type="customer", target_id=case.customer_id,
                               detail={"case": case.reference}))
-    _event(case, staff, "contact_revealed", "", field)
+    cases.record_event(case, "contact_revealed", "", field, staff=staff)
     return getattr(case.customer, field)
-
-
-def mask_email(email):
-    local, _, domain = (email or "").partition("@")
-    return f"{local[:1]}•••@{domain}" if domain else "•••"
-
-
-def mask_phone(phone):
-    digits = [c for c in phone or "" if c.isdigit()]
-    return f"••• {''.join(digits[-2:])}" if digits else ""
 
 
 def active_agents():
@@ -402,7 +384,7 @@ def complete_callback(callback, staff, note, now=None):
     if not note:
         raise ActionRefused("note")
     followups.set_callback_status(callback, "done", staff=staff, note=note, now=now)
-    _event(callback.case, staff, "callback", "open", "done", note)
+    cases.record_event(callback.case, "callback", "open", "done", staff=staff, reason=note)
     return callback
 
 
@@ -416,7 +398,7 @@ def reschedule_callback(callback, staff, due_at, now=None):
     # The agent's time replaces the one the customer booked: that seat goes back to other customers.
     bookings.cancel("callback", callback.case, now=now, actor_type="staff")
     callback.due_at = due_at
-    _event(callback.case, staff, "callback_due", old.isoformat(), due_at.isoformat())
+    cases.record_event(callback.case, "callback_due", old.isoformat(), due_at.isoformat(), staff=staff)
     return callback
 
 

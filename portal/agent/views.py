@@ -2,15 +2,14 @@
 
 from datetime import UTC
 
-from babel.dates import format_skeleton
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, get_timezone, ngettext
-from flask_babel import gettext as _
 
-from portal import bookings, labels
+from portal import bookings, labels, masking
 from portal.agent import bp, canned, forms, presence, service
 from portal.auth.staff import current_staff, staff_required
 from portal.extensions import db
+from portal.i18n import gettext as _
+from portal.i18n import ngettext
 from portal.models import Callback, CannedReply, Staff, utcnow
 from portal.numbers import parse_int
 from portal.web import external_url, render_fragment
@@ -89,10 +88,10 @@ def _workspace_context(case, reply_form=None, revealed=None, draft=None, **forms
         "reply_form": reply_form,
         "note_form": forms_given.get("note_form") or forms.NoteForm(formdata=None),
         "decision_form": forms_given.get("decision_form") or forms.ReturnDecisionForm(formdata=None),
-        "resolve_form": forms_given.get("resolve_form") or forms.ResolveForm(formdata=None),
+        "resolve_form": forms_given.get("resolve_form") or forms.ResolveForm(formdata=None, currency=case.currency),
         "urgency_form": forms_given.get("urgency_form") or forms.UrgencyForm(formdata=None, urgency=case.urgency),
         "reassign_form": reassign, "revealed": revealed or {},
-        "mask_email": service.mask_email, "mask_phone": service.mask_phone,
+        "mask_email": masking.mask_email, "mask_phone": masking.mask_phone,
         "return_kinds": service.RETURN_KINDS, "resolved": service.is_resolved(case),
         "photos": case.attachments,
     }
@@ -192,7 +191,7 @@ def return_decision(reference):
 def resolve(reference):
     """Resolve the case with what was done for the customer."""
     case = _case_or_404(reference)
-    form = forms.ResolveForm()
+    form = forms.ResolveForm(currency=case.currency)
     return _act(case, "resolve_form", form,
                 lambda f: service.resolve(case, current_staff(), f.resolution_type.data, f.amount_cents,
                                           f.note.data),
@@ -321,7 +320,6 @@ def _span(seconds):
     return _("%(d)d days", d=minutes // (24 * 60))
 
 
-@bp.app_template_filter("countdown")
 def countdown(clock):
     """A clock in words: time left, time overdue, paused, or whether it was met."""
     if clock.due is None:
@@ -334,49 +332,23 @@ def countdown(clock):
     return _("%(span)s left", span=_span(seconds)) if seconds >= 0 else _("%(span)s overdue", span=_span(seconds))
 
 
-@bp.app_template_filter("age")
 def age(when, now):
     """How long ago, in the queue's short words."""
     return _span((now - when).total_seconds()) if when else ""
 
 
-@bp.app_template_filter("label")
 def label(code, kind):
     """A stored code in the reader's words (see portal.labels)."""
     return labels.label(code, kind)
 
 
-@bp.app_template_filter("case_category")
 def case_category(case):
     return labels.category(case.kind, case.category)
 
 
-@bp.app_template_filter("case_outcome")
 def case_outcome(case):
     return labels.desired_outcome(case.kind, case.desired_outcome)
 
 
-@bp.app_template_filter("event_text")
 def event_text(event):
     return labels.event_text(event)
-
-
-@bp.app_template_global("zone_name")
-def zone_name(zone=None):
-    """The name of a time zone as people read it ("America/New_York" as "America/New York")."""
-    return str(zone or get_timezone()).replace("_", " ")
-
-
-@bp.app_template_filter("moment")
-def moment(when, with_year=False, with_time=True, zone=None):
-    """A short date (and time) in the reader's language and time zone (or `zone`): "Dec 1 08:05", "12月1日 08:05"."""
-    if when is None:
-        return ""
-    zone, locale = zone or get_timezone(), get_locale() or "en"
-    day = format_skeleton("yMMMd" if with_year else "MMMd", when, tzinfo=zone, locale=locale)
-    return f"{day} {format_skeleton('Hm', when, tzinfo=zone, locale=locale)}" if with_time else day
-
-
-@bp.app_template_filter("money")
-def money(cents, currency="USD"):
-    return f"{currency} {cents / 100:,.2f}"

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from flask import current_app
-from flask_babel import force_locale
 from sqlalchemy import delete, func, select
 
 from portal.assistant import intents
@@ -21,10 +20,11 @@ from portal.cases import service as cases
 from portal.complaints import service as complaints
 from portal.complaints.triage import triage
 from portal.extensions import db
+from portal.formatting import format_date, format_datetime, money
 from portal.help import search as help_search
 from portal.help import service as help_service
 from portal.home.views import duration
-from portal.i18n import format_currency, format_date, format_datetime
+from portal.i18n import force_locale
 from portal.i18n import gettext as _
 from portal.models import Article, Case, Conversation, Order, OrderItem, Turn, utcnow
 from portal.models.orders import IN_TRANSIT_STATUSES
@@ -420,7 +420,7 @@ def _return_check(conversation, order, item, now):
             parts.append(decision.condition)
         if fee and decision.code == "ok":
             parts.append(_("A return for a change of mind costs %(fee)s; faulty, damaged or wrong items are free.",
-                           fee=format_currency(fee / 100, order.currency)))
+                           fee=money(fee, order.currency)))
         else:
             parts.append(_("The return is free."))
     else:
@@ -456,7 +456,7 @@ def _refund_status(conversation, text, customer, now):
                                  .order_by(Case.created_at.desc(), Case.id.desc()).limit(1))
     if case is None:
         return _article_answer(conversation, text, customer, now, intent="refund_status")
-    amount = format_currency(case.refund_estimate_cents / 100, case.currency)
+    amount = money(case.refund_estimate_cents, case.currency)
     days = policy.refund_days(case.refund_method or "original")
     if case.status == "refunded":
         text = _("Your refund of %(amount)s for %(reference)s has been paid. Card refunds can take a few more days "

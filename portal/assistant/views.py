@@ -5,16 +5,15 @@ is replaced out of band; without JavaScript every POST redirects back to the con
 """
 
 from flask import current_app, g, make_response, redirect, render_template, request, session, url_for
-from flask_babel import force_locale
 
 from portal.assistant import bp, service
 from portal.auth.customers import current_customer
 from portal.extensions import db, htmx, limiter
+from portal.i18n import force_locale, locale_tag
 from portal.i18n import lazy_gettext as _l
-from portal.i18n import locale_tag
 from portal.orders import service as orders
 from portal.orders.views import GUEST_SESSION_KEY, _lookup_failed, _lookup_ip_key, _lookup_order_key
-from portal.web import visitor_id
+from portal.web import no_store, visitor_id
 
 SESSION_KEY = "assistant"
 
@@ -50,9 +49,7 @@ def _context(conversation, **extra):
 
 
 def _page(conversation, status=200, **extra):
-    response = make_response(render_template("assistant/page.html", **_context(conversation, **extra)), status)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return no_store((render_template("assistant/page.html", **_context(conversation, **extra)), status))
 
 
 def _answer(conversation, new_turns, status=200, **extra):
@@ -61,9 +58,8 @@ def _answer(conversation, new_turns, status=200, **extra):
         # The buttons and box under the answer speak the language the customer just wrote in.
         with force_locale(conversation.locale if conversation else locale_tag()):
             body = render_template("assistant/_turns.html", new_turns=new_turns, **_context(conversation, **extra))
-        response = make_response(body, status)
+        response = no_store((body, status))
         response.vary.add("HX-Request")
-        response.headers["Cache-Control"] = "private, no-store"
         return response
     if status >= 400:
         return _page(conversation, status=status, **extra)
@@ -172,7 +168,6 @@ HANDOVER_REASONS = {
 }
 
 
-@bp.app_template_filter("assistant_reason")
 def assistant_reason(code):
     """A hand-over reason in the reader's words."""
     return HANDOVER_REASONS.get(code, HANDOVER_REASONS["asked"])

@@ -24,8 +24,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_timedelta
-from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
@@ -37,10 +35,12 @@ from portal.auth import throttle
 from portal.auth.customers import current_customer, normalise_email
 from portal.auth.forms import EMAIL_PATTERN
 from portal.extensions import db, limiter
+from portal.formatting import format_timedelta
+from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
 from portal.models import AuditEntry, Staff, utcnow
 from portal.redirects import safe_next
-from portal.web import rotate_session
+from portal.web import no_store, rotate_session
 
 bp = Blueprint("staff_auth", __name__)
 
@@ -189,14 +189,7 @@ def staff_required(role="agent"):
     return decorator
 
 
-def no_store(response):
-    """Staff pages show personal data: never kept by the browser or a proxy."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
-    return response
-
-
-bp.after_request(no_store)
+bp.after_request(no_store)  # staff pages show personal data
 
 
 @bp.app_context_processor

@@ -14,12 +14,12 @@ import time
 import pyotp
 import segno
 from flask import current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from sqlalchemy import or_, update
 
 from portal import settings
 from portal.auth.staff import audit_signin, bp, current_staff, home_for, set_device_cookie, sign_in
 from portal.extensions import db
+from portal.i18n import gettext as _
 from portal.models import AuditEntry, Staff
 from portal.redirects import safe_next
 

@@ -1,7 +1,6 @@
 """Customer sign-in by e-mail link and sign-out."""
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 
 from portal.auth import bp, tokens
 from portal.auth.customers import (
@@ -13,6 +12,7 @@ from portal.auth.customers import (
 )
 from portal.auth.forms import SigninForm
 from portal.extensions import db, limiter
+from portal.i18n import gettext as _
 from portal.models import Customer
 from portal.redirects import safe_next
 

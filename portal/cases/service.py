@@ -49,9 +49,11 @@ def find_by_reference(reference):
     return db.session.scalar(select(Case).where(Case.reference == reference))
 
 
-def _event(case, actor_type, staff, field, old, new, reason, now):
-    event = CaseEvent(case=case, actor_type=actor_type, staff_id=staff.id if staff else None, field=field,
-                      old_value=old, new_value=new, reason=(reason or "")[:2000], created_at=now)
+def record_event(case, field, old, new, *, staff=None, actor_type=None, reason="", now=None):
+    """The one way a change reaches the case's audit timeline: who (staff, else `actor_type`), what, from, to, why."""
+    event = CaseEvent(case=case, actor_type=actor_type or ("staff" if staff else "system"),
+                      staff_id=staff.id if staff else None, field=field, old_value=str(old or "")[:200],
+                      new_value=str(new or "")[:200], reason=(reason or "")[:2000], created_at=now or utcnow())
     db.session.add(event)
     return event
 
@@ -99,7 +101,7 @@ def transition(case, to_status, *, actor_type="system", staff=None, reason="", n
         _resume_resolution_clock(case, old, now)
     case.status = to_status
     case.updated_at = now
-    event = _event(case, actor_type, staff, "status", old, to_status, reason, now)
+    event = record_event(case, "status", old, to_status, staff=staff, actor_type=actor_type, reason=reason, now=now)
     db.session.flush()
     if to_status in ESCALATING_STATUSES and old not in ESCALATING_STATUSES:
         _escalate(case, now)
@@ -124,7 +126,7 @@ def open_case(case, first_status, reason, now=None):
         # Not yet with a person: this is when it goes to one unless the customer says it is solved.
         case.first_response_due = sla_due("first_response", case.urgency, now)
     db.session.add(case)
-    _event(case, "customer", None, "status", "", "submitted", "", now)
+    record_event(case, "status", "", "submitted", actor_type="customer", now=now)
     db.session.flush()
     transition(case, first_status, reason=reason, now=now)
     return case

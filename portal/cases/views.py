@@ -3,9 +3,7 @@ booking, moving or cancelling a repair appointment or an agent's call."""
 
 from datetime import timedelta
 
-from flask import abort, flash, make_response, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 
 from portal import bookings, hours, labels
 from portal.auth.customers import current_customer, customer_required
@@ -14,11 +12,12 @@ from portal.cases import bp, service
 from portal.complaints.triage import Reason
 from portal.extensions import db
 from portal.help import search as help_search
-from portal.i18n import locale_tag
+from portal.i18n import gettext as _
+from portal.i18n import locale_tag, ngettext
 from portal.models import CaseAttachment, utcnow
 from portal.returns import photos
 from portal.surveys import followups
-from portal.web import render_fragment
+from portal.web import no_store, render_fragment
 
 REFUSALS = {
     "empty": lambda: _("Please write a message before sending."),
@@ -29,7 +28,6 @@ REFUSALS = {
 }
 
 
-@bp.app_template_filter("reason_text")
 def reason_text(reason):
     """A stored triage or review reason (template and values) in the reader's language."""
     if isinstance(reason, str):
@@ -53,12 +51,6 @@ def get_case_for_customer_or_404(reference):
     if case is None or customer is None or case.customer_id != customer.id:
         abort(404)
     return case
-
-
-def _private(response):
-    response = make_response(response)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _page_context(case, message_error=None, draft=""):
@@ -88,7 +80,7 @@ def _suggested_articles(case):
 @customer_required
 def index():
     """The signed-in customer's cases, newest first."""
-    return _private(render_template("cases/index.html", cases=service.cases_for(current_customer()),
+    return no_store(render_template("cases/index.html", cases=service.cases_for(current_customer()),
                                     labels=labels))
 
 
@@ -97,7 +89,7 @@ def index():
 def detail(reference):
     """One case: status, what happens next, timeline, conversation, and what the customer can do."""
     case = get_case_for_customer_or_404(reference)
-    return _private(render_template("cases/detail.html", **_page_context(case)))
+    return no_store(render_template("cases/detail.html", **_page_context(case)))
 
 
 @bp.post("/<reference>/messages")
@@ -113,10 +105,10 @@ def reply(reference):
         response = render_fragment("cases/detail.html", "cases/_conversation.html",
                                    **_page_context(case, REFUSALS[str(refused)](), draft=body[:20000]))
         response.status_code = 400
-        return _private(response)
+        return no_store(response)
     db.session.commit()
     if request.headers.get("HX-Request"):
-        return _private(render_fragment("cases/detail.html", "cases/_conversation.html", **_page_context(case)))
+        return no_store(render_fragment("cases/detail.html", "cases/_conversation.html", **_page_context(case)))
     flash(_("Your message is on your case."), "success")
     return redirect(url_for("cases.detail", reference=case.reference, _anchor="conversation"), 303)
 
@@ -174,7 +166,7 @@ def photo(reference, photo_id):
                          download_name=f"{case.reference}-{attachment.id}{path.suffix}")
     response.headers["Content-Disposition"] = f'inline; filename="{case.reference}-{attachment.id}{path.suffix}"'
     response.headers["X-Content-Type-Options"] = "nosniff"
-    return _private(response)
+    return no_store(response)
 
 
 # ---- Appointments: a repair visit, a call from an agent ----------------------------------------------------------
@@ -210,7 +202,7 @@ def _appointments(case, error_kind=None, error=None, form=None, done=None):
 
 def _appointments_response(case, status=200, **state):
     context = dict(_page_context(case), appointments=_appointments(case, **state))
-    response = _private(render_fragment("cases/detail.html", "cases/_appointments.html", **context))
+    response = no_store(render_fragment("cases/detail.html", "cases/_appointments.html", **context))
     response.status_code = status
     return response
 

@@ -3,14 +3,14 @@
 from datetime import timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.cases import service as cases
 from portal.complaints.triage import OrderFacts, PastContact, triage
 from portal.extensions import db
+from portal.formatting import format_date, money
 from portal.help import service as help_service
-from portal.i18n import format_currency, format_date
+from portal.i18n import gettext as _
 from portal.models import Case, CaseAttachment, Order, utcnow
 from portal.ops import metrics
 from portal.orders import service as orders
@@ -91,7 +91,7 @@ def order_label(order):
         _("%(first)s, %(second)s and %(count)s more", first=names[0], second=names[1], count=len(names) - 2)
     return _("Order %(number)s · %(date)s · %(items)s · %(total)s", number=order.number,
              date=format_date(order.placed_at, "medium"), items=items,
-             total=format_currency(order.total_cents / 100, order.currency))
+             total=money(order.total_cents, order.currency))
 
 
 def find_order(customer, number):

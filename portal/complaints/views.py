@@ -1,7 +1,6 @@
 """The complaint form, the help articles suggested while the customer types, and "this solved it"."""
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 
 from portal.auth.customers import current_customer
 from portal.complaints import bp, service
@@ -9,6 +8,7 @@ from portal.complaints.forms import ComplaintForm
 from portal.extensions import db
 from portal.help import search as help_search
 from portal.help import service as help_service
+from portal.i18n import gettext as _
 from portal.i18n import locale_tag
 from portal.orders.service import normalise_number
 from portal.redirects import safe_next

@@ -3,6 +3,7 @@
 from flask import abort, current_app, make_response, render_template
 
 from portal.dev import bp, mailbox
+from portal.web import no_store
 
 # The e-mail's HTML runs in a sandboxed frame: no scripts, no requests, only its own inline styles.
 FRAME_POLICY = "; ".join([
@@ -49,5 +50,4 @@ def message_html(message_id):
     response.headers["Content-Type"] = "text/html; charset=utf-8"
     response.headers["Content-Security-Policy"] = FRAME_POLICY
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return no_store(response)

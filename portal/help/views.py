@@ -4,12 +4,12 @@ import re
 import markdown
 import nh3
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from portal.extensions import db, htmx
 from portal.help import bp, service
 from portal.help import search as search_index
+from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
 from portal.i18n import locale_tag
 from portal.models.knowledge import CATEGORIES

@@ -1,11 +1,11 @@
 from flask import current_app, jsonify, redirect, render_template, request, session, url_for
-from flask_babel import ngettext
 
 from portal.home import bp
 from portal.home.health import check
 from portal.i18n import lazy_gettext as _l
+from portal.i18n import ngettext
 from portal.redirects import safe_next
-from portal.web import has_endpoint
+from portal.web import has_endpoint, no_store
 
 # The self-service journeys offered on the front page, most asked-for first: (endpoint, icon, title, text).
 HOME_ACTIONS = [
@@ -52,7 +52,6 @@ def index():
                            promise_tiers=promise)
 
 
-@bp.app_template_filter("duration")
 def duration(span):
     """A response time in words, in the reader's language: "10 minutes", "1 hour", "3 days"."""
     minutes = int(span.total_seconds() // 60)
@@ -80,5 +79,4 @@ def healthz():
     all_up, report = check()
     response = jsonify(status="up" if all_up else "down", checks=report)
     response.status_code = 200 if all_up else 503
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return no_store(response)

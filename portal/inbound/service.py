@@ -11,7 +11,6 @@ from datetime import timedelta
 from email.utils import parseaddr
 
 from flask import current_app
-from flask_babel import force_locale
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.datastructures import FileStorage
@@ -19,6 +18,7 @@ from werkzeug.datastructures import FileStorage
 from portal.cases import service as cases
 from portal.complaints import service as complaints
 from portal.extensions import db
+from portal.i18n import force_locale
 from portal.inbound import parse, tokens
 from portal.jobs import schedule
 from portal.models import CaseAttachment, CaseMessage, Customer, InboundMessage, utcnow

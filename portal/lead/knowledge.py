@@ -50,6 +50,7 @@ ARTICLE_FIELDS = ("slug", "title", "locale", "category", "scenario", "keywords",
 SYNONYM_FIELDS = ("locale", "term", "expansions")
 CANNED_FIELDS = ("title", "locale", "body", "empathy")
 INTENT_FIELDS = ("trigger_kind", "trigger", "action", "position")
+TRIAGE_EXAMPLE_FIELDS = ("text", "urgency", "case_id")
 
 
 def save_article(article, *, actor, slug, title, locale, category, scenario, keywords, body, published,
@@ -208,6 +209,13 @@ def intents():
 
 
 TRIAGE_EXAMPLES_SHOWN = 200
+
+
+def delete_triage_example(example, *, actor):
+    """Take an agent's example out of what triage learns from."""
+    _audit(actor, "triage_example.deleted", example, _fields(example, TRIAGE_EXAMPLE_FIELDS), TRIAGE_EXAMPLE_FIELDS)
+    db.session.delete(example)
+    db.session.flush()
 
 
 def triage_examples():

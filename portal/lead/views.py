@@ -5,15 +5,15 @@ import io
 from datetime import datetime
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 
 from portal.auth.staff import current_staff, staff_required
 from portal.extensions import db
+from portal.formatting import format_datetime
 from portal.help.defaults import ACTIONS
 from portal.help.views import render_markdown
-from portal.i18n import format_datetime
+from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
-from portal.lead import bp, charts, knowledge, metrics
+from portal.lead import bp, charts, forms, knowledge, metrics
 from portal.models import Article, CannedReply, IntentAction, Synonym, TriageExample, utcnow
 from portal.models.knowledge import CATEGORIES, LOCALES
 from portal.numbers import parse_int
@@ -77,7 +77,6 @@ COLUMN_WORDS = {"category": "category", "urgency": "urgency", "status": "order",
                 "tier": "tier", "locale": "locale", "job": "job", "agent": "assignee"}
 # Columns that hold a moment: shown to the minute, while the CSV keeps the whole ISO 8601 value.
 MOMENT_COLUMNS = {"ship_by", "shipped_at", "failed_at", "due_at", "answered_at"}
-@bp.app_template_filter("table_moment")
 def table_moment(value):
     """An ISO 8601 moment from a dashboard table, to the minute in the reader's time zone."""
     try:
@@ -181,14 +180,6 @@ def knowledge_index():
     return _knowledge_page()
 
 
-def _article_form():
-    form = request.form
-    return {"slug": form.get("slug", ""), "title": form.get("title", ""), "locale": form.get("locale", ""),
-            "category": form.get("category", ""), "scenario": form.get("scenario", ""),
-            "keywords": form.get("keywords", ""), "body": form.get("body", ""),
-            "published": form.get("published") == "1", "translation_of": form.get("translation_of", "")}
-
-
 def _article_page(article, form, errors=None, preview=None, status=200):
     no_comments = metrics.no_comments(article.id) if article is not None else []
     return render_template("lead/article_edit.html", article=article, form=form, errors=errors or {},
@@ -213,8 +204,9 @@ def article_edit(article_id=None):
             form = {"title": request.args.get("title", "")[:200], "locale": "en", "published": True,
                     "category": CATEGORIES[0]}
         return _article_page(article, form)
-    form = _article_form()
-    if request.form.get("preview"):
+    posted = forms.ArticleForm()
+    form = posted.values()
+    if posted.preview.data:
         return _article_page(article, form, preview=render_markdown(form["body"][:50_000]))
     try:
         saved = knowledge.save_article(article, actor=current_staff(), **form)
@@ -230,12 +222,13 @@ def article_edit(article_id=None):
 @staff_required("lead")
 def article_preview():
     """The rendered Markdown alone (for htmx), or the edit page with the preview."""
-    body = request.form.get("body", "")[:50_000]
+    form = forms.ArticleForm().values()
+    body = form["body"][:50_000]
     if request.headers.get("HX-Request"):
         response = current_app.make_response(render_template("lead/_preview.html", preview=render_markdown(body)))
         response.vary.add("HX-Request")
         return response
-    response = current_app.make_response(_article_page(None, _article_form(), preview=render_markdown(body)))
+    response = current_app.make_response(_article_page(None, form, preview=render_markdown(body)))
     response.vary.add("HX-Request")
     return response
 
@@ -256,9 +249,9 @@ def _knowledge_error(refused):
 @staff_required("lead")
 def synonym_save():
     """Add or change a synonym (the term's expansions are replaced)."""
+    form = forms.SynonymForm()
     try:
-        knowledge.save_synonym(request.form.get("locale", ""), request.form.get("term", ""),
-                               request.form.get("expansions", ""), actor=current_staff())
+        knowledge.save_synonym(form.locale.data, form.term.data, form.expansions.data, actor=current_staff())
     except knowledge.KnowledgeError as refused:
         return _knowledge_error(refused)
     db.session.commit()
@@ -288,8 +281,7 @@ def canned_edit(reply_id=None):
         form = ({"title": reply.title, "locale": reply.locale, "body": reply.body, "empathy": reply.empathy}
                 if reply else {"locale": "en"})
         return render_template("lead/canned_edit.html", reply=reply, form=form, errors={}, locales=LOCALES)
-    form = {"title": request.form.get("title", ""), "locale": request.form.get("locale", ""),
-            "body": request.form.get("body", ""), "empathy": request.form.get("empathy") == "1"}
+    form = forms.CannedReplyForm().values()
     try:
         saved = knowledge.save_canned_reply(reply, actor=current_staff(), **form)
     except knowledge.KnowledgeError as refused:
@@ -315,10 +307,9 @@ def canned_delete(reply_id):
 @staff_required("lead")
 def intent_add():
     """Map a scenario or a phrase to a self-service action."""
-    position = parse_int(request.form.get("position", "0"))
+    form = forms.IntentForm()
     try:
-        knowledge.add_intent(request.form.get("trigger_kind", ""), request.form.get("trigger", ""),
-                             request.form.get("action", ""), -1 if position is None else position,
+        knowledge.add_intent(form.trigger_kind.data, form.trigger.data, form.action.data, form.position_number,
                              actor=current_staff())
     except knowledge.KnowledgeError as refused:
         return _knowledge_error(refused)
@@ -332,7 +323,7 @@ def intent_add():
 def triage_example_delete(example_id):
     """Take an agent's example out of what triage learns from."""
     example = db.session.get(TriageExample, example_id) or abort(404)
-    db.session.delete(example)
+    knowledge.delete_triage_example(example, actor=current_staff())
     db.session.commit()
     flash(_("Example removed."), "success")
     return _back_to_knowledge("triage-examples")

@@ -19,6 +19,18 @@ SHIPMENT_STATUSES = (
 )
 # States where the parcel is with the carrier and carrier silence means trouble.
 IN_TRANSIT_STATUSES = ("shipped", "in_transit", "out_for_delivery", "delivery_exception")
+# The allowed status flow, as data (like a case's TRANSITIONS): every change goes through
+# portal.orders.service.move_to, which checks this map. Carrier scans may skip or repeat steps and move between
+# the in-transit states; a delivered order is left only for returned; cancelled and returned are final.
+ORDER_TRANSITIONS = {
+    "placed": {"paid", "cancelled", "delivered", *IN_TRANSIT_STATUSES},
+    "paid": {"cancelled", "delivered", *IN_TRANSIT_STATUSES},
+    **{status: {"delivered", "returned", "cancelled", *IN_TRANSIT_STATUSES} - {status}
+       for status in IN_TRANSIT_STATUSES},
+    "delivered": {"returned"},
+    "cancelled": set(),
+    "returned": set(),
+}
 
 
 class Order(db.Model):
@@ -59,6 +71,9 @@ class Order(db.Model):
                          order_by="OrderItem.id")
     events = relationship("ShipmentEvent", back_populates="order", cascade="all, delete-orphan",
                           order_by="ShipmentEvent.occurred_at.desc()")
+
+    def can_move_to(self, status):
+        return status in ORDER_TRANSITIONS.get(self.status, set())
 
     def __repr__(self):
         return f"<Order {self.number} {self.status}>"

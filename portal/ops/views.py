@@ -10,6 +10,7 @@ from portal.extensions import csrf, db
 from portal.i18n import lazy_gettext as _l
 from portal.models import AlertEpisode
 from portal.ops import alerts, metrics
+from portal.web import no_store
 
 bp = Blueprint("ops", __name__)
 
@@ -39,7 +40,7 @@ def scrape():
             return "a bearer token is required\n", 401, {"WWW-Authenticate": "Bearer", "Content-Type": "text/plain"}
         return "metrics are served to internal addresses only\n", 403, {"Content-Type": "text/plain"}
     body, content_type = metrics.exposition(current_app._get_current_object())
-    return body, 200, {"Content-Type": content_type, "Cache-Control": "no-store"}
+    return no_store((body, 200, {"Content-Type": content_type}))
 
 
 # What each kind of episode is, for the dashboard and the evidence page.
@@ -56,18 +57,15 @@ ROW_STATES = {"pending": _l("waiting"), "enqueued": _l("queued"), "running": _l(
               "done": _l("done"), "failed": _l("given up")}
 
 
-@bp.app_template_global()
 def open_alert_episodes():
     """The open episodes, for the leads' dashboard."""
     return alerts.open_episodes()
 
 
-@bp.app_template_filter("alert_kind")
 def alert_kind(kind):
     return KIND_LABELS.get(kind, kind)
 
 
-@bp.app_template_filter("row_state")
 def row_state(status):
     return ROW_STATES.get(status, status)
 

@@ -13,9 +13,9 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.jobs import schedule
 from portal.models import Customer, Order, OrderItem, ShipmentEvent, ShopEvent, utcnow
 from portal.models.orders import ORDER_STATUSES, SHIPMENT_STATUSES
+from portal.orders import service
 from portal.storable import column_max, storable_text
 
 EVENT_TYPES = ("order.created", "order.updated", "shipment.event")
@@ -28,10 +28,6 @@ SHIPMENT_TO_ORDER_STATUS = {
     "out_for_delivery": "out_for_delivery", "delivered": "delivered",
     "delivery_exception": "delivery_exception", "returned_to_sender": "delivery_exception",
 }
-# Status changes the customer hears about by e-mail (and in the inbox).
-NOTIFIED_STATUSES = ("shipped", "out_for_delivery", "delivered", "delivery_exception", "cancelled")
-# A carrier event never moves an order out of these.
-FINAL_STATUSES = ("cancelled", "returned")
 
 
 class FeedError(ValueError):
@@ -247,18 +243,6 @@ def already_applied(event_id):
     return db.session.scalar(select(ShopEvent.id).where(ShopEvent.event_id == event_id)) is not None
 
 
-def _set_status(order, status, at, notify):
-    if status == order.status:
-        return
-    order.status = status
-    if status == "cancelled" and order.cancelled_at is None:
-        order.cancelled_at = at
-    if status == "delivered":
-        order.delivered_at = order.delivered_at or at
-    if notify and status in NOTIFIED_STATUSES and order.id is not None:
-        schedule("mail.order_status", order.id, status, key=f"order:{order.id}:{status}")
-
-
 def _find_customer(fields):
     email = fields["email"]
     customer = db.session.scalar(select(Customer).where(func.lower(Customer.email) == email,
@@ -293,7 +277,10 @@ def _apply_order(kind, fields, notify):
         order.total_cents = fields["total_cents"]
     db.session.flush()
     if "status" in fields:
-        _set_status(order, fields["status"], utcnow(), notify)
+        try:
+            service.move_to(order, fields["status"], utcnow(), notify)
+        except service.StatusRefused as refused:
+            raise FeedError("data.status", str(refused), status=409) from refused
     return order
 
 
@@ -315,11 +302,12 @@ def _apply_shipment(event_id, fields, notify):
     if fields["status"] == "shipped" and (order.shipped_at is None or occurred < order.shipped_at):
         order.shipped_at = occurred
     target = SHIPMENT_TO_ORDER_STATUS[fields["status"]]
-    # An older event arriving late goes into the timeline but does not move the order backwards.
-    if newest and target and order.status not in FINAL_STATUSES:
+    # An older event arriving late goes into the timeline but does not move the order backwards, and a scan the
+    # order's status map has no step for (a cancelled order, a delivered one) stays in the timeline only.
+    if newest and target and (target == order.status or order.can_move_to(target)):
         if target == "delivered":
             order.delivered_at = occurred
-        _set_status(order, target, occurred, notify)
+        service.move_to(order, target, occurred, notify)
     return order
 
 

@@ -38,6 +38,8 @@ EVENT_LABELS = {
 }
 # Not yet handed to the carrier: the customer may still cancel, and the ship-by promise applies.
 NOT_SHIPPED_STATUSES = ("placed", "paid")
+# Status changes the customer hears about by e-mail (and in the inbox).
+NOTIFIED_STATUSES = ("shipped", "out_for_delivery", "delivered", "delivery_exception", "cancelled")
 MAX_GUEST_ORDERS = 20
 
 
@@ -232,13 +234,6 @@ def mask_address(address):
     return "•••, " + parts[-1]
 
 
-def mask_phone(phone):
-    digits = [c for c in phone or "" if c.isdigit()]
-    if len(digits) < 4:
-        return "•••" if digits else ""
-    return "••• ••• " + "".join(digits[-2:])
-
-
 # ---- The order page ------------------------------------------------------------------------------
 
 def timeline(order):
@@ -265,6 +260,29 @@ def cancel(order, now):
     """Cancel an order that has not shipped and tell the customer; raises CannotCancel otherwise."""
     if not can_cancel(order):
         raise CannotCancel(order.status)
-    order.status = "cancelled"
-    order.cancelled_at = now
-    schedule("mail.order_status", order.id, "cancelled", key=f"order:{order.id}:cancelled")
+    move_to(order, "cancelled", now)
+
+
+class StatusRefused(ValueError):
+    """The order's status map has no step from its status to the one asked for."""
+
+    def __init__(self, current, wanted):
+        super().__init__(f"an order that is {current} cannot become {wanted}")
+        self.current, self.wanted = current, wanted
+
+
+def move_to(order, status, at, notify=True):
+    """The one way an order's status changes: checked against its map, dated, and told to the customer by e-mail
+    for the steps they hear about. Moving to the status it has is nothing; returns whether it moved."""
+    if status == order.status:
+        return False
+    if not order.can_move_to(status):
+        raise StatusRefused(order.status, status)
+    order.status = status
+    if status == "cancelled" and order.cancelled_at is None:
+        order.cancelled_at = at
+    if status == "delivered":
+        order.delivered_at = order.delivered_at or at
+    if notify and status in NOTIFIED_STATUSES and order.id is not None:
+        schedule("mail.order_status", order.id, status, key=f"order:{order.id}:{status}")
+    return True

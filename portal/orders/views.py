@@ -2,16 +2,16 @@
 
 import pytz
 from flask import abort, current_app, flash, g, make_response, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 
-from portal import hours
+from portal import hours, masking
 from portal.auth.customers import current_customer, current_customer_id
 from portal.extensions import db, limiter
+from portal.i18n import gettext as _
 from portal.i18n import locale_tag
 from portal.models import utcnow
 from portal.orders import bp, service
 from portal.orders.forms import LookupForm
-from portal.web import render_fragment
+from portal.web import no_store, render_fragment
 
 GUEST_SESSION_KEY = "guest_orders"
 
@@ -90,7 +90,7 @@ def _detail_context(order, is_owner):
         "shipping": {
             "name": order.shipping_name if is_owner else service.mask_name(order.shipping_name),
             "address": order.shipping_address if is_owner else service.mask_address(order.shipping_address),
-            "phone": order.shipping_phone if is_owner else service.mask_phone(order.shipping_phone),
+            "phone": order.shipping_phone if is_owner else masking.mask_phone(order.shipping_phone),
         },
     }
 
@@ -99,18 +99,15 @@ def _detail_context(order, is_owner):
 def detail(number):
     """The order page: status, items, timeline, estimate, and what the customer can do next."""
     order, is_owner = get_order_for_viewer_or_404(number)
-    response = make_response(render_template("orders/detail.html", **_detail_context(order, is_owner)))
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return no_store(render_template("orders/detail.html", **_detail_context(order, is_owner)))
 
 
 @bp.get("/<number>/timeline")
 def timeline(number):
     """The shipment timeline alone for htmx (it refreshes itself while the parcel moves)."""
     order, is_owner = get_order_for_viewer_or_404(number)
-    response = render_fragment("orders/detail.html", "orders/_timeline.html", **_detail_context(order, is_owner))
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return no_store(render_fragment("orders/detail.html", "orders/_timeline.html",
+                                    **_detail_context(order, is_owner)))
 
 
 @bp.post("/<number>/cancel")

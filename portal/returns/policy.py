@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 
-from portal.i18n import format_date
+from portal.formatting import format_date
 from portal.i18n import lazy_gettext as _l
 
 

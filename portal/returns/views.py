@@ -7,17 +7,17 @@ step. Back is a plain link to the previous step. The draft lives in the database
 from datetime import datetime
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 
 from portal import bookings, hours
 from portal.auth.customers import current_customer
 from portal.extensions import db
+from portal.i18n import gettext as _
 from portal.i18n import locale_tag
 from portal.models import utcnow
 from portal.orders import service as orders
 from portal.redirects import safe_next
 from portal.returns import bp, photos, policy, service
-from portal.web import render_fragment
+from portal.web import no_store, render_fragment
 
 
 def _sign_in_first():
@@ -56,7 +56,7 @@ def _render(order, step, draft, errors=None, form=None, status=200):
     response = render_fragment("returns/wizard.html", "returns/_step.html",
                                **_context(order, step, draft, errors, form))
     response.status_code = status
-    response.headers["Cache-Control"] = "private, no-store"
+    no_store(response)
     if request.headers.get("HX-Request") and request.method == "GET":
         response.headers["HX-Push-Url"] = url_for("returns.step", number=order.number, step=step)
     return response

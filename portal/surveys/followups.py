@@ -14,7 +14,7 @@ from sqlalchemy import exists, func, select
 from portal import bookings
 from portal.cases import service as cases
 from portal.extensions import db
-from portal.models import AuditEntry, Callback, Case, CaseEvent, Survey, SurveyAnswer, utcnow
+from portal.models import AuditEntry, Callback, Case, Survey, SurveyAnswer, utcnow
 from portal.models.cases import OPEN_STATUSES
 from portal.surveys import tokens
 from portal.web import external_url
@@ -159,7 +159,6 @@ def cancel_call(case, now=None):
         raise CallbackRefused("no_call")
     bookings.cancel("callback", case, now=now)
     set_callback_status(callback, "cancelled", now=now)
-    db.session.add(CaseEvent(case_id=case.id, actor_type="customer", field="callback_cancelled", old_value="open",
-                             new_value="cancelled", created_at=now))
+    cases.record_event(case, "callback_cancelled", "open", "cancelled", actor_type="customer", now=now)
     return callback
 

@@ -5,13 +5,13 @@ scanner that follows every link changes nothing.
 """
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 
 from portal.auth.customers import current_customer, customer_required
 from portal.extensions import csrf, db, htmx
+from portal.i18n import gettext as _
 from portal.models import utcnow
 from portal.surveys import bp, followups, service, tokens
-from portal.web import render_fragment
+from portal.web import no_store, render_fragment
 
 REFUSED_STATUS = {"invalid": 400, "expired": 410, "other_case": 404}
 
@@ -150,8 +150,7 @@ def feedback_mail():
         flash(message, "success")
         response = redirect(url_for("account.index"), code=303)
     response.vary.add("HX-Request")
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return no_store(response)
 
 
 @bp.app_context_processor

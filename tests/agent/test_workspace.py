@@ -54,6 +54,8 @@ def test_the_workspace_shows_the_customer_beside_the_case(signed_in, db, custome
     assert "damaged product" in html
     assert "alice@example.com" not in html and "a•••@example.com" in html
     assert customer.phone not in html
+    # The same mask a guest sees on an order page (portal.masking), the last two digits readable.
+    assert f"••• ••• {customer.phone[-2:]}" in html
 
 
 def test_churn_risk_needs_two_complaints_in_30_days_or_a_low_rating(signed_in, customer, case):
@@ -223,6 +225,19 @@ def test_resolving_with_a_coupon_keeps_its_value(signed_in, db, case):
     assert (fresh.status, fresh.resolution_type, fresh.resolution_amount_cents) == ("resolved", "coupon", 1550)
     assert fresh.resolved_at is not None
     assert db.session.query(OutboxRow).filter_by(job_name="survey.invite").count() == 1
+
+
+def test_a_yen_refund_is_typed_in_whole_yen_and_shown_without_decimals(signed_in, db, customer):
+    case = make_case(customer, currency="JPY")
+    refused = signed_in.post(f"/agent/cases/{case.reference}/resolve",
+                             data={"resolution_type": "refund", "amount": "15.50", "note": "Refunded."})
+    assert refused.status_code == 400 and _case(db, case).status == "escalated"
+
+    signed_in.post(f"/agent/cases/{case.reference}/resolve",
+                   data={"resolution_type": "refund", "amount": "1500", "note": "Refunded."})
+
+    assert _case(db, case).resolution_amount_cents == 1500
+    assert "¥1,500" in signed_in.get(f"/agent/cases/{case.reference}").get_data(as_text=True)
 
 
 def test_an_explanation_needs_no_amount(signed_in, db, case):

@@ -59,7 +59,7 @@ def test_anonymous_visitors_are_sent_to_the_staff_sign_in(app, client, world):
         response = _call(client, method, url)
         assert response.status_code == 302, (method, url)
         assert response.headers["Location"].startswith("/staff/signin"), (method, url)
-        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["Cache-Control"] == "private, no-store"
 
 
 def test_signed_in_customers_get_403_everywhere(app, client, world, customer):
@@ -78,7 +78,7 @@ def test_agents_reach_agent_pages_but_never_lead_pages_or_exports(app, client, w
             assert response.status_code != 403, (method, url)
             assert not response.headers.get("Location", "").startswith("/staff/signin"), (method, url)
             assert response.status_code < 500, (method, url)
-        assert response.headers["Cache-Control"] == "no-store", (method, url)
+        assert response.headers["Cache-Control"] == "private, no-store", (method, url)
 
 
 def test_leads_reach_every_staff_page(app, client, world, lead):

@@ -18,12 +18,13 @@ from datetime import timedelta
 
 from flask_babel import force_locale
 
-from portal import create_app, demo
+from portal import create_app
 from portal.assistant import intents, service
 from portal.extensions import db
 from portal.help import search
 from portal.help.importer import article_files, import_files
 from portal.models import Customer, Order, OrderItem, ShipmentEvent, utcnow
+from tests.bench import data as bench_data
 from tests.bench.test_search_bench import _environ, percentiles
 from tests.conftest import FAQ_CORPUS_DIR
 
@@ -58,7 +59,7 @@ def test_assistant_turn_latency_beside_search(tmp_path):
     app = create_app({"ENVIRON": _environ(tmp_path), "RATELIMIT_ENABLED": False})
     with app.app_context():
         db.create_all()
-        demo.generate_articles(ARTICLES)
+        bench_data.generate_articles(ARTICLES)
         import_files(article_files(FAQ_CORPUS_DIR))
         db.session.commit()
         started = time.perf_counter()

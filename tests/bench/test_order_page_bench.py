@@ -36,10 +36,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select, text
 
-from portal import create_app, demo
+from portal import create_app
 from portal.embedded_redis import EmbeddedRedis
 from portal.extensions import db
 from portal.models import Customer, Order, ShipmentEvent
+from tests.bench import data as bench_data
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ORDERS = int(os.environ.get("BENCH_ORDERS", "1000000"))
@@ -80,7 +81,7 @@ def prepare_data(environ):
         if have < ORDERS:
             started = time.perf_counter()
             # At least 4 of the 6 carrier steps: about 5 events an order, 5 million for a million orders.
-            demo.generate_orders(ORDERS - have, min_events_per_order=4)
+            bench_data.generate_orders(ORDERS - have, min_events_per_order=4)
             print(f"\ngenerated {ORDERS - have} orders in {time.perf_counter() - started:.0f} s")
             db.session.execute(text("ANALYZE"))
             db.session.commit()

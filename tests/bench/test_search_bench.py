@@ -1,6 +1,6 @@
 """Benchmark: help-center search beside SQLite FTS5 and LIKE, on the same synthetic corpus in the same run.
 
-For each size: generate articles of about 200 words with a Zipf vocabulary (`flask seed-demo --articles N`'s
+For each size: generate articles of about 200 words with a Zipf vocabulary (tests/bench/data.py's
 generator), rebuild the index with `flask search reindex` in a child process (time, articles/s, peak RSS),
 build an FTS5 table over the same rows, then run 200 fixed queries through each: ours, FTS5, a ranked LIKE per
 word (the baseline of the 10x target, see `_like_query`) and the literal whole-query `LIKE '%q%'`. Our search is
@@ -22,9 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from portal import create_app, demo
+from portal import create_app
 from portal.extensions import db
 from portal.help import search
+from tests.bench import data as bench_data
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SIZES = [int(s) for s in os.environ.get("BENCH_SEARCH_SIZES", "1000,10000").split(",") if s.strip()]
@@ -36,7 +37,7 @@ TARGET_P99_MS = {1_000: 20, 10_000: 50, 100_000: 300}
 def fixed_queries(count=QUERY_COUNT, seed=2026):
     """One to three words drawn from the corpus's own Zipf vocabulary; one query in six has a typo."""
     rng = random.Random(seed)
-    words, weights = demo._zipf_vocabulary(random.Random(7))
+    words, weights = bench_data.zipf_vocabulary(random.Random(7))
     queries = []
     while len(queries) < count:
         picked = rng.choices(words[20:], weights=weights[20:], k=rng.choice((1, 1, 2, 2, 2, 3)))
@@ -149,7 +150,7 @@ def test_search_latency_against_fts5_and_like(size, tmp_path):
     with app.app_context():
         db.create_all()
         started = time.perf_counter()
-        demo.generate_articles(size)
+        bench_data.generate_articles(size)
         generated = time.perf_counter() - started
         db.session.remove()
 

@@ -18,13 +18,14 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import select
 
-from portal import create_app, demo, semantics
+from portal import create_app, semantics
 from portal.complaints import reading
 from portal.complaints.triage import triage
 from portal.extensions import db
 from portal.help import dense, search
 from portal.help.importer import article_files, parse_article
 from portal.models import Article
+from tests.bench import data as bench_data
 from tests.bench.test_search_bench import percentiles
 from tests.eval.search import load
 
@@ -69,7 +70,7 @@ def test_semantic_search_triage_and_embedding(tmp_path):
     queries = [q["q"] for q in load("search_test.yaml")["queries"] if q["locale"] == "en"]
     with app.app_context():
         db.create_all()
-        demo.generate_articles(SIZE)
+        bench_data.generate_articles(SIZE)
         search.rebuild(app)
         _random_vectors(search.current_dir(app.config["SEARCH_INDEX_DIR"]))
         search.search("warm up the searcher", "en")

@@ -4,6 +4,7 @@ import io
 import struct
 import zlib
 from datetime import timedelta
+from html.parser import HTMLParser
 
 from PIL import Image
 from sqlalchemy import select
@@ -65,3 +66,27 @@ def png_bomb(width=60_000, height=60_000):
     crc = zlib.crc32(bytes(data[12:29])) & 0xFFFFFFFF
     data[29:33] = struct.pack(">I", crc)
     return bytes(data)
+
+
+class _SelectOptions(HTMLParser):
+    def __init__(self, name):
+        super().__init__()
+        self.name, self.inside, self.values = name, False, []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "select":
+            self.inside = attrs.get("name") == self.name
+        elif tag == "option" and self.inside:
+            self.values.append(attrs.get("value", ""))
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self.inside = False
+
+
+def select_options(html, name):
+    """The option values of the page's <select name=`name`>, in the order the page lists them."""
+    parser = _SelectOptions(name)
+    parser.feed(html)
+    return parser.values

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from portal.auth import tokens
 from portal.extensions import db
 from tests.cases.helpers import delivered_order, image_bytes, item_named
-from tests.e2e.conftest import screenshot
+from tests.e2e.checks import check_page
 
 
 def sign_in(page, live_server, customer):
@@ -21,25 +21,38 @@ def sign_in(page, live_server, customer):
     page.wait_for_load_state()
 
 
-def test_a_no_reason_return_is_approved_in_four_steps(live_server, page, make_order, customer):
-    order = delivered_order(make_order, customer)
-    tshirt = item_named(order, "TSH-001")
-    sign_in(page, live_server, customer)
+def walk_return(page, live_server, order, item, qty, reason, outcome, description=None, photo=None, send=True):
+    """The return wizard from step 1 to sending (or to step 4 with `send=False`), as a customer clicks it."""
     page.goto(f"{live_server.url}/returns/new?order={order.number}")
-
-    page.locator(f"#qty-{tshirt.id}").fill("1")
+    page.locator(f"#qty-{item.id}").fill(str(qty))
     page.get_by_role("button", name="Next").click()
-    page.get_by_label("I changed my mind").check()
+    page.get_by_label(reason).check()
+    if description:
+        page.locator("#return-description").fill(description)
+    if photo:
+        page.locator("#return-photos").set_input_files([photo])
     page.get_by_role("button", name="Next").click()
-    page.get_by_label("Store credit (faster)").check()
+    page.get_by_label(outcome).check()
     page.get_by_role("button", name="Next").click()
     expect(page.get_by_role("heading", name="Step 4 of 4: Check and send")).to_be_visible()
+    if send:
+        page.get_by_role("button", name="Send my request").click()
+        expect(page).to_have_url(re.compile(r"/cases/C-[0-9A-Z]{8}$"))
+
+
+def test_a_no_reason_return_is_approved_in_four_steps(live_server, page, make_order, customer, screenshots):
+    order = delivered_order(make_order, customer)
+    sign_in(page, live_server, customer)
+
+    walk_return(page, live_server, order, item_named(order, "TSH-001"), 1, "I changed my mind",
+                "Store credit (faster)", send=False)
     expect(page.get_by_text("approved as soon as you send it")).to_be_visible()
+    check_page(page, "cases-return-step4", screenshots)
     page.get_by_role("button", name="Send my request").click()
 
     expect(page).to_have_url(re.compile(r"/cases/C-[0-9A-Z]{8}$"))
     expect(page.get_by_text("Your return is approved. Your return reference is R-").first).to_be_visible()
-    screenshot(page, "cases-return-approved")
+    check_page(page, "cases-return-approved", screenshots)
 
 
 def test_back_returns_to_the_previous_step_with_the_choice_kept(live_server, page, make_order, customer):
@@ -57,30 +70,21 @@ def test_back_returns_to_the_previous_step_with_the_choice_kept(live_server, pag
     expect(page.locator(f"#qty-{tshirt.id}")).to_have_value("2")
 
 
-def test_a_quality_return_with_a_photo_is_under_review(live_server, page, make_order, customer):
+def test_a_quality_return_with_a_photo_is_under_review(live_server, page, make_order, customer, screenshots):
     order = delivered_order(make_order, customer)
-    headphones = item_named(order, "HPH-900")
     sign_in(page, live_server, customer)
-    page.goto(f"{live_server.url}/returns/new?order={order.number}")
 
-    page.locator(f"#qty-{headphones.id}").fill("1")
-    page.get_by_role("button", name="Next").click()
-    page.get_by_label("Faulty or poor quality").check()
-    page.locator("#return-description").fill("The left ear cup crackles at any volume.")
-    page.locator("#return-photos").set_input_files(
-        [{"name": "ear.jpg", "mimeType": "image/jpeg", "buffer": image_bytes()}])
-    page.get_by_role("button", name="Next").click()
-    page.get_by_label("A refund to my original payment method").check()
-    page.get_by_role("button", name="Next").click()
-    page.get_by_role("button", name="Send my request").click()
+    walk_return(page, live_server, order, item_named(order, "HPH-900"), 1, "Faulty or poor quality",
+                "A refund to my original payment method", description="The left ear cup crackles at any volume.",
+                photo={"name": "ear.jpg", "mimeType": "image/jpeg", "buffer": image_bytes()})
 
-    expect(page).to_have_url(re.compile(r"/cases/C-[0-9A-Z]{8}$"))
     expect(page.locator(".case-header .badge")).to_have_text("Under review")
     expect(page.get_by_role("img", name="Photo 1")).to_be_visible()
-    screenshot(page, "cases-quality-under-review")
+    check_page(page, "cases-quality-under-review", screenshots)
 
 
-def test_an_angry_complaint_is_escalated_and_agents_see_its_reasons(live_server, page, new_page, customer, agent):
+def test_an_angry_complaint_is_escalated_and_agents_see_its_reasons(live_server, page, new_page, customer, agent,
+                                                                    screenshots):
     sign_in(page, live_server, customer)
     page.goto(f"{live_server.url}/complaints/new")
 
@@ -92,7 +96,7 @@ def test_an_angry_complaint_is_escalated_and_agents_see_its_reasons(live_server,
     expect(page).to_have_url(re.compile(r"/cases/C-[0-9A-Z]{8}$"))
     expect(page.locator(".case-header .badge")).to_have_text("With a person")
     reference = page.url.rsplit("/", 1)[1]
-    screenshot(page, "cases-angry-complaint")
+    check_page(page, "cases-angry-complaint", screenshots)
 
     staff = new_page()
     staff.goto(f"{live_server.url}/staff/signin")
@@ -110,18 +114,9 @@ def test_a_customer_cannot_open_another_customers_case_or_photo(live_server, pag
     order = delivered_order(make_order, owner)
     owner_page = page
     sign_in(owner_page, live_server, owner)
-    owner_page.goto(f"{live_server.url}/returns/new?order={order.number}")
-    owner_page.locator(f"#qty-{item_named(order, 'HPH-900').id}").fill("1")
-    owner_page.get_by_role("button", name="Next").click()
-    owner_page.get_by_label("Arrived damaged").check()
-    owner_page.locator("#return-description").fill("The case is cracked in two.")
-    owner_page.locator("#return-photos").set_input_files(
-        [{"name": "crack.png", "mimeType": "image/png", "buffer": image_bytes("PNG")}])
-    owner_page.get_by_role("button", name="Next").click()
-    owner_page.get_by_label("A refund to my original payment method").check()
-    owner_page.get_by_role("button", name="Next").click()
-    owner_page.get_by_role("button", name="Send my request").click()
-    expect(owner_page).to_have_url(re.compile(r"/cases/C-[0-9A-Z]{8}$"))
+    walk_return(owner_page, live_server, order, item_named(order, "HPH-900"), 1, "Arrived damaged",
+                "A refund to my original payment method", description="The case is cracked in two.",
+                photo={"name": "crack.png", "mimeType": "image/png", "buffer": image_bytes("PNG")})
     case_url = owner_page.url
     photo_url = owner_page.get_by_role("img", name="Photo 1").get_attribute("src")
 
@@ -133,14 +128,21 @@ def test_a_customer_cannot_open_another_customers_case_or_photo(live_server, pag
 
 
 @pytest.mark.parametrize("width", ["mobile"])
-def test_the_wizard_works_on_a_phone_in_chinese(live_server, new_page, make_order, make_customer, width):
+def test_the_wizard_works_on_a_phone_in_chinese(live_server, new_page, make_order, make_customer, width,
+                                                screenshots):
     chinese = make_customer(locale="zh")
     order = delivered_order(make_order, chinese)
+    tshirt = item_named(order, "TSH-001")
     page = new_page(width, locale="zh-CN")
     sign_in(page, live_server, chinese)
 
     response = page.goto(f"{live_server.url}/returns/new?order={order.number}")
 
     assert response.status == 200
-    expect(page.locator("#wizard")).to_be_visible()
-    screenshot(page, "cases-wizard-zh-mobile")
+    expect(page.locator("html")).to_have_attribute("lang", re.compile(r"^zh"))
+    expect(page.get_by_role("heading", name="第 1 步（共 4 步）：哪些商品？")).to_be_visible()
+    check_page(page, "cases-wizard-zh-mobile", screenshots)
+    page.locator(f"#qty-{tshirt.id}").fill("1")
+    page.get_by_role("button", name="下一步").click()
+    expect(page.get_by_role("heading", name="第 2 步（共 4 步）：出了什么问题？")).to_be_visible()
+    check_page(page, "cases-wizard-zh-mobile-step2", screenshots)

@@ -24,7 +24,7 @@ def test_healthz_is_200_when_every_part_is_up(app, client, redis):
     assert set(body["checks"]) == {"database", "redis", "search", "worker", "semantic", "inbound"}
     assert body["checks"]["redis"]["queues"] == {"high": 0, "default": 0, "low": 0}
     assert body["checks"]["worker"]["workers"] == 1
-    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Cache-Control"] == "private, no-store"
 
 
 def test_healthz_names_the_missing_worker_with_503(app, client, redis):

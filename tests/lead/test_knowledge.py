@@ -2,7 +2,7 @@
 
 import pytest
 
-from portal.models import Article, CannedReply, IntentAction, OutboxRow, Synonym
+from portal.models import Article, AuditEntry, CannedReply, IntentAction, OutboxRow, Synonym, TriageExample
 from tests.agent.helpers import sign_in_staff
 
 ARTICLE = {"title": "Gift wrapping", "slug": "gift-wrapping", "locale": "en", "category": "orders-shipping",
@@ -118,3 +118,16 @@ def test_intent_mappings_are_added_and_removed(signed_in, db):
 def test_a_bad_mapping_is_refused(signed_in, db, data):
     assert signed_in.post("/lead/intents", data=data).status_code == 400
     assert db.session.query(IntentAction).count() == 0
+
+
+def test_removing_a_triage_example_is_audited_with_what_it_said(signed_in, db, lead):
+    example = TriageExample(text="The parcel was soaked and the box torn.", urgency="high")
+    db.session.add(example)
+    db.session.commit()
+
+    assert signed_in.post(f"/lead/triage-examples/{example.id}/delete").status_code == 302
+
+    assert db.session.query(TriageExample).count() == 0
+    entry = db.session.query(AuditEntry).filter_by(action="triage_example.deleted").one()
+    assert entry.actor_id == lead.id
+    assert entry.detail["changes"]["text"] == ["The parcel was soaked and the box torn.", None]

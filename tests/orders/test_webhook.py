@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.models import Customer, Notification, Order, OutboxRow, ShipmentEvent, ShopEvent
+from portal.models.orders import ORDER_STATUSES, ORDER_TRANSITIONS
 from tests.orders.helpers import order_created, post_event, shipment, sign_in_as, signed_headers
 from worker import runtime
 
@@ -254,6 +255,36 @@ def test_a_cancelled_order_is_not_revived_by_a_carrier_event(client, db):
     post_event(client, shipment("W1001", "shipped", "2026-03-02T08:00:00Z", "s1"))
 
     assert get_order(db, "W1001").status == "cancelled"
+
+
+def test_every_order_status_has_its_steps_in_the_status_map():
+    assert set(ORDER_TRANSITIONS) == set(ORDER_STATUSES)
+    assert all(steps <= set(ORDER_STATUSES) for steps in ORDER_TRANSITIONS.values())
+
+
+def test_an_update_the_status_map_has_no_step_for_is_refused_and_changes_nothing(client, db):
+    post_event(client, order_created())
+    post_event(client, shipment("W1001", "delivered", "2026-03-05T08:00:00Z", "d1"))
+
+    response = post_event(client, {"event_id": "u-back", "type": "order.updated",
+                                   "data": {"number": "W1001", "status": "paid", "carrier": "Other"}})
+
+    assert response.status_code == 409
+    assert response.get_json()["field"] == "data.status"
+    order = get_order(db, "W1001")
+    assert (order.status, order.carrier) == ("delivered", "")
+    assert count(db, ShopEvent) == 2
+
+
+def test_a_delivered_order_becomes_returned_when_the_shop_says_so(client, db):
+    post_event(client, order_created())
+    post_event(client, shipment("W1001", "delivered", "2026-03-05T08:00:00Z", "d1"))
+
+    response = post_event(client, {"event_id": "u-ret", "type": "order.updated",
+                                   "data": {"number": "W1001", "status": "returned"}})
+
+    assert response.status_code == 200
+    assert get_order(db, "W1001").status == "returned"
 
 
 def test_the_shipped_mail_reaches_the_customer_and_their_inbox(app, client, db, redis, mail_sink):

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.models import Case, CaseItem, ReturnDraft, utcnow
-from tests.cases.helpers import delivered_order, image_bytes, item_named, outbox
+from tests.cases.helpers import delivered_order, image_bytes, item_named, outbox, select_options
 
 
 def url(order, step):
@@ -99,7 +99,8 @@ def test_an_exchange_and_a_repair_become_their_kind_and_a_repair_is_reviewed(sig
     slot_page = signed_in.post(url(second, 1), data={f"qty-{item_named(second, 'HPH-900').id}": "1"})
     assert slot_page.status_code == 303
     signed_in.post(url(second, 2), data={"reason": "quality", "description": "It will not charge."})
-    slot = signed_in.get(url(second, 3)).text.split('<option value="')[2].split('"')[0]
+    placeholder, slot, *_later = select_options(signed_in.get(url(second, 3)).text, "repair_slot")
+    assert placeholder == ""
     signed_in.post(url(second, 3), data={"outcome": "repair", "repair_slot": slot})
     signed_in.post(url(second, 4))
 
