@@ -145,19 +145,37 @@ def test_a_delivered_order_offers_a_return(app, make_order, wei):
     assert "Cancel this order" not in page
 
 
-def test_the_owner_cancels_before_shipping_and_is_told_by_email(client, db, make_order, wei):
+def test_the_owner_asks_to_cancel_before_shipping_and_reads_requested_until_the_shop_confirms(
+        client, db, make_order, wei):
     order = make_order(customer=wei, status="paid")
     sign_in_as(client, wei)
     assert "Cancel this order" in client.get(f"/orders/{order.number}").text
 
     response = client.post(f"/orders/{order.number}/cancel", follow_redirects=True)
 
-    assert "is cancelled" in response.text
+    assert "asked the shop to cancel" in response.text
+    assert "is cancelled" not in response.text
+    assert "Cancellation requested" in response.text
+    assert "Cancel this order" not in response.text
     db.session.refresh(order)
-    assert order.status == "cancelled"
-    assert order.cancelled_at is not None
+    assert (order.status, order.cancelled_at) == ("paid", None)
+    assert order.cancel_requested_at is not None
     [row] = db.session.scalars(select(OutboxRow).where(OutboxRow.job_name == "mail.order_status")).all()
-    assert row.args == [order.id, "cancelled"]
+    assert row.args == [order.id, "cancel_requested"]
+
+    again = client.post(f"/orders/{order.number}/cancel", follow_redirects=True)
+    assert "already asked to cancel" in again.text
+
+
+def test_a_cancellation_request_reads_in_chinese_too(client, db, make_order, wei):
+    wei.locale = "zh"
+    order = make_order(customer=wei, status="paid")
+    sign_in_as(client, wei)
+    client.post(f"/orders/{order.number}/cancel")
+
+    page = client.get(f"/orders/{order.number}", headers={"Accept-Language": "zh"}).text
+
+    assert "申请取消" in page
 
 
 def test_a_shipped_order_cannot_be_cancelled(client, db, make_order, wei):
