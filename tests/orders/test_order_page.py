@@ -1,5 +1,6 @@
 """The order page: badge, items with return eligibility, timeline, estimate, delay apology, actions."""
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -7,7 +8,8 @@ from flask import url_for
 from sqlalchemy import select
 
 from portal.models import OutboxRow, utcnow
-from tests.orders.helpers import sign_in_as
+from tests.orders.helpers import sign_in_as, signed_headers
+from worker import runtime
 
 
 @pytest.fixture
@@ -219,3 +221,35 @@ def test_a_delivered_order_stops_polling(client, make_order, wei):
     sign_in_as(client, wei)
 
     assert "hx-trigger" not in client.get(f"/orders/{order.number}/timeline", headers={"HX-Request": "1"}).text
+
+
+def test_the_shop_confirming_the_cancellation_makes_the_order_cancelled(client, db, make_order, wei):
+    order = make_order(customer=wei, status="paid")
+    sign_in_as(client, wei)
+    client.post(f"/orders/{order.number}/cancel")
+    body = json.dumps({"event_id": f"{order.number}-cancelled", "type": "order.updated",
+                       "data": {"number": order.number, "status": "cancelled"}}).encode()
+
+    assert client.post("/api/webhooks/orders", data=body, headers=signed_headers(body)).status_code == 200
+
+    page = client.get(f"/orders/{order.number}").text
+    assert "Cancellation requested" not in page and "Cancel this order" not in page
+    keys = db.session.scalars(select(OutboxRow.key).where(OutboxRow.job_name == "mail.order_status")).all()
+    assert sorted(keys) == [f"order:{order.id}:cancel_requested", f"order:{order.id}:cancelled"]
+
+
+@pytest.mark.parametrize(("locale", "subject"), [("en", "We asked the shop to cancel order"),
+                                                 ("zh", "我们已请商家取消订单")])
+def test_the_cancellation_e_mail_says_requested_not_done(app, client, db, redis, mail_sink, make_order, make_customer,
+                                                         locale, subject):
+    customer = make_customer(email=f"cancel-{locale}@example.com", locale=locale)
+    order = make_order(customer=customer, status="paid")
+    sign_in_as(client, customer)
+    client.post(f"/orders/{order.number}/cancel")
+
+    runtime.run(app, burst=True)
+
+    [message] = mail_sink.to(customer.email)
+    assert subject in message["Subject"]
+    text = message.get_body(("plain",)).get_content()
+    assert ("not cancelled yet" if locale == "en" else "尚未取消") in text
