@@ -48,6 +48,7 @@ ACTION_LABELS = {
     "shop.endpoint_created": _l("Shop endpoint added"),
     "shop.endpoint_changed": _l("Shop endpoint changed"),
     "shop.delivery_resent": _l("Delivery to the shop sent again"),
+    "shop.secret_replaced": _l("Shop endpoint's signing secret replaced"),
     "account.data_exported": _l("Downloaded their data"),
     "account.deletion_requested": _l("Asked to delete their account"),
     "account.deleted": _l("Account deleted"),

@@ -73,6 +73,13 @@ def change(staff, endpoint, url, description, event_types, active):
     return changed
 
 
+def new_signing_secret(staff, endpoint):
+    """Replace the endpoint's secret (the old one was lost or leaked); deliveries from now on use the new one."""
+    endpoint.secret = new_secret()
+    _audit(staff, "shop.secret_replaced", endpoint, url=endpoint.url)
+    return endpoint.secret
+
+
 @dataclass(frozen=True)
 class LogRow:
     delivery: ShopDelivery

@@ -1,5 +1,6 @@
 """What an admin types: an invitation, a role, a shop endpoint."""
 
+import re
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
@@ -41,11 +42,19 @@ class RoleForm(FlaskForm):
                        validators=[DataRequired(_l("Choose a role."))])
 
 
+# A host name or an IP address (IPv6 without its brackets, as urlsplit gives it).
+HOST_PATTERN = re.compile(r"[A-Za-z0-9.\-]+|[0-9A-Fa-f:.]+")
+
+
 def _web_address(form, field):
     """An http(s) address with a host, no credentials and no spaces: where the shop listens."""
-    parts = urlsplit(field.data or "")
-    if (parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password
-            or any(c.isspace() for c in field.data)):
+    try:
+        parts = urlsplit(field.data or "")
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number in range
+    except ValueError:
+        parts = None
+    if (parts is None or parts.scheme not in ("http", "https") or not HOST_PATTERN.fullmatch(parts.hostname or "")
+            or parts.username or parts.password or any(c.isspace() for c in field.data)):
         raise ValidationError(_l("Enter the address the shop listens on, like https://shop.example.com/hooks."))
 
 

@@ -43,8 +43,8 @@ def create_shop_endpoint():
     return _list_page(created=endpoint, status=201)
 
 
-def _detail_page(endpoint, form=None, status=200):
-    return render_template("admin/shop_endpoint.html", endpoint=endpoint, me=current_staff(),
+def _detail_page(endpoint, form=None, status=200, new_secret=None):
+    return render_template("admin/shop_endpoint.html", endpoint=endpoint, me=current_staff(), new_secret=new_secret,
                            form=form or EndpointForm(formdata=None, obj=endpoint), log=endpoints.delivery_log(endpoint),
                            log_size=endpoints.LOG_SIZE, event_labels=endpoints.EVENT_LABELS,
                            states=endpoints.DELIVERY_STATES), status
@@ -69,6 +69,16 @@ def change_shop_endpoint(endpoint_id):
     db.session.commit()
     flash(_("The endpoint is saved."), "success")
     return redirect(url_for("admin.shop_endpoint", endpoint_id=endpoint.id), 303)
+
+
+@bp.post("/admin/shop-endpoints/<int:endpoint_id>/secret")
+@staff_required("admin")
+def replace_shop_endpoint_secret(endpoint_id):
+    """Give the endpoint a new signing secret, shown on this one answer; the old one stops working at once."""
+    endpoint = _endpoint_or_404(endpoint_id)
+    secret = endpoints.new_signing_secret(current_staff(), endpoint)
+    db.session.commit()
+    return _detail_page(endpoint, new_secret=secret)
 
 
 @bp.post("/admin/shop-endpoints/<int:endpoint_id>/deliveries/<int:delivery_id>/resend")

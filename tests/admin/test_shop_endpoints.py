@@ -42,13 +42,14 @@ def _routes(endpoint_id, delivery_id):
         ("post", "/admin/shop-endpoints", GOOD, "admin"),
         ("get", f"/admin/shop-endpoints/{endpoint_id}", None, "lead"),
         ("post", f"/admin/shop-endpoints/{endpoint_id}", GOOD, "admin"),
+        ("post", f"/admin/shop-endpoints/{endpoint_id}/secret", {}, "admin"),
         ("post", f"/admin/shop-endpoints/{endpoint_id}/deliveries/{delivery_id}/resend", {}, "lead"),
     ]
 
 
 def _snapshot(db):
     db.session.expire_all()
-    return (sorted((e.url, e.description, tuple(e.event_types), e.active) for e in db.session.scalars(
+    return (sorted((e.url, e.description, tuple(e.event_types), e.active, e.secret) for e in db.session.scalars(
                 select(ShopEndpoint))),
             sorted((d.outbox_key, d.resends) for d in db.session.scalars(select(ShopDelivery))),
             db.session.scalar(select(func.count()).select_from(AuditEntry)))
@@ -222,3 +223,18 @@ def test_the_pages_read_in_chinese(client, lead, endpoint, delivery):
 
     assert "发给商家的 Webhook" in listing
     assert "投递记录" in page and "已申请取消订单" in page
+
+
+def test_an_admin_replaces_a_lost_secret_and_sees_the_new_one_once(client, db, admin, endpoint):
+    sign_in_staff(client, admin)
+
+    response = client.post(f"/admin/shop-endpoints/{endpoint.id}/secret")
+
+    assert response.status_code == 200
+    db.session.expire_all()
+    secret = db.session.get(ShopEndpoint, endpoint.id).secret
+    assert secret != "whsec_known-secret" and secret in response.text
+    assert secret not in client.get(f"/admin/shop-endpoints/{endpoint.id}").text
+    [entry] = db.session.scalars(select(AuditEntry)).all()
+    assert (entry.action, entry.actor_id) == ("shop.secret_replaced", admin.id)
+    assert secret not in str(entry.detail)
