@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from portal import jobs
 from portal.extensions import db
-from portal.models import OrderItem, ShopDelivery, ShopEndpoint, utcnow
+from portal.models import CaseEvent, OrderItem, ShopDelivery, ShopEndpoint, utcnow
 
 
 def emit(event_type, subject, data):
@@ -54,16 +54,26 @@ def _case_data(case):
             "customer_email": case.customer.email if case.customer else None}
 
 
+def _decision(case):
+    """The case's latest move into its current status: a case approved or resolved again (after a reopening) is a
+    new decision the shop hears of, while saving the same one twice is not."""
+    event_id = db.session.scalar(
+        select(CaseEvent.id).where(CaseEvent.case_id == case.id, CaseEvent.field == "status",
+                                   CaseEvent.new_value == case.status)
+        .order_by(CaseEvent.id.desc()).limit(1))
+    return f"case:{case.id}:status:{event_id}"
+
+
 def case_approved(case):
     """A return, exchange or repair was approved: the shop expects the parcel, prepares the exchange, or
     holds the repair appointment."""
     data = _case_data(case)
     if case.kind == "exchange":
-        return emit("exchange.requested", f"case:{case.id}", dict(data, items=_items(case),
-                                                                  exchange_for=case.exchange_for))
+        return emit("exchange.requested", _decision(case), dict(data, items=_items(case),
+                                                                exchange_for=case.exchange_for))
     if case.kind == "repair":
         return repair_booked(case)
-    return emit("return.approved", f"case:{case.id}", dict(
+    return emit("return.approved", _decision(case), dict(
         data, rma=case.return_label or case.reference, items=_items(case),
         refund_estimate=dict(_money(case.refund_estimate_cents, case.currency), method=case.refund_method or None),
         fee=_money(case.fee_cents, case.currency)))
@@ -86,7 +96,7 @@ def case_resolved(case):
     data = dict(_case_data(case), **_money(case.resolution_amount_cents, case.currency))
     if event_type == "refund.requested":
         data["method"] = case.refund_method or "original"
-    return emit(event_type, f"case:{case.id}:{case.resolution_type}", data)
+    return emit(event_type, _decision(case), data)
 
 
 def order_cancel_requested(order):

@@ -124,3 +124,18 @@ def test_a_decision_rolled_back_sends_nothing(db, customer, order, agent, endpoi
 
     assert _deliveries(db) == []
     assert db.session.scalars(select(OutboxRow).where(OutboxRow.job_name == "shop.deliver")).all() == []
+
+
+def test_a_case_resolved_again_after_reopening_asks_the_shop_again(db, customer, order, agent, endpoint):
+    from portal.cases import service as cases
+
+    case = make_case(customer, order)
+    agent_service.resolve(case, agent, "refund", 500, "Sorry")
+    db.session.commit()
+    cases.transition(case, "reopened", actor_type="customer")
+    db.session.commit()
+
+    agent_service.resolve(case, agent, "refund", 700, "Sorry again")
+    db.session.commit()
+
+    assert [d.payload["data"]["amount_cents"] for d in _deliveries(db)] == [500, 700]
