@@ -26,6 +26,7 @@ SECRET = "whsec_test-shop-secret"
 
 @pytest.fixture
 def shop(app):
+    app.config["SHOP_HOOK_ALLOW_PRIVATE"] = True  # the shop stands on loopback
     server = ShopServer(SECRET).start()
     yield server
     server.stop()
@@ -130,7 +131,7 @@ def test_retries_wait_longer_each_time_for_more_than_a_day_then_the_delivery_is_
 
 def test_a_worker_killed_mid_delivery_still_delivers_once_per_key(app, db, redis, shop, cancelled):
     shop.hold.clear()  # the shop holds the request: the worker is inside the POST
-    worker = _start_worker(app, app.config["REDIS_URL"])
+    worker = _start_worker(app, app.config["REDIS_URL"], SHOP_HOOK_ALLOW_PRIVATE_ADDRESSES=1)
     try:
         assert shop.arrived.wait(30), "the worker never sent the delivery"
         worker.send_signal(signal.SIGKILL)
@@ -142,7 +143,7 @@ def test_a_worker_killed_mid_delivery_still_delivers_once_per_key(app, db, redis
 
         later = utcnow() + timedelta(seconds=JOBS["shop.deliver"].timeout) + timedelta(minutes=10)
         assert relay.requeue_lost(redis, now=later) >= 1
-        worker = _start_worker(app, app.config["REDIS_URL"])
+        worker = _start_worker(app, app.config["REDIS_URL"], SHOP_HOOK_ALLOW_PRIVATE_ADDRESSES=1)
         assert _wait_for(lambda: _delivery(db).delivered_at is not None)
     finally:
         output = _stop(worker)
@@ -190,3 +191,17 @@ def test_an_unreachable_endpoint_is_retried_with_the_error_on_record(app, db, re
     assert delivery.last_status_code is None
     assert "refused" in delivery.last_error.lower() or "URLError" in delivery.last_error
     assert _outbox_row(db, delivery).status == "pending"
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9/hooks", "http://10.1.2.3/hooks", "http://169.254.169.254/latest",
+                                 "http://[::1]:9/hooks", "http://localhost:9/hooks"])
+def test_an_endpoint_inside_the_network_is_refused_unless_allowed(app, db, redis, shop, cancelled, endpoint, url):
+    app.config["SHOP_HOOK_ALLOW_PRIVATE"] = False
+    endpoint.url = url
+    db.session.commit()
+
+    runtime.run(app, burst=True)
+
+    delivery = _delivery(db)
+    assert "not on the public internet" in delivery.last_error
+    assert delivery.delivered_at is None and shop.requests == []
