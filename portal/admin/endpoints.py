@@ -4,7 +4,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from portal import jobs
 from portal.extensions import db
@@ -99,13 +99,29 @@ def _state(delivery, outbox_status):
     return "retrying" if delivery.attempts else "waiting"
 
 
-def delivery_log(endpoint, limit=LOG_SIZE):
-    """The endpoint's newest deliveries with their state and, while retrying, when the next attempt is due."""
+def _state_condition(state):
+    """The SQL form of `_state`, to filter the log by one state."""
+    undelivered = ShopDelivery.delivered_at.is_(None)
+    given_up = OutboxRow.status == "failed"
+    on_its_way = or_(OutboxRow.status.is_(None), OutboxRow.status != "failed")
+    return {
+        "delivered": ShopDelivery.delivered_at.is_not(None),
+        "failed": and_(undelivered, given_up),
+        "retrying": and_(undelivered, on_its_way, ShopDelivery.attempts > 0),
+        "waiting": and_(undelivered, on_its_way, ShopDelivery.attempts == 0),
+    }[state]
+
+
+def delivery_log(endpoint, state=None, limit=LOG_SIZE):
+    """The endpoint's newest deliveries (in one state, if given) with their state and, while retrying, when the
+    next attempt is due."""
+    statement = (select(ShopDelivery, OutboxRow.status, OutboxRow.not_before)
+                 .outerjoin(OutboxRow, OutboxRow.key == ShopDelivery.outbox_key)
+                 .where(ShopDelivery.endpoint_id == endpoint.id))
+    if state:
+        statement = statement.where(_state_condition(state))
     rows = db.session.execute(
-        select(ShopDelivery, OutboxRow.status, OutboxRow.not_before)
-        .outerjoin(OutboxRow, OutboxRow.key == ShopDelivery.outbox_key)
-        .where(ShopDelivery.endpoint_id == endpoint.id)
-        .order_by(ShopDelivery.created_at.desc(), ShopDelivery.id.desc()).limit(limit)).all()
+        statement.order_by(ShopDelivery.created_at.desc(), ShopDelivery.id.desc()).limit(limit)).all()
     result = []
     for delivery, status, not_before in rows:
         state = _state(delivery, status)

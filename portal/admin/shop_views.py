@@ -1,6 +1,6 @@
 """Webhooks to the shop: endpoints (admins set them up, leads read them), each one's delivery log and resend."""
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from portal.admin import bp, endpoints
@@ -44,10 +44,14 @@ def create_shop_endpoint():
 
 
 def _detail_page(endpoint, form=None, status=200, new_secret=None):
+    state = request.args.get("state", "")
+    if state and state not in endpoints.DELIVERY_STATES:
+        state, status = "", 400
     return render_template("admin/shop_endpoint.html", endpoint=endpoint, me=current_staff(), new_secret=new_secret,
-                           form=form or EndpointForm(formdata=None, obj=endpoint), log=endpoints.delivery_log(endpoint),
-                           log_size=endpoints.LOG_SIZE, event_labels=endpoints.EVENT_LABELS,
-                           states=endpoints.DELIVERY_STATES), status
+                           form=form or EndpointForm(formdata=None, obj=endpoint),
+                           log=endpoints.delivery_log(endpoint, state or None), state=state,
+                           state_refused=status == 400 and form is None, log_size=endpoints.LOG_SIZE,
+                           event_labels=endpoints.EVENT_LABELS, states=endpoints.DELIVERY_STATES), status
 
 
 @bp.get("/admin/shop-endpoints/<int:endpoint_id>")

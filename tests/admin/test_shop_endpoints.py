@@ -238,3 +238,17 @@ def test_an_admin_replaces_a_lost_secret_and_sees_the_new_one_once(client, db, a
     [entry] = db.session.scalars(select(AuditEntry)).all()
     assert (entry.action, entry.actor_id) == ("shop.secret_replaced", admin.id)
     assert secret not in str(entry.detail)
+
+
+def test_the_log_is_filtered_by_state_and_a_made_up_state_is_refused(client, db, lead, endpoint, delivery):
+    sign_in_staff(client, lead)
+    page = f"/admin/shop-endpoints/{endpoint.id}"
+
+    delivered = client.get(page, query_string={"state": "delivered"})
+    failed = client.get(page, query_string={"state": "failed"})
+    made_up = client.get(page, query_string={"state": "<script>x</script>"})
+
+    assert delivery.idempotency_key in delivered.text
+    assert delivery.idempotency_key not in failed.text and "No delivery in this state." in failed.text
+    assert made_up.status_code == 400 and "Choose a state from the list." in made_up.text
+    assert "<script>x" not in made_up.text
