@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from portal import hours, settings
+from portal import hours, settings, shop_events
 from portal.cases import service as cases
 from portal.extensions import db
 from portal.formatting import to_user_timezone
@@ -167,6 +167,8 @@ def book(kind, case, start, now=None, callback=None, actor_type="customer"):
         break
     if booking is None:
         raise BookingRefused("full")
+    if kind == "repair" and case.status not in ("submitted", "needs_review"):
+        shop_events.repair_booked(case)  # an approved repair moved: the shop holds the new time
     if start - REMINDER_BEFORE > now:
         # The start is in the key and the job's arguments: SQLite may give a moved booking its old id back.
         when = start.isoformat()

@@ -148,6 +148,17 @@ class Config:
         self.ASSISTANT_LIMIT_PER_IP = env.get("ASSISTANT_LIMIT_PER_IP", "60 per minute")
         self.SHOP_WEBHOOK_MAX_AGE = timedelta(seconds=_int(env, "SHOP_WEBHOOK_MAX_AGE_SECONDS", 300))
         self.SHOP_WEBHOOK_MAX_BYTES = _int(env, "SHOP_WEBHOOK_MAX_KB", 1024) * 1024
+        # Our webhooks to the shop (portal/shop_events.py): the wait before each retry, doubling from a minute
+        # to half a day so a shop that is down for a day still gets every event (27 hours in all), then failed.
+        self.SHOP_HOOK_RETRY_DELAYS = [
+            timedelta(seconds=int(s))
+            for s in env.get("SHOP_HOOK_RETRY_SECONDS", "60,300,900,3600,7200,14400,28800,43200").split(",")
+        ]
+        self.SHOP_HOOK_TIMEOUT = _int(env, "SHOP_HOOK_TIMEOUT_SECONDS", 10)
+        # An endpoint on a loopback, private or link-local address is refused (the worker must not become a way
+        # into the internal network), except in development or where the shop really is on the private network.
+        self.SHOP_HOOK_ALLOW_PRIVATE = env.get("SHOP_HOOK_ALLOW_PRIVATE_ADDRESSES",
+                                               "1" if self.DEV_MODE else "0") in ("1", "true", "yes")
 
         self.FOLLOWUP_DELAY = _hours(env, "FOLLOWUP_DELAY_HOURS", 72)
         self.SURVEY_DELAY = _minutes(env, "SURVEY_DELAY_MINUTES", 60)

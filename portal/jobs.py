@@ -19,6 +19,8 @@ class JobSpec:
     function: str  # dotted path of a plain function in worker/ that takes ids
     queue: str = "default"  # high, default or low
     timeout: int = 60  # seconds before RQ stops the job
+    # The setting that lists the waits before each retry, when OUTBOX_RETRY_DELAYS does not fit the job.
+    retry_delays: str = "OUTBOX_RETRY_DELAYS"
 
 
 # Every job the portal may schedule. High: what a customer is waiting for right now.
@@ -54,6 +56,9 @@ JOBS = {
     # Every minute: alert episodes (portal/ops/alerts.py); each new one e-mails the leads once.
     "ops.alert_sweep": JobSpec("worker.alerts.sweep"),  # ()
     "ops.alert_mail": JobSpec("worker.alerts.send_alert", queue="high"),  # (episode_id,)
+    # Our decisions, POSTed to the shop's endpoints (portal/shop_events.py); retried for over a day.
+    "shop.deliver": JobSpec("worker.shop_hooks.deliver", timeout=60,
+                            retry_delays="SHOP_HOOK_RETRY_DELAYS"),  # (shop_delivery_id,)
 }
 
 

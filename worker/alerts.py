@@ -27,6 +27,9 @@ def subject_of(episode):
         "sla_breaches": lambda: _("%(count)d cases missed their SLA target in %(minutes)d minutes",
                                   count=episode.evidence.get("breaches", 0),
                                   minutes=episode.evidence.get("window_minutes", 0)),
+        "shop_hooks_failing": lambda: _("The shop did not get %(count)d of our decisions at %(url)s",
+                                        count=episode.evidence.get("failures", 0),
+                                        url=episode.evidence.get("url", "")),
     }
     return subjects[episode.kind]()
 

@@ -136,8 +136,11 @@ def send_case_update(case_id, case_event_id):
 
 def _resolution_text(resolution_type):
     return {
-        "refund": _("a refund"), "replacement": _("a replacement"), "repair_booked": _("a repair"),
-        "coupon": _("a coupon"), "explanation": _("an explanation of what happened"),
+        # Money is the shop's to move: until it confirms, the customer reads that we asked for it.
+        "refund": _("a refund, requested from the shop (we will e-mail you when it is sent)"),
+        "replacement": _("a replacement"), "repair_booked": _("a repair"),
+        "coupon": _("a coupon, requested from the shop (we will e-mail you when it is in your account)"),
+        "explanation": _("an explanation of what happened"),
     }.get(resolution_type, resolution_type)
 
 

@@ -63,6 +63,10 @@ def _status_text(status, number):
         "delivery_exception": (_("A problem with the delivery of order %(number)s", number=number),
                                _("The carrier reports a problem delivering your parcel. The order page shows what "
                                  "they told us, and you can ask us for help there.")),
+        "cancel_requested": (_("We asked the shop to cancel order %(number)s", number=number),
+                             _("We have asked the shop to cancel your order. It is not cancelled yet: we will "
+                               "e-mail you again when the shop confirms. If you have already paid, the money then "
+                               "goes back to the way you paid.")),
         "cancelled": (_("Your order %(number)s is cancelled", number=number),
                       _("Your order is cancelled. If you have already paid, the money goes back to the way you paid.")),
     }

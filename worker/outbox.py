@@ -178,7 +178,8 @@ def _give_back(outbox_ids):
 def _record_failure(outbox_id, error):
     """Back off and let the relay hand the row out again, or give up after the last delay."""
     row = db.session.get(OutboxRow, outbox_id)
-    delays = current_app.config["OUTBOX_RETRY_DELAYS"]
+    spec = JOBS.get(row.job_name)
+    delays = current_app.config[spec.retry_delays if spec else "OUTBOX_RETRY_DELAYS"]
     row.last_error = f"{type(error).__name__}: {error}"[:2000]
     if row.attempts <= len(delays):
         row.status = "pending"

@@ -7,4 +7,4 @@ from portal.auth.staff import no_store
 bp = Blueprint("admin", __name__)
 bp.after_request(no_store)
 
-from portal.admin import views  # noqa: E402, F401 - registers the routes on bp
+from portal.admin import shop_views, views  # noqa: E402, F401 - registers the routes on bp

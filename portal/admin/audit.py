@@ -24,6 +24,7 @@ KINDS = {
     "signin": _l("Staff sign-ins"),
     "accounts": _l("Staff accounts"),
     "settings": _l("Settings"),
+    "shop": _l("Webhooks to the shop"),
     "case": _l("Case changes"),
     "reveal": _l("Contact details shown"),
     "customer": _l("Customers' own actions"),
@@ -44,6 +45,10 @@ ACTION_LABELS = {
     "staff.deactivated": _l("Account switched off"),
     "staff.reactivated": _l("Account switched on"),
     "settings.changed": _l("Setting changed"),
+    "shop.endpoint_created": _l("Shop endpoint added"),
+    "shop.endpoint_changed": _l("Shop endpoint changed"),
+    "shop.delivery_resent": _l("Delivery to the shop sent again"),
+    "shop.secret_replaced": _l("Shop endpoint's signing secret replaced"),
     "account.data_exported": _l("Downloaded their data"),
     "account.deletion_requested": _l("Asked to delete their account"),
     "account.deleted": _l("Account deleted"),
@@ -146,6 +151,8 @@ def _entries(filters, limit):
         statement = statement.where(AuditEntry.action.in_(ACCOUNT_ACTIONS))
     elif filters.kind == "settings":
         statement = statement.where(AuditEntry.action == "settings.changed")
+    elif filters.kind == "shop":
+        statement = statement.where(AuditEntry.action.like("shop.%"))
     elif filters.kind == "customer":
         statement = statement.where(AuditEntry.actor_type == "customer")
     if filters.case_reference:
@@ -156,7 +163,7 @@ def _entries(filters, limit):
 
 
 def _events(filters, limit):
-    if filters.kind in ("signin", "accounts", "settings", "customer"):
+    if filters.kind in ("signin", "accounts", "settings", "shop", "customer"):
         return []
     statement = select(CaseEvent, Case.reference).join(Case, CaseEvent.case_id == Case.id) \
         .where(*_between(CaseEvent.created_at, filters))
@@ -204,6 +211,8 @@ def _entry_detail(entry, staff_names):
         return f"{staff_names.get(entry.target_id, '')} {', '.join(detail.get('cases', []))}".strip()
     if entry.action in ("staff.invited", "staff.reactivated"):
         return staff_names.get(entry.target_id, "")
+    if entry.action.startswith("shop."):
+        return " ".join(str(detail.get(key, "")) for key in ("url", "idempotency_key") if detail.get(key))
     if entry.action in SIGNIN_ACTIONS:
         recovery = f" ({RECOVERY_NOTE})" if detail.get("two_factor") == "recovery" else ""
         return f"{detail.get('source', '')}{recovery}"

@@ -1,9 +1,13 @@
-"""What an admin types: an invitation and a role."""
+"""What an admin types: an invitation, a role, a shop endpoint."""
+
+import re
+from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms import BooleanField, EmailField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
+from portal.admin.endpoints import EVENT_LABELS
 from portal.auth.forms import EMAIL_PATTERN
 from portal.i18n import lazy_gettext as _l
 from portal.models.staff import ROLES
@@ -36,3 +40,36 @@ class RoleForm(FlaskForm):
 
     role = SelectField(_l("Role"), choices=_role_choices, validate_choice=True,
                        validators=[DataRequired(_l("Choose a role."))])
+
+
+# A host name or an IP address (IPv6 without its brackets, as urlsplit gives it).
+HOST_PATTERN = re.compile(r"[A-Za-z0-9.\-]+|[0-9A-Fa-f:.]+")
+
+
+def _web_address(form, field):
+    """An http(s) address with a host, no credentials and no spaces: where the shop listens."""
+    try:
+        parts = urlsplit(field.data or "")
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number in range
+    except ValueError:
+        parts = None
+    if (parts is None or parts.scheme not in ("http", "https") or not HOST_PATTERN.fullmatch(parts.hostname or "")
+            or parts.username or parts.password or any(c.isspace() for c in field.data)):
+        raise ValidationError(_l("Enter the address the shop listens on, like https://shop.example.com/hooks."))
+
+
+class EndpointForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    url = StringField(_l("Address (URL)"), filters=[lambda value: (value or "").strip()], validators=[
+        DataRequired(_l("Enter the address the shop listens on.")),
+        Length(max=2000, message=_l("An address has at most 2000 characters.")),
+        _web_address,
+    ])
+    description = StringField(_l("Description"), filters=[lambda value: " ".join((value or "").split())],
+                              validators=[Length(max=200, message=_l("A description has at most 200 characters."))])
+    event_types = SelectMultipleField(_l("Events it receives"), choices=lambda: list(EVENT_LABELS.items()),
+                                      validate_choice=True,
+                                      validators=[DataRequired(_l("Choose at least one event."))])
+    active = BooleanField(_l("Switched on"))

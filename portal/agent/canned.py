@@ -20,15 +20,16 @@ DEFAULT_CANNED_REPLIES = [
     ("Empathy: third contact", "en", True,
      "Hi {first_name}, I am sorry you have had to contact us again about order {order_number}. That should "
      "not have happened. I have read everything you sent, so you will not need to repeat yourself."),
-    ("Refund issued", "en", False,
-     "Hi {first_name}, I have issued your refund for order {order_number}. Card refunds show on your "
-     "statement within 3-5 business days."),
+    ("Refund requested", "en", False,
+     "Hi {first_name}, I have asked the shop to refund order {order_number}. We will e-mail you as soon as "
+     "the shop confirms the refund is sent; card refunds then show on your statement within 3-5 business days."),
     ("Replacement on its way", "en", False,
      "Hi {first_name}, a replacement for order {order_number} is on its way. You will get the tracking "
      "number by e-mail as soon as the carrier picks it up."),
     ("Coupon as an apology", "en", False,
-     "Hi {first_name}, as an apology for the trouble with order {order_number} I have added a coupon to your "
-     "account. It is applied automatically at your next checkout."),
+     "Hi {first_name}, as an apology for the trouble with order {order_number} I have requested a coupon for "
+     "your account. We will e-mail you as soon as the shop confirms it is there; it is then applied "
+     "automatically at your next checkout."),
     ("Asking for a photo", "en", False,
      "Hi {first_name}, could you send us a photo of the item from order {order_number}, showing the problem? "
      "You can reply to this message and attach it."),
@@ -37,12 +38,14 @@ DEFAULT_CANNED_REPLIES = [
     ("共情：多次联系", "zh", True,
      "{first_name}您好，很抱歉订单 {order_number} 的问题让您不得不再次联系我们。您之前提供的信息我都已看过，"
      "无需重复说明。"),
-    ("退款已办理", "zh", False,
-     "{first_name}您好，订单 {order_number} 的退款已为您办理，银行卡退款通常在 3-5 个工作日内到账。"),
+    ("退款已申请", "zh", False,
+     "{first_name}您好，我们已请商家为订单 {order_number} 办理退款。商家确认退款发出后我们会邮件通知您，"
+     "银行卡退款之后通常在 3-5 个工作日内到账。"),
     ("补发商品已寄出", "zh", False,
      "{first_name}您好，订单 {order_number} 的补发商品已寄出，快递揽收后我们会把物流单号发到您的邮箱。"),
     ("补偿优惠券", "zh", False,
-     "{first_name}您好，为表歉意，我们已为订单 {order_number} 向您的账户发放一张优惠券，下次结账时自动使用。"),
+     "{first_name}您好，为表歉意，我们已为订单 {order_number} 申请向您的账户发放一张优惠券。商家确认到账后"
+     "我们会邮件通知您，下次结账时自动使用。"),
     ("请提供照片", "zh", False,
      "{first_name}您好，麻烦您拍一张订单 {order_number} 商品问题部位的照片，直接回复本消息附上即可。"),
 ]

@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from portal import bookings
+from portal import bookings, shop_events
 from portal.cases import service as cases
 from portal.complaints import reading
 from portal.extensions import db
@@ -266,6 +266,8 @@ def decide_return(case, staff, approve, reason):
     if not case.can_transition(target):
         raise ActionRefused("status")
     cases.transition(case, target, actor_type="staff", staff=staff, reason=reason)
+    if approve:
+        shop_events.case_approved(case)
     return case
 
 
@@ -285,6 +287,7 @@ def resolve(case, staff, resolution_type, amount_cents, note):
     case.resolution_amount_cents = amount_cents
     case.resolution_note = note
     cases.transition(case, "resolved", actor_type="staff", staff=staff, reason=note)
+    shop_events.case_resolved(case)
     return case
 
 

@@ -354,7 +354,13 @@ def _cancel_order(conversation, text, customer, now):
         helped = _with_article(conversation, text, "cancel_order")
         return _sign_in_needed(conversation, _("To cancel an order, please sign in first: then I can see your "
                                                "orders."), also_helpful=helped)
-    cancellable = [o for o in orders_in_flight(customer) if orders.can_cancel(o)]
+    in_flight = orders_in_flight(customer)
+    cancellable = [o for o in in_flight if orders.can_cancel(o)]
+    if not cancellable and any(o.cancel_requested_at for o in in_flight):
+        # Asked already: the shop has not confirmed yet, and the order has not "left our warehouse".
+        _offer(conversation, "person")
+        return _say(conversation, _("You have already asked to cancel this order. We will e-mail you when the shop "
+                                    "confirms."), intent="cancel_order", kind="cancel_requested", ask_helpful=True)
     if not cancellable:
         _offer(conversation, "yes", "no", "person")
         return _say(conversation, _("None of your orders can be cancelled any more: they have left our warehouse. "

@@ -21,15 +21,16 @@ from .outbox import OutboxRow
 from .rollups import DailyCount, DailyDurations, RollupDay
 from .semantic import TriageExample
 from .settings import SettingChange
+from .shop_hooks import ShopDelivery, ShopEndpoint
 from .staff import Staff
 from .surveys import Survey, SurveyAnswer
 from .types import UTCDateTime, utcnow
 
 __all__ = [
     "AlertEpisode", "Article", "ArticleFeedback", "ArticleView", "AuditEntry", "Booking", "Callback", "CannedReply",
-    "Case",
-    "CaseAttachment", "CaseEvent", "CaseItem", "CaseMessage", "Conversation", "Customer", "DailyCount",
+    "Case", "CaseAttachment", "CaseEvent", "CaseItem", "CaseMessage", "Conversation", "Customer", "DailyCount",
     "DailyDurations", "InboundMessage", "IntentAction", "LoginToken", "Notification", "Order", "OrderItem",
-    "OutboxRow", "ReturnDraft", "RollupDay", "SearchLog", "SettingChange", "ShipmentEvent", "ShopEvent", "Staff",
-    "Survey", "SurveyAnswer", "Synonym", "TriageExample", "Turn", "UTCDateTime", "utcnow",
+    "OutboxRow", "ReturnDraft", "RollupDay", "SearchLog", "SettingChange", "ShipmentEvent", "ShopDelivery",
+    "ShopEndpoint", "ShopEvent", "Staff", "Survey", "SurveyAnswer", "Synonym", "TriageExample", "Turn",
+    "UTCDateTime", "utcnow",
 ]

@@ -9,7 +9,7 @@ from portal.extensions import db
 
 from .types import UTCDateTime, utcnow
 
-ALERT_KINDS = ("complaint_spike", "outbox_backlog", "mail_failing", "sla_breaches")
+ALERT_KINDS = ("complaint_spike", "outbox_backlog", "mail_failing", "sla_breaches", "shop_hooks_failing")
 
 
 class AlertEpisode(db.Model):

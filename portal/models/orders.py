@@ -61,6 +61,8 @@ class Order(db.Model):
     estimated_delivery: Mapped[date | None] = mapped_column(Date)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The customer asked to cancel; the order is cancelled when the shop says so (its `cancelled` event).
+    cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Most recent carrier event, kept here so delay detection needs no join over all events.
     last_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     late_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.extensions import db
 from portal.jobs import schedule
 from portal.lead.metrics import complaint_spikes
-from portal.models import AlertEpisode, Case, OutboxRow, utcnow
+from portal.models import AlertEpisode, Case, OutboxRow, ShopDelivery, ShopEndpoint, utcnow
 from portal.ops import metrics
 from portal.ops.gauges import outbox_due
 
@@ -94,11 +94,35 @@ def sla_breach_conditions(now):
                  "cases": [references[i] for i in case_ids if i in references]}}
 
 
+def shop_hooks_failing_conditions(now):
+    """{endpoint address: evidence} for each endpoint with a delivery given up (after a day of retries) in the last
+    day: the shop never heard of a decision, and a person must resend it or tell the shop."""
+    rows = db.session.execute(
+        select(ShopDelivery.endpoint_id, ShopEndpoint.url, OutboxRow.key, OutboxRow.job_name, OutboxRow.status,
+               OutboxRow.last_error)
+        .join(ShopEndpoint, ShopEndpoint.id == ShopDelivery.endpoint_id)
+        .join(OutboxRow, OutboxRow.key == ShopDelivery.outbox_key)
+        .where(OutboxRow.status == "failed", OutboxRow.finished_at >= now - timedelta(days=1),
+               ShopDelivery.delivered_at.is_(None))
+        .order_by(OutboxRow.finished_at.desc())
+    ).all()
+    found = {}
+    for row in rows:
+        evidence = found.setdefault(row.url[:80], {"endpoint_id": row.endpoint_id, "url": row.url, "failures": 0,
+                                                   "rows": []})
+        evidence["failures"] += 1
+        if len(evidence["rows"]) < EVIDENCE_ROWS:
+            evidence["rows"].append({"key": row.key, "job": row.job_name, "status": row.status,
+                                     "error": row.last_error[:300]})
+    return found
+
+
 CONDITIONS = {
     "complaint_spike": complaint_spike_conditions,
     "outbox_backlog": outbox_backlog_conditions,
     "mail_failing": mail_failing_conditions,
     "sla_breaches": sla_breach_conditions,
+    "shop_hooks_failing": shop_hooks_failing_conditions,
 }
 
 

@@ -49,6 +49,7 @@ KIND_LABELS = {
     "outbox_backlog": _l("Work waiting too long"),
     "mail_failing": _l("E-mail delivery failing"),
     "sla_breaches": _l("SLA breaches in a burst"),
+    "shop_hooks_failing": _l("Webhooks to the shop failing"),
 }
 
 

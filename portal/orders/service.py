@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, bindparam, func, or_, select
 
+from portal import shop_events
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
 from portal.jobs import schedule
@@ -161,6 +162,7 @@ class OrderPage:
     estimated_delivery: date | None
     delivered_at: datetime | None
     last_event_at: datetime | None
+    cancel_requested_at: datetime | None
     customer: PageCustomer
     items: tuple
     events: tuple  # newest first
@@ -249,7 +251,7 @@ def item_eligibility(order, today):
 
 
 def can_cancel(order):
-    return order.status in NOT_SHIPPED_STATUSES
+    return order.status in NOT_SHIPPED_STATUSES and order.cancel_requested_at is None
 
 
 class CannotCancel(Exception):
@@ -260,7 +262,9 @@ def cancel(order, now):
     """Cancel an order that has not shipped and tell the customer; raises CannotCancel otherwise."""
     if not can_cancel(order):
         raise CannotCancel(order.status)
-    move_to(order, "cancelled", now)
+    order.cancel_requested_at = now
+    schedule("mail.order_status", order.id, "cancel_requested", key=f"order:{order.id}:cancel_requested")
+    shop_events.order_cancel_requested(order)
 
 
 class StatusRefused(ValueError):

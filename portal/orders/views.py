@@ -119,10 +119,14 @@ def cancel(number):
     try:
         service.cancel(order, utcnow())
     except service.CannotCancel:
+        if order.cancel_requested_at is not None:
+            flash(_("You have already asked to cancel this order. We will e-mail you when the shop confirms."),
+                  "info")
+            return redirect(url_for("orders.detail", number=order.number), 303)
         flash(_("This order has already left our warehouse, so it can no longer be cancelled. "
                 "You can return it once it arrives."), "warning")
         return redirect(url_for("orders.detail", number=order.number), 303)
     db.session.commit()
-    flash(_("Your order %(number)s is cancelled. We have sent you a confirmation e-mail.", number=order.number),
-          "success")
+    flash(_("We have asked the shop to cancel order %(number)s. It is not cancelled yet: we will e-mail you "
+            "when the shop confirms.", number=order.number), "success")
     return redirect(url_for("orders.detail", number=order.number), 303)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from portal import bookings
+from portal import bookings, shop_events
 from portal.cases import service as cases
 from portal.complaints.triage import N_, Reason, priority
 from portal.extensions import db
@@ -321,6 +321,7 @@ def submit(customer, order, draft, now=None):
     if checked.automatic:
         case.return_label = cases.random_reference("R")
         cases.open_case(case, "approved", "approved by the return policy", now=now)
+        shop_events.case_approved(case)
     else:
         cases.open_case(case, "needs_review", "; ".join(str(r) for r in checked.review_reasons), now=now)
     if case.repair_slot is not None:

@@ -163,3 +163,14 @@ def test_an_urgent_problem_the_bank_recognises_is_handed_over_as_high(client, si
     say(client, "two payments came out of my account for one order")
     case = db.session.scalar(select(Case))
     assert case is not None and case.urgency == "high" and case.category == "double_charge"
+
+
+def test_a_cancellation_already_asked_for_is_not_called_shipped(client, sign_in, customer, make_order, db):
+    order = make_order(customer=customer, status="paid", cancel_requested_at=utcnow())
+    sign_in(customer)
+
+    html = say(client, "please cancel my order").get_data(as_text=True)
+
+    assert "already asked to cancel" in html
+    assert "left our warehouse" not in html
+    assert f'action="/orders/{order.number}/cancel"' not in html

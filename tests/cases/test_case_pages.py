@@ -171,3 +171,21 @@ def test_the_account_page_links_each_case(client, case, customer):
     sign_in_as(client, customer)
 
     assert f'href="/cases/{case.reference}"' in client.get("/account").text
+
+
+@pytest.mark.parametrize(("resolution", "locale", "words"), [
+    ("refund", "en", "A refund of $12.50 is requested from the shop"),
+    ("coupon", "en", "A coupon worth $12.50 is requested from the shop"),
+    ("refund", "zh", "已向商家申请"),
+])
+def test_money_an_agent_resolved_with_reads_requested_until_the_shop_confirms(client, db, case, customer, resolution,
+                                                                              locale, words):
+    customer.locale = locale
+    case.resolution_type, case.resolution_amount_cents, case.currency = resolution, 1250, "USD"
+    service.transition(case, "resolved")
+    db.session.commit()
+    sign_in_as(client, customer)
+
+    page = client.get(f"/cases/{case.reference}", headers={"Accept-Language": locale}).text
+
+    assert words in page

@@ -74,6 +74,8 @@ def test_an_agent_resolves_the_top_case_and_a_lead_sees_it(live_server, new_page
     customer_page.get_by_role("main").get_by_role("button", name="Sign in").click()
     customer_page.goto(f"{base}/cases/{top.reference}")
     assert "A new kettle is on its way." in customer_page.inner_text("main")
+    # The shop adds the coupon: until it confirms, the customer reads that it is requested.
+    assert "A coupon worth $10.00 is requested from the shop" in customer_page.inner_text("main")
 
     with live_server.app.app_context():
         survey = Survey(case_id=top.id, customer_id=customer.id, sent_at=utcnow())

@@ -161,3 +161,28 @@ def test_hostile_episode_ids_get_404(client, lead):
     for path in ("/lead/alerts/999999", "/lead/alerts/-1", "/lead/alerts/abc", "/lead/alerts/1%00",
                  "/lead/alerts/" + "9" * 40):
         assert client.get(path).status_code == 404, path
+
+
+def test_a_delivery_to_the_shop_given_up_opens_an_episode_mailed_once(app, client, db, redis, customer, lead,
+                                                                       make_order, mail_sink):
+    from portal.models import OutboxRow, ShopEndpoint
+    from portal.orders import service as orders
+
+    endpoint = ShopEndpoint(url="https://shop.example.com/hooks", secret="whsec_x",
+                            event_types=["order.cancel_requested"], active=True)
+    db.session.add(endpoint)
+    db.session.commit()
+    orders.cancel(make_order(customer=customer, status="paid"), utcnow())
+    db.session.execute(OutboxRow.__table__.update().where(OutboxRow.job_name == "shop.deliver")
+                       .values(status="failed", finished_at=utcnow(), last_error="DeliveryFailed: HTTP 503"))
+    db.session.commit()
+
+    sweep_and_deliver(app, db)
+    sweep_and_deliver(app, db, utcnow() + timedelta(minutes=1))
+
+    [episode] = episodes(db, "shop_hooks_failing")
+    assert episode.subject == endpoint.url and episode.evidence["failures"] == 1
+    [mail] = alert_mails(mail_sink, lead, "The shop did not get 1 of our decisions")
+    sign_in_staff(client, lead)
+    evidence = client.get(f"/lead/alerts/{episode.id}").text
+    assert f'href="/admin/shop-endpoints/{endpoint.id}"' in evidence and "HTTP 503" in evidence

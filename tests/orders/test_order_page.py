@@ -1,5 +1,6 @@
 """The order page: badge, items with return eligibility, timeline, estimate, delay apology, actions."""
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -7,7 +8,8 @@ from flask import url_for
 from sqlalchemy import select
 
 from portal.models import OutboxRow, utcnow
-from tests.orders.helpers import sign_in_as
+from tests.orders.helpers import sign_in_as, signed_headers
+from worker import runtime
 
 
 @pytest.fixture
@@ -145,19 +147,37 @@ def test_a_delivered_order_offers_a_return(app, make_order, wei):
     assert "Cancel this order" not in page
 
 
-def test_the_owner_cancels_before_shipping_and_is_told_by_email(client, db, make_order, wei):
+def test_the_owner_asks_to_cancel_before_shipping_and_reads_requested_until_the_shop_confirms(
+        client, db, make_order, wei):
     order = make_order(customer=wei, status="paid")
     sign_in_as(client, wei)
     assert "Cancel this order" in client.get(f"/orders/{order.number}").text
 
     response = client.post(f"/orders/{order.number}/cancel", follow_redirects=True)
 
-    assert "is cancelled" in response.text
+    assert "asked the shop to cancel" in response.text
+    assert "is cancelled" not in response.text
+    assert "Cancellation requested" in response.text
+    assert "Cancel this order" not in response.text
     db.session.refresh(order)
-    assert order.status == "cancelled"
-    assert order.cancelled_at is not None
+    assert (order.status, order.cancelled_at) == ("paid", None)
+    assert order.cancel_requested_at is not None
     [row] = db.session.scalars(select(OutboxRow).where(OutboxRow.job_name == "mail.order_status")).all()
-    assert row.args == [order.id, "cancelled"]
+    assert row.args == [order.id, "cancel_requested"]
+
+    again = client.post(f"/orders/{order.number}/cancel", follow_redirects=True)
+    assert "already asked to cancel" in again.text
+
+
+def test_a_cancellation_request_reads_in_chinese_too(client, db, make_order, wei):
+    wei.locale = "zh"
+    order = make_order(customer=wei, status="paid")
+    sign_in_as(client, wei)
+    client.post(f"/orders/{order.number}/cancel")
+
+    page = client.get(f"/orders/{order.number}", headers={"Accept-Language": "zh"}).text
+
+    assert "申请取消" in page
 
 
 def test_a_shipped_order_cannot_be_cancelled(client, db, make_order, wei):
@@ -201,3 +221,35 @@ def test_a_delivered_order_stops_polling(client, make_order, wei):
     sign_in_as(client, wei)
 
     assert "hx-trigger" not in client.get(f"/orders/{order.number}/timeline", headers={"HX-Request": "1"}).text
+
+
+def test_the_shop_confirming_the_cancellation_makes_the_order_cancelled(client, db, make_order, wei):
+    order = make_order(customer=wei, status="paid")
+    sign_in_as(client, wei)
+    client.post(f"/orders/{order.number}/cancel")
+    body = json.dumps({"event_id": f"{order.number}-cancelled", "type": "order.updated",
+                       "data": {"number": order.number, "status": "cancelled"}}).encode()
+
+    assert client.post("/api/webhooks/orders", data=body, headers=signed_headers(body)).status_code == 200
+
+    page = client.get(f"/orders/{order.number}").text
+    assert "Cancellation requested" not in page and "Cancel this order" not in page
+    keys = db.session.scalars(select(OutboxRow.key).where(OutboxRow.job_name == "mail.order_status")).all()
+    assert sorted(keys) == [f"order:{order.id}:cancel_requested", f"order:{order.id}:cancelled"]
+
+
+@pytest.mark.parametrize(("locale", "subject"), [("en", "We asked the shop to cancel order"),
+                                                 ("zh", "我们已请商家取消订单")])
+def test_the_cancellation_e_mail_says_requested_not_done(app, client, db, redis, mail_sink, make_order, make_customer,
+                                                         locale, subject):
+    customer = make_customer(email=f"cancel-{locale}@example.com", locale=locale)
+    order = make_order(customer=customer, status="paid")
+    sign_in_as(client, customer)
+    client.post(f"/orders/{order.number}/cancel")
+
+    runtime.run(app, burst=True)
+
+    [message] = mail_sink.to(customer.email)
+    assert subject in message["Subject"]
+    text = message.get_body(("plain",)).get_content()
+    assert ("not cancelled yet" if locale == "en" else "尚未取消") in text

@@ -1,5 +1,6 @@
 """Case events become e-mails and inbox messages, once per outbox key, in the customer's language."""
 
+import pytest
 from sqlalchemy import select
 
 from portal.jobs import schedule
@@ -58,8 +59,23 @@ def test_a_resolution_names_what_was_done_and_the_amount(app, db, redis, custome
     runtime.run(app, burst=True)
 
     text = mail_sink.to("alice@example.com")[0].get_body(("plain",)).get_content()
-    assert "a refund" in text
+    assert "a refund, requested from the shop" in text  # the shop sends money; until it confirms, requested
     assert "$24.00" in text
+
+
+@pytest.mark.parametrize(("locale", "words"), [("en", "a coupon, requested from the shop"),
+                                               ("zh", "优惠券，已向商家申请")])
+def test_a_coupon_resolution_reads_requested_until_the_shop_confirms(app, db, redis, make_customer, mail_sink,
+                                                                     locale, words):
+    customer = make_customer(email="coupon@example.com", locale=locale)
+    case = make_case(customer, resolution_type="coupon", resolution_amount_cents=1000, currency="USD")
+    _notify(case, status_event(case, "escalated", "resolved"))
+    db.session.commit()
+
+    runtime.run(app, burst=True)
+
+    text = mail_sink.to("coupon@example.com")[0].get_body(("plain",)).get_content()
+    assert words in text
 
 
 def test_an_escalation_tells_the_customer_when_we_will_answer(app, db, redis, customer, mail_sink):

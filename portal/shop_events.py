@@ -1,0 +1,107 @@
+"""What we tell the shop we decided, as signed webhooks the worker sends from the outbox.
+
+Each deciding service calls one function here inside its own transaction: it writes one delivery per
+endpoint that receives the event, and the outbox row that sends it (worker/shop_hooks.py). The shop
+stays the source of truth: until it confirms (an inbound event), the customer reads "requested".
+"""
+
+import secrets
+import uuid
+
+from sqlalchemy import select
+
+from portal import jobs
+from portal.extensions import db
+from portal.models import CaseEvent, OrderItem, ShopDelivery, ShopEndpoint, utcnow
+
+
+def emit(event_type, subject, data):
+    """Queue `event_type` about `subject` (e.g. case:12) for every endpoint that receives it, once per
+    endpoint however often the decision is saved; returns the deliveries written."""
+    event_key = f"{event_type}:{subject}"
+    endpoints = [e for e in db.session.scalars(select(ShopEndpoint).where(ShopEndpoint.active.is_(True)))
+                 if e.receives(event_type)]
+    already = set(db.session.scalars(select(ShopDelivery.endpoint_id).where(ShopDelivery.event_key == event_key)))
+    event_id = f"evt_{secrets.token_hex(12)}"
+    body = {"id": event_id, "type": event_type, "created_at": utcnow().isoformat(timespec="seconds"), "data": data}
+    written = []
+    for endpoint in endpoints:
+        if endpoint.id in already:
+            continue
+        delivery = ShopDelivery(endpoint_id=endpoint.id, event_type=event_type, event_key=event_key,
+                                event_id=event_id, idempotency_key=str(uuid.uuid4()), payload=body, outbox_key="")
+        db.session.add(delivery)
+        db.session.flush()
+        delivery.outbox_key = f"shop-delivery:{delivery.id}"
+        jobs.schedule("shop.deliver", delivery.id, key=delivery.outbox_key)
+        written.append(delivery)
+    return written
+
+
+def _money(cents, currency):
+    return {"amount_cents": cents, "currency": currency}
+
+
+def _items(case):
+    names = {item.id: item for item in db.session.scalars(
+        select(OrderItem).where(OrderItem.id.in_([line.order_item_id for line in case.items])))} if case.items else {}
+    return [{"sku": names[line.order_item_id].sku, "name": names[line.order_item_id].name, "qty": line.qty}
+            for line in case.items if line.order_item_id in names]
+
+
+def _case_data(case):
+    return {"case": case.reference, "order": case.order.number if case.order else None,
+            "customer_email": case.customer.email if case.customer else None}
+
+
+def _decision(case):
+    """The case's latest move into its current status: a case approved or resolved again (after a reopening) is a
+    new decision the shop hears of, while saving the same one twice is not."""
+    event_id = db.session.scalar(
+        select(CaseEvent.id).where(CaseEvent.case_id == case.id, CaseEvent.field == "status",
+                                   CaseEvent.new_value == case.status)
+        .order_by(CaseEvent.id.desc()).limit(1))
+    return f"case:{case.id}:status:{event_id}"
+
+
+def case_approved(case):
+    """A return, exchange or repair was approved: the shop expects the parcel, prepares the exchange, or
+    holds the repair appointment."""
+    data = _case_data(case)
+    if case.kind == "exchange":
+        return emit("exchange.requested", _decision(case), dict(data, items=_items(case),
+                                                                exchange_for=case.exchange_for))
+    if case.kind == "repair":
+        return repair_booked(case)
+    return emit("return.approved", _decision(case), dict(
+        data, rma=case.return_label or case.reference, items=_items(case),
+        refund_estimate=dict(_money(case.refund_estimate_cents, case.currency), method=case.refund_method or None),
+        fee=_money(case.fee_cents, case.currency)))
+
+
+def repair_booked(case):
+    """A repair appointment was booked (or moved): one event per slot."""
+    slot = case.repair_slot.isoformat() if case.repair_slot else None
+    return emit("repair.booked", f"case:{case.id}:{slot}", dict(_case_data(case), items=_items(case), slot=slot))
+
+
+def case_resolved(case):
+    """An agent resolved with money: the shop issues the refund or the coupon, then tells us."""
+    if case.resolution_type == "refund":
+        event_type = "refund.requested"
+    elif case.resolution_type == "coupon":
+        event_type = "coupon.granted"
+    else:
+        return []
+    data = dict(_case_data(case), **_money(case.resolution_amount_cents, case.currency))
+    if event_type == "refund.requested":
+        data["method"] = case.refund_method or "original"
+    return emit(event_type, _decision(case), data)
+
+
+def order_cancel_requested(order):
+    """The customer asked to cancel an order that has not shipped: the shop stops it and tells us."""
+    return emit("order.cancel_requested", f"order:{order.id}", {
+        "order": order.number, "customer_email": order.customer.email if order.customer else None,
+        "requested_at": order.cancel_requested_at.isoformat(timespec="seconds") if order.cancel_requested_at
+        else None})
