@@ -115,6 +115,9 @@ def _build():
         ]
     settings.append(Setting("two_factor_required", _l("Two-factor sign-in required for"), "security",
                             lambda config: config["STAFF_2FA_REQUIRED_FOR"], _choice(TWO_FACTOR_SCOPES)))
+    settings.append(Setting("staff_idle_minutes", _l("Sign staff out after this many minutes without a page"),
+                            "security", lambda config: int(config["STAFF_IDLE_TIMEOUT"].total_seconds() // 60),
+                            _whole_number(5, 10_080)))
     settings.append(Setting("shop_timezone", _l("The shop's time zone"), "hours",
                             lambda config: config["SHOP_TIMEZONE"], _zone))
     for day in WEEKDAYS:

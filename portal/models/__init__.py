@@ -20,7 +20,7 @@ from .outbox import OutboxRow
 from .rollups import DailyCount, DailyDurations, RollupDay
 from .semantic import TriageExample
 from .settings import SettingChange
-from .staff import Staff
+from .staff import Staff, StaffSession
 from .surveys import Survey, SurveyAnswer
 from .types import UTCDateTime, utcnow
 
@@ -29,5 +29,5 @@ __all__ = [
     "CaseAttachment", "CaseEvent", "CaseItem", "CaseMessage", "Conversation", "Customer", "DailyCount",
     "DailyDurations", "InboundMessage", "IntentAction", "LoginToken", "Notification", "Order", "OrderItem",
     "OutboxRow", "ReturnDraft", "RollupDay", "SearchLog", "SettingChange", "ShipmentEvent", "ShopEvent", "Staff",
-    "Survey", "SurveyAnswer", "Synonym", "TriageExample", "Turn", "UTCDateTime", "utcnow",
+    "StaffSession", "Survey", "SurveyAnswer", "Synonym", "TriageExample", "Turn", "UTCDateTime", "utcnow",
 ]
