@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask_babel import ngettext
 from sqlalchemy import and_, select
 
 from portal import settings
@@ -31,12 +32,16 @@ KINDS = {
 ACCOUNT_ACTIONS = ("staff.invited", "staff.joined", "staff.password_reset", "staff.role_changed",
                    "staff.deactivated", "staff.reactivated", "staff.2fa_enabled")
 SIGNIN_ACTIONS = ("staff.signin", "staff.signin_failed", "staff.password_ok", "staff.2fa_failed")
+# Shown with the sign-ins: ending sessions from "Your sessions".
+SESSION_ACTIONS = ("staff.session_ended", "staff.sessions_ended")
 ACTION_LABELS = {
     "staff.signin": _l("Signed in"),
     "staff.signin_failed": _l("Sign-in failed"),
     "staff.password_ok": _l("Password accepted, code asked"),
     "staff.2fa_failed": _l("Two-factor code refused"),
     "staff.2fa_enabled": _l("Two-factor sign-in turned on"),
+    "staff.session_ended": _l("Signed out one of their sessions"),
+    "staff.sessions_ended": _l("Signed out everywhere else"),
     "staff.invited": _l("Invited"),
     "staff.joined": _l("Chose a password from the invitation"),
     "staff.password_reset": _l("Set a new password from a reset link"),
@@ -139,7 +144,7 @@ def _entries(filters, limit):
     if filters.staff_id is not None:
         statement = statement.where(AuditEntry.actor_type == "staff", AuditEntry.actor_id == filters.staff_id)
     if filters.kind == "signin":
-        statement = statement.where(AuditEntry.action.in_(SIGNIN_ACTIONS))
+        statement = statement.where(AuditEntry.action.in_(SIGNIN_ACTIONS + SESSION_ACTIONS))
     elif filters.kind == "accounts":
         statement = statement.where(AuditEntry.action.in_(ACCOUNT_ACTIONS))
     elif filters.kind == "settings":
@@ -202,6 +207,10 @@ def _entry_detail(entry, staff_names):
         return f"{staff_names.get(entry.target_id, '')} {', '.join(detail.get('cases', []))}".strip()
     if entry.action in ("staff.invited", "staff.reactivated"):
         return staff_names.get(entry.target_id, "")
+    if entry.action == "staff.session_ended":
+        return ", ".join(part for part in (detail.get("browser"), detail.get("system"), detail.get("ip")) if part)
+    if entry.action == "staff.sessions_ended":
+        return ngettext("%(num)d session", "%(num)d sessions", int(detail.get("count", 0)))
     if entry.action in SIGNIN_ACTIONS:
         recovery = f" ({RECOVERY_NOTE})" if detail.get("two_factor") == "recovery" else ""
         return f"{detail.get('source', '')}{recovery}"

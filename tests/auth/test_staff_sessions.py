@@ -210,3 +210,18 @@ def test_who_reaches_the_sessions_pages(app, client, db, customer, make_staff, m
         # Session 1 belongs to the first account signed in above, if anyone's: never theirs.
         expected = {"GET": 200, "/staff/sessions/end-others": 302}.get(method if method == "GET" else path, 404)
         assert call(staff_client).status_code == expected, (role, method, path)
+
+
+def test_the_audit_log_shows_ended_sessions_in_words_with_the_sign_ins(app, client, db, agent, lead):
+    sign_in_staff(client, agent)
+    other = sign_in_staff(app.test_client(), agent, browser="Mobile Safari 17", system="iOS",
+                          ip_address="198.51.100.7")
+    client.post(f"/staff/sessions/{other.id}/end")
+    sign_in_staff(app.test_client(), agent)
+    client.post("/staff/sessions/end-others")
+    lead_client = app.test_client()
+    sign_in_staff(lead_client, lead)
+    page = lead_client.get("/admin/audit?kind=signin").get_data(as_text=True)
+    assert "Signed out one of their sessions" in page and "Mobile Safari 17, iOS, 198.51.100.7" in page
+    assert "Signed out everywhere else" in page and "1 session" in page
+    assert "staff.session" not in page
