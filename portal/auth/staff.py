@@ -21,7 +21,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    has_request_context,
     redirect,
     render_template,
     request,
@@ -163,12 +162,8 @@ def current_staff():
 
 
 def idle_limit():
-    """How long a staff session lasts without a page (a setting); read once per request."""
-    if not has_request_context():
-        return timedelta(minutes=settings.current_values()["staff_idle_minutes"])
-    if not hasattr(request, "portal_staff_idle_limit"):
-        request.portal_staff_idle_limit = timedelta(minutes=settings.current_values()["staff_idle_minutes"])
-    return request.portal_staff_idle_limit
+    """How long a staff session lasts without a page (a setting)."""
+    return timedelta(minutes=settings.current_values()["staff_idle_minutes"])
 
 
 def idle(record, now=None):
