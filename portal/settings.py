@@ -289,3 +289,11 @@ def survey_delay():
 def survey_cooldown():
     """How long a customer who was sent a survey is not asked again (a setting)."""
     return timedelta(days=current_values()["survey_cooldown_days"])
+
+
+def first_response_target(urgency):
+    """The first-response target of an urgency now, and whether it counts business hours only: what customers
+    are promised."""
+    values = current_values()
+    return timedelta(minutes=values[f"sla_first_response_minutes_{urgency}"]), \
+        values[f"sla_clock_{urgency}"] == "business"

@@ -1,6 +1,6 @@
 """Agent pages: every view is for signed-in staff, works as a plain form POST, and htmx only spares reloads."""
 
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from babel.dates import format_skeleton
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -374,6 +374,17 @@ def moment(when, with_year=False, with_time=True, zone=None):
     zone, locale = zone or get_timezone(), get_locale() or "en"
     day = format_skeleton("yMMMd" if with_year else "MMMd", when, tzinfo=zone, locale=locale)
     return f"{day} {format_skeleton('Hm', when, tzinfo=zone, locale=locale)}" if with_time else day
+
+
+@bp.app_template_filter("resumes")
+def resumes(when, now):
+    """When a stopped clock starts again, in the reader's language and zone: "Mon 09:00" within the week,
+    "Mon, Dec 28 09:00" further on (holidays)."""
+    zone, locale = get_timezone(), get_locale() or "en"
+    if when - now < timedelta(days=6):
+        return format_skeleton("EHm", when, tzinfo=zone, locale=locale)
+    day = format_skeleton("MMMEd", when, tzinfo=zone, locale=locale)
+    return f"{day} {format_skeleton('Hm', when, tzinfo=zone, locale=locale)}"
 
 
 @bp.app_template_filter("money")
