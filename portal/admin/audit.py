@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask_babel import ngettext
-from sqlalchemy import and_, select
+from flask_babel import gettext, ngettext
+from sqlalchemy import and_, or_, select
 
 from portal import settings
 from portal.admin.forms import ROLE_LABELS
@@ -25,6 +25,7 @@ KINDS = {
     "signin": _l("Staff sign-ins"),
     "accounts": _l("Staff accounts"),
     "settings": _l("Settings"),
+    "knowledge": _l("Help content"),
     "case": _l("Case changes"),
     "reveal": _l("Contact details shown"),
     "customer": _l("Customers' own actions"),
@@ -32,6 +33,17 @@ KINDS = {
 ACCOUNT_ACTIONS = ("staff.invited", "staff.joined", "staff.password_reset", "staff.role_changed",
                    "staff.deactivated", "staff.reactivated", "staff.2fa_enabled")
 SIGNIN_ACTIONS = ("staff.signin", "staff.signin_failed", "staff.password_ok", "staff.2fa_failed")
+# Leads' edits of articles, synonyms, canned replies and intent cards (portal/lead/knowledge.py).
+KNOWLEDGE_PREFIXES = ("article.", "synonym.", "canned_reply.", "intent.")
+KNOWLEDGE_NAMES = {"article": _l("Article"), "synonym": _l("Synonym"), "canned_reply": _l("Canned reply"),
+                   "intent": _l("Intent card")}
+KNOWLEDGE_FIELDS = {
+    "slug": _l("Address"), "title": _l("Title"), "locale": _l("Language"), "category": _l("Category"),
+    "scenario": _l("Scenario"), "keywords": _l("Keywords"), "body": _l("Text"), "published": _l("Published"),
+    "translation_of": _l("Translation of"), "term": _l("Term"), "expansions": _l("Synonyms"),
+    "empathy": _l("Empathy"), "trigger_kind": _l("Kind of trigger"), "trigger": _l("Trigger"),
+    "action": _l("Action"), "position": _l("Position"),
+}
 # Shown with the sign-ins: ending sessions from "Your sessions".
 SESSION_ACTIONS = ("staff.session_ended", "staff.sessions_ended")
 ACTION_LABELS = {
@@ -149,6 +161,8 @@ def _entries(filters, limit):
         statement = statement.where(AuditEntry.action.in_(ACCOUNT_ACTIONS))
     elif filters.kind == "settings":
         statement = statement.where(AuditEntry.action == "settings.changed")
+    elif filters.kind == "knowledge":
+        statement = statement.where(or_(*(AuditEntry.action.like(f"{prefix}%") for prefix in KNOWLEDGE_PREFIXES)))
     elif filters.kind == "customer":
         statement = statement.where(AuditEntry.actor_type == "customer")
     if filters.case_reference:
@@ -159,7 +173,7 @@ def _entries(filters, limit):
 
 
 def _events(filters, limit):
-    if filters.kind in ("signin", "accounts", "settings", "customer"):
+    if filters.kind in ("signin", "accounts", "settings", "knowledge", "customer"):
         return []
     statement = select(CaseEvent, Case.reference).join(Case, CaseEvent.case_id == Case.id) \
         .where(*_between(CaseEvent.created_at, filters))
@@ -193,8 +207,31 @@ def _event_detail(event):
     return ""
 
 
+def _knowledge_action(action):
+    thing, _, verb = action.rpartition(".")
+    if thing not in KNOWLEDGE_NAMES:
+        return None
+    name = str(KNOWLEDGE_NAMES[thing])
+    if verb == "created":
+        return gettext("%(thing)s created", thing=name)
+    if verb == "changed":
+        return gettext("%(thing)s changed", thing=name)
+    return gettext("%(thing)s deleted", thing=name) if verb == "deleted" else None
+
+
+def _knowledge_detail(detail):
+    """What was edited: its title (or term, or trigger) and the fields that changed, in words."""
+    changes = detail.get("changes") if isinstance(detail.get("changes"), dict) else {}
+    name = next((value for field in ("title", "term", "trigger") if field in changes
+                 for value in reversed(changes[field]) if value), "")
+    fields = ", ".join(str(KNOWLEDGE_FIELDS.get(field, _l("Other field"))) for field in changes)
+    return f"{name}: {fields}" if name else fields
+
+
 def _entry_detail(entry, staff_names):
     detail = entry.detail or {}
+    if entry.action.startswith(KNOWLEDGE_PREFIXES):
+        return _knowledge_detail(detail)
     if entry.action == "settings.changed":
         key = detail.get("key", "")
         setting = settings.SETTINGS.get(key)
@@ -229,8 +266,8 @@ def rows(filters, limit=PAGE_SIZE):
         who = (staff_names.get(entry.actor_id, "") if entry.actor_type == "staff"
                else customer_names.get(entry.actor_id, "") if entry.actor_type == "customer"
                else str(_l("unknown visitor")) if entry.actor_type == "visitor" else str(_l("system")))
-        result.append(Row(entry.created_at, who, str(ACTION_LABELS.get(entry.action, _l("Other action"))), "",
-                          _entry_detail(entry, staff_names)))
+        what = ACTION_LABELS.get(entry.action) or _knowledge_action(entry.action) or _l("Other action")
+        result.append(Row(entry.created_at, who, str(what), "", _entry_detail(entry, staff_names)))
     for event, reference in events:
         who = staff_names.get(event.staff_id, "") if event.staff_id else \
             str(_l("customer")) if event.actor_type == "customer" else str(_l("system"))
