@@ -1,7 +1,7 @@
 """'Your sessions': every staff member sees the browsers signed in to their account and can end one of them, or
 all but this one (a lost laptop, a shared computer left signed in). Each ending is audited."""
 
-from flask import abort, flash, redirect, render_template, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import select
@@ -24,8 +24,10 @@ from portal.models import AuditEntry, StaffSession, utcnow
 def open_sessions(staff):
     """The account's sessions that still sign someone in, most recently seen first."""
     now = utcnow()
+    started_after = now - current_app.config["STAFF_SESSION_LIFETIME"]
     records = db.session.scalars(select(StaffSession).where(StaffSession.staff_id == staff.id,
-                                                            StaffSession.ended_at.is_(None))
+                                                            StaffSession.ended_at.is_(None),
+                                                            StaffSession.signed_in_at > started_after)
                                  .order_by(StaffSession.last_seen_at.desc(), StaffSession.id.desc())).all()
     return [record for record in records if not idle(record, now)]
 

@@ -202,7 +202,12 @@ def _describe_browser(user_agent):
 
 def sign_in(staff):
     """A fresh session (rotated, so a planted cookie grants nothing) holding the staff id, version and a new
-    session row describing this browser."""
+    session row describing this browser; this browser's previous row, if any, ends."""
+    previous = current_session_id()
+    if previous is not None:
+        db.session.execute(update(StaffSession).where(StaffSession.id == previous, StaffSession.ended_at.is_(None))
+                           .values(ended_at=utcnow(), end_reason="signed_in_again")
+                           .execution_options(synchronize_session=False))
     rotate_session()
     now = utcnow()
     browser, system = _describe_browser(request.headers.get("User-Agent"))

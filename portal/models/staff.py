@@ -78,7 +78,7 @@ class StaffSession(db.Model):
     signed_in_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # signed_out, ended_by_owner, idle, expired
+    # signed_out, signed_in_again, ended_by_owner, deactivated, password_set
     end_reason: Mapped[str] = mapped_column(String(20), default="")
 
     staff = relationship("Staff")

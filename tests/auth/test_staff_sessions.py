@@ -225,3 +225,20 @@ def test_the_audit_log_shows_ended_sessions_in_words_with_the_sign_ins(app, clie
     assert "Signed out one of their sessions" in page and "Mobile Safari 17, iOS, 198.51.100.7" in page
     assert "Signed out everywhere else" in page and "1 session" in page
     assert "staff.session" not in page
+
+
+def test_signing_in_again_in_the_same_browser_ends_its_previous_session(client, db, agent, lead):
+    _sign_in(client, agent)
+    _sign_in(client, lead)
+    [previous] = _rows(db, agent)
+    assert previous.end_reason == "signed_in_again"
+    assert len(_rows(db, lead)) == 1
+
+
+def test_a_session_past_its_lifetime_is_not_listed(app, client, db, agent):
+    sign_in_staff(client, agent)
+    old = sign_in_staff(app.test_client(), agent, ip_address="203.0.113.50")
+    db.session.get(StaffSession, old.id).signed_in_at = utcnow() - app.config["STAFF_SESSION_LIFETIME"] - \
+        timedelta(minutes=1)
+    db.session.commit()
+    assert "203.0.113.50" not in client.get("/staff/sessions").get_data(as_text=True)
