@@ -16,6 +16,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from functools import cache, wraps
 
+import ua_parser
 from flask import (
     Blueprint,
     abort,
@@ -189,8 +190,6 @@ def current_session_id():
 
 def _describe_browser(user_agent):
     # Parsed once, at sign-in; the raw header is not kept.
-    import ua_parser
-
     parsed = ua_parser.parse((user_agent or "")[:512])
     browser = system = ""
     if parsed.user_agent is not None and parsed.user_agent.family != "Other":
