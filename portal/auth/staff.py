@@ -15,6 +15,7 @@ import secrets
 import time
 from datetime import UTC, datetime, timedelta
 from functools import cache, wraps
+from urllib.parse import urlsplit
 
 import ua_parser
 from flask import (
@@ -55,6 +56,9 @@ SIGNED_IN_KEY = "staff_at"
 RECORD_KEY = "staff_session"
 # How stale a session's last-seen time may get before a page rewrites it: one write a minute, not one a page.
 SEEN_PRECISION_SECONDS = 60
+# htmx elements that poll by themselves (the agents' queue, colleagues on a case): their requests are no person
+# at work, so they never keep a session from going idle.
+AUTOMATIC_REFRESHES = frozenset({"queue", "presence"})
 
 
 class StaffSigninForm(FlaskForm):
@@ -158,8 +162,14 @@ def current_staff():
     record = db.session.get(StaffSession, record_id)
     if record is None or record.staff_id != staff.id or record.ended_at is not None or idle(record):
         return None
-    _mark_seen(record)
+    if not automatic_refresh():
+        _mark_seen(record)
     return staff
+
+
+def automatic_refresh():
+    """Whether this request is a page element refreshing itself, not a person doing something."""
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Trigger") in AUTOMATIC_REFRESHES
 
 
 def idle_limit():
@@ -255,7 +265,7 @@ def staff_required(role="agent"):
             if staff is None:
                 if current_customer() is not None:
                     abort(403)
-                return redirect(url_for("staff_auth.signin", next=request.full_path.rstrip("?")))
+                return _to_signin()
             if not staff.can(role):
                 abort(403)
             enrol = two_factor.enrolment_needed(staff)
@@ -266,6 +276,19 @@ def staff_required(role="agent"):
         return wrapped
 
     return decorator
+
+
+def _to_signin():
+    if request.headers.get("HX-Request") != "true":
+        return redirect(url_for("staff_auth.signin", next=request.full_path.rstrip("?")))
+    # An htmx request (a refreshing queue, say) would follow a redirect inside its swap: the whole page goes to
+    # the sign-in instead, and back to the page it was on afterwards.
+    shown = urlsplit(request.headers.get("HX-Current-URL", ""))
+    back = safe_next(f"{shown.path}?{shown.query}".rstrip("?"), "")
+    response = current_app.make_response(("", 200))
+    response.headers["HX-Redirect"] = url_for("staff_auth.signin", next=back) if back else \
+        url_for("staff_auth.signin")
+    return response
 
 
 def no_store(response):

@@ -242,3 +242,27 @@ def test_a_session_past_its_lifetime_is_not_listed(app, client, db, agent):
         timedelta(minutes=1)
     db.session.commit()
     assert "203.0.113.50" not in client.get("/staff/sessions").get_data(as_text=True)
+
+
+POLL = {"HX-Request": "true", "HX-Trigger": "queue", "HX-Current-URL": "http://localhost/agent?urgency=high"}
+
+
+def test_a_queue_refreshing_itself_does_not_keep_the_session_from_going_idle(client, db, agent):
+    record = sign_in_staff(client, agent)
+    _seen_ago(db, record, timedelta(minutes=10))
+    before = _rows(db, agent)[0].last_seen_at
+    assert client.get("/agent?urgency=high", headers=POLL).status_code == 200
+    assert _rows(db, agent)[0].last_seen_at == before
+    # A person's own click counts.
+    client.get("/agent", headers={"HX-Request": "true", "HX-Boosted": "true"})
+    assert utcnow() - _rows(db, agent)[0].last_seen_at < timedelta(minutes=1)
+
+
+def test_an_idle_sessions_refreshing_queue_takes_the_whole_page_to_the_sign_in(app, client, db, agent):
+    record = sign_in_staff(client, agent)
+    _seen_ago(db, record, app.config["STAFF_IDLE_TIMEOUT"] + timedelta(minutes=1))
+    response = client.get("/agent?urgency=high", headers=POLL)
+    assert response.status_code == 200 and response.data == b""
+    assert response.headers["HX-Redirect"] == "/staff/signin?next=/agent?urgency%3Dhigh"
+    hostile = dict(POLL, **{"HX-Current-URL": "https://evil.example//evil.example/x"})
+    assert client.get("/agent", headers=hostile).headers["HX-Redirect"] == "/staff/signin"
