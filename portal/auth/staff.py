@@ -282,10 +282,11 @@ def _to_signin():
     if request.headers.get("HX-Request") != "true":
         return redirect(url_for("staff_auth.signin", next=request.full_path.rstrip("?")))
     # An htmx request (a refreshing queue, say) would follow a redirect inside its swap: the whole page goes to
-    # the sign-in instead, and back to the page it was on afterwards.
+    # the sign-in instead, and back to the page it was on afterwards. htmx reads HX-Redirect whatever the status;
+    # 401 says "not signed in" to anything else.
     shown = urlsplit(request.headers.get("HX-Current-URL", ""))
     back = safe_next(f"{shown.path}?{shown.query}".rstrip("?"), "")
-    response = current_app.make_response(("", 200))
+    response = current_app.make_response(("", 401))
     response.headers["HX-Redirect"] = url_for("staff_auth.signin", next=back) if back else \
         url_for("staff_auth.signin")
     return response

@@ -262,7 +262,7 @@ def test_an_idle_sessions_refreshing_queue_takes_the_whole_page_to_the_sign_in(a
     record = sign_in_staff(client, agent)
     _seen_ago(db, record, app.config["STAFF_IDLE_TIMEOUT"] + timedelta(minutes=1))
     response = client.get("/agent?urgency=high", headers=POLL)
-    assert response.status_code == 200 and response.data == b""
+    assert response.status_code == 401 and response.data == b""
     assert response.headers["HX-Redirect"] == "/staff/signin?next=/agent?urgency%3Dhigh"
     hostile = dict(POLL, **{"HX-Current-URL": "https://evil.example//evil.example/x"})
     assert client.get("/agent", headers=hostile).headers["HX-Redirect"] == "/staff/signin"
