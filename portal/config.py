@@ -191,6 +191,8 @@ class Config:
         self.STAFF_INVITE_LIFETIME = _hours(env, "STAFF_INVITE_HOURS", 72)
         self.STAFF_RESET_LIFETIME = _minutes(env, "STAFF_RESET_MINUTES", 30)
         self.STAFF_SESSION_LIFETIME = _hours(env, "STAFF_SESSION_HOURS", 12)
+        # ...and ends sooner after this long without a page (the default of the "staff_idle_minutes" setting).
+        self.STAFF_IDLE_TIMEOUT = _minutes(env, "STAFF_IDLE_MINUTES", 8 * 60)
         # Two-factor sign-in: "admins" (always required for them) or "everyone"; the name apps show.
         self.STAFF_2FA_REQUIRED_FOR = env.get("STAFF_2FA_REQUIRED_FOR", "admins")
         self.TOTP_ISSUER = env.get("TOTP_ISSUER", "Support desk")

@@ -12,7 +12,7 @@ split into its fields once, and each field remembers Babel's own text for the pa
 import functools
 import operator
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytz
@@ -170,6 +170,16 @@ def moment(when, with_year=False, with_time=True, zone=None):
     return f"{day} {format_skeleton('Hm', when, tzinfo=zone, locale=locale)}" if with_time else day
 
 
+def resumes(when, now, zone=None):
+    """When a stopped clock starts again, in the reader's language and zone: "Mon 09:00" within the week,
+    "Mon, Dec 28 09:00" further on (holidays)."""
+    zone, locale = _zone(zone), locale_tag()
+    if when - now < timedelta(days=6):
+        return format_skeleton("EHm", when, tzinfo=zone, locale=locale)
+    day = format_skeleton("MMMEd", when, tzinfo=zone, locale=locale)
+    return f"{day} {format_skeleton('Hm', when, tzinfo=zone, locale=locale)}"
+
+
 def format_timedelta(delta, **options):
     """A span of time in words, in the reader's language ("5 minutes", "5分钟")."""
     return babel_format_timedelta(delta, locale=locale_tag(), **options)
@@ -181,4 +191,4 @@ def zone_name(zone=None):
 
 
 FILTERS = {"datetimeformat": format_datetime, "dateformat": format_date, "timeformat": format_time,
-           "money": money, "moment": moment}
+           "money": money, "moment": moment, "resumes": resumes}

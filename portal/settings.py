@@ -5,10 +5,11 @@ changed keeps the environment's value from Config. A change applies to what happ
 later keep the targets they were given); each is audited with who, when, old and new values.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from sqlalchemy import func, select
 
 from portal.business_hours import (
@@ -26,6 +27,8 @@ from portal.i18n import lazy_gettext as _l
 from portal.models import AuditEntry, SettingChange, utcnow
 
 URGENCIES = ("high", "medium", "low")
+_CACHE_ATTRIBUTE = "portal_settings"
+_AMOUNT = re.compile(r"([0-9]{1,11})(?:\.([0-9]{1,2}))?")
 CLOCKS = ("calendar", "business")
 URGENCY_LABELS = {"high": _l("High urgency"), "medium": _l("Medium urgency"), "low": _l("Low urgency")}
 WEEKDAY_LABELS = dict(zip(WEEKDAYS, (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
@@ -61,6 +64,22 @@ def _whole_number(low, high):
         return int(text)
 
     return parse
+
+
+def _amount(high_cents):
+    def parse(text):
+        # An amount in the order's currency with at most two decimals: "5", "5.5", "5.00".
+        match = _AMOUNT.fullmatch((text or "").strip())
+        cents = int(match[1]) * 100 + int((match[2] or "").ljust(2, "0")) if match else None
+        if cents is None or cents > high_cents:
+            raise SettingRefused(_l("Give an amount like 5.00, from 0 to %(high)d.", high=high_cents // 100))
+        return cents
+
+    return parse
+
+
+def _show_amount(cents):
+    return f"{cents // 100}.{cents % 100:02d}"
 
 
 def _choice(choices):
@@ -115,6 +134,32 @@ def _build():
         ]
     settings.append(Setting("two_factor_required", _l("Two-factor sign-in required for"), "security",
                             lambda config: config["STAFF_2FA_REQUIRED_FOR"], _choice(TWO_FACTOR_SCOPES)))
+    settings += [
+        Setting("return_window_change_of_mind_days", _l("Return window for a change of mind (days)"), "returns",
+                lambda config: config["RETURN_WINDOW_NO_REASON_DAYS"], _whole_number(1, 365)),
+        Setting("return_window_cross_border_days", _l("Return window for a change of mind, orders sent abroad "
+                                                      "(days)"), "returns",
+                lambda config: config["RETURN_WINDOW_CROSS_BORDER_DAYS"], _whole_number(1, 365)),
+        Setting("return_window_quality_days", _l("Return window for faulty, damaged or wrong items (days)"),
+                "returns", lambda config: config["RETURN_WINDOW_QUALITY_DAYS"], _whole_number(1, 730)),
+        Setting("return_fee_change_of_mind_cents", _l("Return fee for a change of mind (in the order's currency)"),
+                "returns", lambda config: config["RETURN_FEE_NO_REASON_CENTS"], _amount(100_000_00), _show_amount),
+        Setting("return_cross_border_shipping_cents",
+                _l("Return shipping a customer abroad pays for a change of mind (in the order's currency)"),
+                "returns", lambda config: config["RETURN_CROSS_BORDER_SHIPPING_CENTS"], _amount(100_000_00),
+                _show_amount),
+        Setting("return_high_value_cents",
+                _l("A person checks returns worth more than (in the order's currency)"), "returns",
+                lambda config: config["RETURN_HIGH_VALUE_CENTS"], _amount(100_000_000_00), _show_amount),
+        Setting("survey_delay_minutes", _l("Send the satisfaction survey this long after a case is resolved "
+                                           "(minutes)"), "surveys",
+                lambda config: int(config["SURVEY_DELAY"].total_seconds() // 60), _whole_number(0, 43_200)),
+        Setting("survey_cooldown_days", _l("Ask the same customer at most once in (days)"), "surveys",
+                lambda config: config["SURVEY_COOLDOWN"].days, _whole_number(0, 365)),
+    ]
+    settings.append(Setting("staff_idle_minutes", _l("Sign staff out after this many minutes without a page"),
+                            "security", lambda config: int(config["STAFF_IDLE_TIMEOUT"].total_seconds() // 60),
+                            _whole_number(5, 10_080)))
     settings.append(Setting("shop_timezone", _l("The shop's time zone"), "hours",
                             lambda config: config["SHOP_TIMEZONE"], _zone))
     for day in WEEKDAYS:
@@ -161,12 +206,20 @@ SETTINGS = _build()
 
 
 def current_values():
-    """Every setting's value now: the newest change of each key, else its default from the environment."""
+    """Every setting's value now: the newest change of each key, else its default from the environment.
+
+    Read once per request (a returns page asks for each item it shows) and again after a change.
+    """
+    if has_request_context() and hasattr(request, _CACHE_ATTRIBUTE):
+        return dict(getattr(request, _CACHE_ATTRIBUTE))
     newest = select(func.max(SettingChange.id)).group_by(SettingChange.key)
     stored = {change.key: change.new_value
               for change in db.session.scalars(select(SettingChange).where(SettingChange.id.in_(newest)))}
     config = current_app.config
-    return {key: stored[key] if key in stored else setting.default(config) for key, setting in SETTINGS.items()}
+    values = {key: stored[key] if key in stored else setting.default(config) for key, setting in SETTINGS.items()}
+    if has_request_context():
+        setattr(request, _CACHE_ATTRIBUTE, values)
+    return dict(values)
 
 
 def form_values(values=None):
@@ -204,6 +257,8 @@ def change(staff, submitted):
                                   target_type="setting", target_id=None,
                                   detail={"key": key, "old": values[key], "new": value}, created_at=now))
         changed.append(key)
+    if has_request_context() and hasattr(request, _CACHE_ATTRIBUTE):
+        delattr(request, _CACHE_ATTRIBUTE)
     return changed, {}
 
 
@@ -263,3 +318,21 @@ def booking_hours(kind, values=None):
     return from_values(values["shop_timezone"],
                        {index: values[f"{kind}_hours_{day}"] for index, day in enumerate(WEEKDAYS)},
                        sorted(set(values["holidays"]) | set(values[f"{kind}_holidays"])))
+
+
+def survey_delay():
+    """How long after resolving a case its survey goes out (a setting)."""
+    return timedelta(minutes=current_values()["survey_delay_minutes"])
+
+
+def survey_cooldown():
+    """How long a customer who was sent a survey is not asked again (a setting)."""
+    return timedelta(days=current_values()["survey_cooldown_days"])
+
+
+def first_response_target(urgency):
+    """The first-response target of an urgency now, and whether it counts business hours only: what customers
+    are promised."""
+    values = current_values()
+    return timedelta(minutes=values[f"sla_first_response_minutes_{urgency}"]), \
+        values[f"sla_clock_{urgency}"] == "business"

@@ -9,7 +9,7 @@ def install(app):
     from portal.agent import views as agent_views
     from portal.assistant.views import assistant_reason
     from portal.cases.views import reason_text
-    from portal.home.views import duration
+    from portal.home.views import duration, response_promise
     from portal.lead.views import table_moment
     from portal.ops.views import alert_kind, open_alert_episodes, row_state
 
@@ -20,5 +20,5 @@ def install(app):
         countdown=agent_views.countdown, age=agent_views.age, label=agent_views.label,
         case_category=agent_views.case_category, case_outcome=agent_views.case_outcome,
         event_text=agent_views.event_text, alert_kind=alert_kind, row_state=row_state)
-    app.jinja_env.globals.update(zone_name=formatting.zone_name, open_alert_episodes=open_alert_episodes,
-                                 last_message_id=live.last_message_id)
+    app.jinja_env.globals.update(zone_name=formatting.zone_name, response_promise=response_promise,
+                                 open_alert_episodes=open_alert_episodes, last_message_id=live.last_message_id)

@@ -7,12 +7,13 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, or_, select
 
 from portal import settings
 from portal.admin.forms import ROLE_LABELS
 from portal.agent.forms import URGENCY_CHOICES
 from portal.extensions import db
+from portal.i18n import gettext, ngettext
 from portal.i18n import lazy_gettext as _l
 from portal.labels import STATUS_LABELS
 from portal.models import AuditEntry, Case, CaseEvent, Customer, Staff
@@ -25,6 +26,7 @@ KINDS = {
     "accounts": _l("Staff accounts"),
     "settings": _l("Settings"),
     "shop": _l("Webhooks to the shop"),
+    "knowledge": _l("Help content"),
     "case": _l("Case changes"),
     "reveal": _l("Contact details shown"),
     "customer": _l("Customers' own actions"),
@@ -32,12 +34,27 @@ KINDS = {
 ACCOUNT_ACTIONS = ("staff.invited", "staff.joined", "staff.password_reset", "staff.role_changed",
                    "staff.deactivated", "staff.reactivated", "staff.2fa_enabled")
 SIGNIN_ACTIONS = ("staff.signin", "staff.signin_failed", "staff.password_ok", "staff.2fa_failed")
+# Leads' edits of articles, synonyms, canned replies and intent cards (portal/lead/knowledge.py).
+KNOWLEDGE_PREFIXES = ("article.", "synonym.", "canned_reply.", "intent.")
+KNOWLEDGE_NAMES = {"article": _l("Article"), "synonym": _l("Synonym"), "canned_reply": _l("Canned reply"),
+                   "intent": _l("Intent card")}
+KNOWLEDGE_FIELDS = {
+    "slug": _l("Address"), "title": _l("Title"), "locale": _l("Language"), "category": _l("Category"),
+    "scenario": _l("Scenario"), "keywords": _l("Keywords"), "body": _l("Text"), "published": _l("Published"),
+    "translation_of": _l("Translation of"), "term": _l("Term"), "expansions": _l("Synonyms"),
+    "empathy": _l("Empathy"), "trigger_kind": _l("Kind of trigger"), "trigger": _l("Trigger"),
+    "action": _l("Action"), "position": _l("Position"),
+}
+# Shown with the sign-ins: ending sessions from "Your sessions".
+SESSION_ACTIONS = ("staff.session_ended", "staff.sessions_ended")
 ACTION_LABELS = {
     "staff.signin": _l("Signed in"),
     "staff.signin_failed": _l("Sign-in failed"),
     "staff.password_ok": _l("Password accepted, code asked"),
     "staff.2fa_failed": _l("Two-factor code refused"),
     "staff.2fa_enabled": _l("Two-factor sign-in turned on"),
+    "staff.session_ended": _l("Signed out one of their sessions"),
+    "staff.sessions_ended": _l("Signed out everywhere else"),
     "staff.invited": _l("Invited"),
     "staff.joined": _l("Chose a password from the invitation"),
     "staff.password_reset": _l("Set a new password from a reset link"),
@@ -146,13 +163,15 @@ def _entries(filters, limit):
     if filters.staff_id is not None:
         statement = statement.where(AuditEntry.actor_type == "staff", AuditEntry.actor_id == filters.staff_id)
     if filters.kind == "signin":
-        statement = statement.where(AuditEntry.action.in_(SIGNIN_ACTIONS))
+        statement = statement.where(AuditEntry.action.in_(SIGNIN_ACTIONS + SESSION_ACTIONS))
     elif filters.kind == "accounts":
         statement = statement.where(AuditEntry.action.in_(ACCOUNT_ACTIONS))
     elif filters.kind == "settings":
         statement = statement.where(AuditEntry.action == "settings.changed")
     elif filters.kind == "shop":
         statement = statement.where(AuditEntry.action.like("shop.%"))
+    elif filters.kind == "knowledge":
+        statement = statement.where(or_(*(AuditEntry.action.like(f"{prefix}%") for prefix in KNOWLEDGE_PREFIXES)))
     elif filters.kind == "customer":
         statement = statement.where(AuditEntry.actor_type == "customer")
     if filters.case_reference:
@@ -163,7 +182,7 @@ def _entries(filters, limit):
 
 
 def _events(filters, limit):
-    if filters.kind in ("signin", "accounts", "settings", "shop", "customer"):
+    if filters.kind in ("signin", "accounts", "settings", "shop", "knowledge", "customer"):
         return []
     statement = select(CaseEvent, Case.reference).join(Case, CaseEvent.case_id == Case.id) \
         .where(*_between(CaseEvent.created_at, filters))
@@ -197,8 +216,31 @@ def _event_detail(event):
     return ""
 
 
+def _knowledge_action(action):
+    thing, _, verb = action.rpartition(".")
+    if thing not in KNOWLEDGE_NAMES:
+        return None
+    name = str(KNOWLEDGE_NAMES[thing])
+    if verb == "created":
+        return gettext("%(thing)s created", thing=name)
+    if verb == "changed":
+        return gettext("%(thing)s changed", thing=name)
+    return gettext("%(thing)s deleted", thing=name) if verb == "deleted" else None
+
+
+def _knowledge_detail(detail):
+    """What was edited: its title (or term, or trigger) and the fields that changed, in words."""
+    changes = detail.get("changes") if isinstance(detail.get("changes"), dict) else {}
+    name = next((value for field in ("title", "term", "trigger") if field in changes
+                 for value in reversed(changes[field]) if value), "")
+    fields = ", ".join(str(KNOWLEDGE_FIELDS.get(field, _l("Other field"))) for field in changes)
+    return f"{name}: {fields}" if name else fields
+
+
 def _entry_detail(entry, staff_names):
     detail = entry.detail or {}
+    if entry.action.startswith(KNOWLEDGE_PREFIXES):
+        return _knowledge_detail(detail)
     if entry.action == "settings.changed":
         key = detail.get("key", "")
         setting = settings.SETTINGS.get(key)
@@ -213,6 +255,10 @@ def _entry_detail(entry, staff_names):
         return staff_names.get(entry.target_id, "")
     if entry.action.startswith("shop."):
         return " ".join(str(detail.get(key, "")) for key in ("url", "idempotency_key") if detail.get(key))
+    if entry.action == "staff.session_ended":
+        return ", ".join(part for part in (detail.get("browser"), detail.get("system"), detail.get("ip")) if part)
+    if entry.action == "staff.sessions_ended":
+        return ngettext("%(num)d session", "%(num)d sessions", int(detail.get("count", 0)))
     if entry.action in SIGNIN_ACTIONS:
         recovery = f" ({RECOVERY_NOTE})" if detail.get("two_factor") == "recovery" else ""
         return f"{detail.get('source', '')}{recovery}"
@@ -231,8 +277,8 @@ def rows(filters, limit=PAGE_SIZE):
         who = (staff_names.get(entry.actor_id, "") if entry.actor_type == "staff"
                else customer_names.get(entry.actor_id, "") if entry.actor_type == "customer"
                else str(_l("unknown visitor")) if entry.actor_type == "visitor" else str(_l("system")))
-        result.append(Row(entry.created_at, who, str(ACTION_LABELS.get(entry.action, _l("Other action"))), "",
-                          _entry_detail(entry, staff_names)))
+        what = ACTION_LABELS.get(entry.action) or _knowledge_action(entry.action) or _l("Other action")
+        result.append(Row(entry.created_at, who, str(what), "", _entry_detail(entry, staff_names)))
     for event, reference in events:
         who = staff_names.get(event.staff_id, "") if event.staff_id else \
             str(_l("customer")) if event.actor_type == "customer" else str(_l("system"))

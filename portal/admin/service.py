@@ -3,7 +3,7 @@
 from sqlalchemy import select
 
 from portal import jobs
-from portal.auth.staff import find_staff
+from portal.auth.staff import end_sessions, find_staff
 from portal.cases import service as case_service
 from portal.extensions import db
 from portal.models import AuditEntry, Case, Staff, utcnow
@@ -63,6 +63,7 @@ def deactivate(admin, staff):
         return []
     staff.active = False
     staff.session_version += 1
+    end_sessions(staff, "deactivated")
     now = utcnow()
     cases = db.session.scalars(select(Case).where(Case.assignee_id == staff.id,
                                                   Case.status.in_(OPEN_STATUSES))).all()

@@ -4,7 +4,7 @@ Every status change goes through the cases journey's one `transition()`; every o
 to a case writes its own CaseEvent here, so the case's timeline is its complete audit trail.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -34,7 +34,7 @@ from portal.models.cases import (
     RESOLVED_STATUSES,
     URGENCIES,
 )
-from portal.settings import sla_due
+from portal.settings import clock_resumes_at, sla_due
 from portal.surveys import followups
 from portal.surveys.followups import is_churn_risk
 
@@ -66,6 +66,8 @@ class Clock:
     done_at: datetime | None
     now: datetime
     paused: bool = False  # waiting on the customer: neither running nor missed
+    # A business-hours clock outside business hours stands still until then (None: it is ticking).
+    resumes_at: datetime | None = None
 
     @property
     def running(self):
@@ -88,9 +90,16 @@ class Clock:
 
 
 def clocks(case, now):
-    """The first-response and resolution clocks of a case."""
-    return (Clock(case.first_response_due, case.first_response_at, now),
-            Clock(case.resolution_due, case.resolved_at, now, paused=case.status in CLOCK_PAUSED_STATUSES))
+    """The first-response and resolution clocks of a case; running ones on business hours say, outside those
+    hours, when they start again."""
+    first = Clock(case.first_response_due, case.first_response_at, now)
+    resolution = Clock(case.resolution_due, case.resolved_at, now, paused=case.status in CLOCK_PAUSED_STATUSES)
+    if first.running or resolution.running:
+        resumes_at = clock_resumes_at(case.urgency, now)
+        if resumes_at is not None:
+            first, resolution = (replace(clock, resumes_at=resumes_at) if clock.running else clock
+                                 for clock in (first, resolution))
+    return first, resolution
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,23 @@
 """Staff sign-in: e-mail and password for agents, leads and admins, beside (never mixed with) the customer session.
 
-The session holds the staff id and the account's session version; signing out bumps the version on the
-staff row, so a copied cookie is refused on its next request. Failures slow further attempts down with growing
-delays per account and per source, never for the owner's own device (portal/auth/throttle.py); every attempt
-that reaches the password check is audited, and the owner is told by e-mail when strangers start guessing.
-Invitations and password resets are signed links that stop working once a password is set with them.
+The session holds the staff id, the account's session version and the id of a server-side session row
+(portal.models.StaffSession). A row that was ended (signed out, ended from "Your sessions") or not seen for the
+idle limit signs nobody in, so a copied cookie is refused on its next request; bumping the version on the staff
+row (deactivation, a new password, "sign out everywhere else") ends every session of the account at once. Failures
+slow further attempts down with growing delays per account and per source, never for the owner's own device
+(portal/auth/throttle.py); every attempt that reaches the password check is audited, and the owner is told by e-mail
+when strangers start guessing. Invitations and password resets are signed links that stop working once a password is
+set with them.
 """
 
 import hashlib
 import secrets
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache, wraps
+from urllib.parse import urlsplit
 
+import ua_parser
 from flask import (
     Blueprint,
     abort,
@@ -27,10 +32,11 @@ from flask import (
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
-from portal import jobs
+from portal import jobs, settings
 from portal.auth import throttle
 from portal.auth.customers import current_customer, normalise_email
 from portal.auth.forms import EMAIL_PATTERN
@@ -38,7 +44,7 @@ from portal.extensions import db, limiter
 from portal.formatting import format_timedelta
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
-from portal.models import AuditEntry, Staff, utcnow
+from portal.models import AuditEntry, Staff, StaffSession, utcnow
 from portal.redirects import safe_next
 from portal.web import no_store, rotate_session
 
@@ -47,6 +53,12 @@ bp = Blueprint("staff_auth", __name__)
 STAFF_KEY = "staff_id"
 VERSION_KEY = "staff_sv"
 SIGNED_IN_KEY = "staff_at"
+RECORD_KEY = "staff_session"
+# How stale a session's last-seen time may get before a page rewrites it: one write a minute, not one a page.
+SEEN_PRECISION_SECONDS = 60
+# htmx elements that poll by themselves (the agents' queue, colleagues on a case): their requests are no person
+# at work, so they never keep a session from going idle.
+AUTOMATIC_REFRESHES = frozenset({"queue", "presence"})
 
 
 class StaffSigninForm(FlaskForm):
@@ -130,13 +142,16 @@ def attempt_sign_in(email, password, source, device_cookie):
 
 
 def current_staff():
-    """The signed-in staff member, or None when the session is missing, revoked, expired or the account is off.
+    """The signed-in staff member, or None when the session is missing, revoked, ended, idle, expired or the
+    account is off.
 
-    Checked afresh on every call (the row comes from the session's identity map after the first), so a
+    Checked afresh on every call (the rows come from the session's identity map after the first), so a
     sign-out elsewhere takes effect on the very next request.
     """
     staff_id, version, signed_in_at = session.get(STAFF_KEY), session.get(VERSION_KEY), session.get(SIGNED_IN_KEY)
-    if not isinstance(staff_id, int) or not isinstance(version, int) or not isinstance(signed_in_at, int | float):
+    record_id = session.get(RECORD_KEY)
+    if not isinstance(staff_id, int) or not isinstance(version, int) or not isinstance(signed_in_at, int | float) \
+            or not isinstance(record_id, int):
         return None
     started = datetime.fromtimestamp(signed_in_at, tz=UTC)
     if utcnow() - started > current_app.config["STAFF_SESSION_LIFETIME"]:
@@ -144,24 +159,98 @@ def current_staff():
     staff = db.session.get(Staff, staff_id)
     if staff is None or not staff.active or staff.session_version != version:
         return None
+    record = db.session.get(StaffSession, record_id)
+    if record is None or record.staff_id != staff.id or record.ended_at is not None or idle(record):
+        return None
+    if not automatic_refresh():
+        _mark_seen(record)
     return staff
 
 
+def automatic_refresh():
+    """Whether this request is a page element refreshing itself, not a person doing something."""
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Trigger") in AUTOMATIC_REFRESHES
+
+
+def idle_limit():
+    """How long a staff session lasts without a page (a setting)."""
+    return timedelta(minutes=settings.current_values()["staff_idle_minutes"])
+
+
+def idle(record, now=None):
+    return (now or utcnow()) - record.last_seen_at > idle_limit()
+
+
+def _mark_seen(record):
+    now = utcnow()
+    if (now - record.last_seen_at).total_seconds() < SEEN_PRECISION_SECONDS:
+        return
+    # In its own short transaction: a page that only reads commits nothing, and one that fails rolls back
+    # its own work, yet the visit still counts.
+    with db.engine.begin() as connection:
+        connection.execute(update(StaffSession).where(StaffSession.id == record.id).values(last_seen_at=now))
+    set_committed_value(record, "last_seen_at", now)
+
+
+def current_session_id():
+    """The id of this browser's StaffSession row, or None."""
+    record_id = session.get(RECORD_KEY)
+    return record_id if isinstance(record_id, int) else None
+
+
+def _describe_browser(user_agent):
+    # Parsed once, at sign-in; the raw header is not kept.
+    parsed = ua_parser.parse((user_agent or "")[:512])
+    browser = system = ""
+    if parsed.user_agent is not None and parsed.user_agent.family != "Other":
+        browser = " ".join(part for part in (parsed.user_agent.family, parsed.user_agent.major) if part)
+    if parsed.os is not None and parsed.os.family != "Other":
+        system = parsed.os.family
+    return browser[:60], system[:60]
+
+
 def sign_in(staff):
-    """A fresh session (rotated, so a planted cookie grants nothing) holding the staff id and version."""
+    """A fresh session (rotated, so a planted cookie grants nothing) holding the staff id, version and a new
+    session row describing this browser; this browser's previous row, if any, ends."""
+    previous = current_session_id()
+    if previous is not None:
+        db.session.execute(update(StaffSession).where(StaffSession.id == previous, StaffSession.ended_at.is_(None))
+                           .values(ended_at=utcnow(), end_reason="signed_in_again")
+                           .execution_options(synchronize_session=False))
     rotate_session()
     now = utcnow()
+    browser, system = _describe_browser(request.headers.get("User-Agent"))
+    record = StaffSession(staff_id=staff.id, browser=browser, system=system,
+                          ip_address=(request.remote_addr or "")[:64], signed_in_at=now, last_seen_at=now,
+                          end_reason="")
+    db.session.add(record)
+    db.session.flush()
     session[STAFF_KEY] = staff.id
     session[VERSION_KEY] = staff.session_version
     session[SIGNED_IN_KEY] = now.timestamp()
+    session[RECORD_KEY] = record.id
     staff.last_signed_in_at = now
 
 
+def end_sessions(staff, reason, keep=None):
+    """End every open session row of the account except `keep`'s id; the ended rows."""
+    records = db.session.scalars(select(StaffSession).where(StaffSession.staff_id == staff.id,
+                                                            StaffSession.ended_at.is_(None),
+                                                            StaffSession.id != (keep or 0))).all()
+    now = utcnow()
+    for record in records:
+        record.ended_at, record.end_reason = now, reason
+    return records
+
+
 def sign_out(staff):
-    """Revoke every copy of this staff member's session cookie, then clear ours."""
-    if staff is not None:
-        db.session.execute(update(Staff).where(Staff.id == staff.id)
-                           .values(session_version=Staff.session_version + 1)
+    """End this browser's session row (every copy of its cookie with it), then clear ours."""
+    record_id = current_session_id()
+    if staff is not None and record_id is not None:
+        db.session.execute(update(StaffSession)
+                           .where(StaffSession.id == record_id, StaffSession.staff_id == staff.id,
+                                  StaffSession.ended_at.is_(None))
+                           .values(ended_at=utcnow(), end_reason="signed_out")
                            .execution_options(synchronize_session=False))
     rotate_session()
 
@@ -176,7 +265,7 @@ def staff_required(role="agent"):
             if staff is None:
                 if current_customer() is not None:
                     abort(403)
-                return redirect(url_for("staff_auth.signin", next=request.full_path.rstrip("?")))
+                return _to_signin()
             if not staff.can(role):
                 abort(403)
             enrol = two_factor.enrolment_needed(staff)
@@ -187,6 +276,20 @@ def staff_required(role="agent"):
         return wrapped
 
     return decorator
+
+
+def _to_signin():
+    if request.headers.get("HX-Request") != "true":
+        return redirect(url_for("staff_auth.signin", next=request.full_path.rstrip("?")))
+    # An htmx request (a refreshing queue, say) would follow a redirect inside its swap: the whole page goes to
+    # the sign-in instead, and back to the page it was on afterwards. htmx reads HX-Redirect whatever the status;
+    # 401 says "not signed in" to anything else.
+    shown = urlsplit(request.headers.get("HX-Current-URL", ""))
+    back = safe_next(f"{shown.path}?{shown.query}".rstrip("?"), "")
+    response = current_app.make_response(("", 401))
+    response.headers["HX-Redirect"] = url_for("staff_auth.signin", next=back) if back else \
+        url_for("staff_auth.signin")
+    return response
 
 
 bp.after_request(no_store)  # staff pages show personal data
@@ -310,6 +413,7 @@ def set_password_by_link(staff, password, purpose):
     """Set the password, end every session the account had and audit it; the link is spent with the old hash."""
     staff.set_password(password)
     staff.session_version += 1
+    end_sessions(staff, "password_set")
     db.session.add(AuditEntry(actor_type="staff", actor_id=staff.id,
                               action="staff.joined" if purpose == "invite" else "staff.password_reset",
                               target_type="staff", target_id=staff.id, detail={}))
@@ -401,4 +505,4 @@ def set_password(token):
     return _set_password_page(token, "reset")
 
 
-from portal.auth import two_factor  # noqa: E402 - registers the second sign-in step on bp
+from portal.auth import sessions, two_factor  # noqa: E402, F401 - register their pages on bp

@@ -11,6 +11,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from portal import settings
 from portal.extensions import db
 from portal.jobs import schedule
 from portal.models import Case, CaseEvent, CaseMessage, utcnow
@@ -78,7 +79,7 @@ def _resolve(case, now):
     config = current_app.config
     case.resolved_at = now
     count = _entries(case, RESOLVED_STATUSES)
-    schedule("survey.invite", case.id, key=f"survey:case:{case.id}", not_before=now + config["SURVEY_DELAY"])
+    schedule("survey.invite", case.id, key=f"survey:case:{case.id}", not_before=now + settings.survey_delay())
     schedule("followup.check", case.id, key=f"followup:case:{case.id}:{count}",
              not_before=now + config["FOLLOWUP_DELAY"])
 

@@ -22,7 +22,7 @@ from .rollups import DailyCount, DailyDurations, RollupDay
 from .semantic import TriageExample
 from .settings import SettingChange
 from .shop_hooks import ShopDelivery, ShopEndpoint
-from .staff import Staff
+from .staff import Staff, StaffSession
 from .surveys import Survey, SurveyAnswer
 from .types import UTCDateTime, utcnow
 
@@ -31,6 +31,6 @@ __all__ = [
     "Case", "CaseAttachment", "CaseEvent", "CaseItem", "CaseMessage", "Conversation", "Customer", "DailyCount",
     "DailyDurations", "InboundMessage", "IntentAction", "LoginToken", "Notification", "Order", "OrderItem",
     "OutboxRow", "ReturnDraft", "RollupDay", "SearchLog", "SettingChange", "ShipmentEvent", "ShopDelivery",
-    "ShopEndpoint", "ShopEvent", "Staff", "Survey", "SurveyAnswer", "Synonym", "TriageExample", "Turn",
-    "UTCDateTime", "utcnow",
+    "ShopEndpoint", "ShopEvent", "Staff",
+    "StaffSession", "Survey", "SurveyAnswer", "Synonym", "TriageExample", "Turn", "UTCDateTime", "utcnow",
 ]

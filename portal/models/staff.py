@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 
@@ -57,3 +57,31 @@ class Staff(db.Model):
 
     def __repr__(self):
         return f"<Staff {self.id} {self.role}>"
+
+
+class StaffSession(db.Model):
+    """One signed-in browser of a staff member: what their "Your sessions" page lists and can end.
+
+    The session cookie names its row; a row that is ended, or unseen for longer than the idle limit, signs
+    nobody in, so ending it here ends that browser's session (and any copy of its cookie) on its next request.
+    """
+
+    __tablename__ = "staff_sessions"
+    __table_args__ = (Index("ix_staff_sessions_staff_ended", "staff_id", "ended_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    # Read from the User-Agent once at sign-in, e.g. "Firefox 133" and "Windows"; empty when unknown.
+    browser: Mapped[str] = mapped_column(String(60), default="")
+    system: Mapped[str] = mapped_column(String(60), default="")
+    ip_address: Mapped[str] = mapped_column(String(64), default="")
+    signed_in_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # signed_out, signed_in_again, ended_by_owner, deactivated, password_set
+    end_reason: Mapped[str] = mapped_column(String(20), default="")
+
+    staff = relationship("Staff")
+
+    def __repr__(self):
+        return f"<StaffSession {self.id} staff={self.staff_id}>"

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 
+from portal import settings as portal_settings
 from portal.formatting import format_date
 from portal.i18n import lazy_gettext as _l
 
@@ -58,16 +59,19 @@ class PolicySettings:
     high_value_cents: int
 
     @classmethod
-    def from_config(cls, config):
+    def current(cls):
+        """The policy in force now: windows, fees and the high-value limit as a lead set them in the browser
+        (portal/settings.py, the environment's values until then); refund timing from the environment."""
+        values, config = portal_settings.current_values(), current_app.config
         return cls(
-            change_of_mind_days=config["RETURN_WINDOW_NO_REASON_DAYS"],
-            quality_days=config["RETURN_WINDOW_QUALITY_DAYS"],
-            cross_border_days=config["RETURN_WINDOW_CROSS_BORDER_DAYS"],
-            change_of_mind_fee_cents=config["RETURN_FEE_NO_REASON_CENTS"],
-            cross_border_shipping_cents=config["RETURN_CROSS_BORDER_SHIPPING_CENTS"],
+            change_of_mind_days=values["return_window_change_of_mind_days"],
+            quality_days=values["return_window_quality_days"],
+            cross_border_days=values["return_window_cross_border_days"],
+            change_of_mind_fee_cents=values["return_fee_change_of_mind_cents"],
+            cross_border_shipping_cents=values["return_cross_border_shipping_cents"],
             refund_days={"original": config["REFUND_DAYS_ORIGINAL_PAYMENT"],
                          "store_credit": config["REFUND_DAYS_STORE_CREDIT"]},
-            high_value_cents=config["RETURN_HIGH_VALUE_CENTS"],
+            high_value_cents=values["return_high_value_cents"],
         )
 
     def window_days(self, window, cross_border):
@@ -94,7 +98,7 @@ class Decision:
 
 
 def _settings(settings):
-    return settings or PolicySettings.from_config(current_app.config)
+    return settings or PolicySettings.current()
 
 
 def parcel_fee(order, reason, settings=None):

@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
+from portal import settings
 from portal.extensions import db
 from portal.models import Survey, SurveyAnswer, utcnow
 from portal.models.cases import RESOLVED_STATUSES
@@ -42,7 +43,7 @@ def window_end(case, survey=None):
         return survey.expires_at
     config = current_app.config
     resolved = case.resolved_at or case.updated_at or utcnow()
-    return resolved + config["SURVEY_DELAY"] + config["SURVEY_LINK_LIFETIME"]
+    return resolved + settings.survey_delay() + config["SURVEY_LINK_LIFETIME"]
 
 
 def token_for(case, survey=None):
@@ -82,7 +83,7 @@ def skip_reason(case, now):
 
 def surveyed_recently(customer_id, case_id, now):
     """Whether another case's survey went to this customer within the cooldown (7 days, setting)."""
-    since = now - current_app.config["SURVEY_COOLDOWN"]
+    since = now - settings.survey_cooldown()
     return db.session.scalar(select(exists().where(
         Survey.customer_id == customer_id, Survey.case_id != case_id, Survey.sent_at >= since)))
 

@@ -90,3 +90,22 @@ def test_only_leads_and_admins_read_the_log(client, customer, agent, admin, path
     assert client.get(path).status_code == 403
     sign_in_staff(client, admin)
     assert client.get(path).status_code == 200
+
+
+def test_leads_help_content_edits_are_listed_in_words_and_filtered(client, db, lead):
+    from html import unescape
+
+    from portal.lead import knowledge
+
+    synonym = knowledge.save_synonym("en", "parcel", "package, box", actor=lead)
+    db.session.commit()
+    knowledge.delete_synonym(synonym, actor=lead)
+    settings.change(lead, {"sla_first_response_minutes_high": "20"})
+    db.session.commit()
+    sign_in_staff(client, lead)
+    page = unescape(client.get("/admin/audit?kind=knowledge").get_data(as_text=True))
+    assert "Synonym created" in page and "Synonym deleted" in page
+    assert "parcel: Language, Term, Synonyms" in page
+    assert "first response" not in page and "Other action" not in page and "synonym." not in page
+    everything = unescape(client.get("/admin/audit").get_data(as_text=True))
+    assert "Synonym created" in everything and "first response" in everything

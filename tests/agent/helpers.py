@@ -5,7 +5,7 @@ import time
 from datetime import timedelta
 
 from portal.extensions import db
-from portal.models import Case, utcnow
+from portal.models import Case, StaffSession, utcnow
 from tests.orders.helpers import sign_in_as
 
 _references = itertools.count(1)
@@ -43,12 +43,18 @@ def make_case(customer, order=None, **overrides):
     return case
 
 
-def sign_in_staff(client, staff):
-    """Put the staff member in the client's session, as a successful sign-in does."""
+def sign_in_staff(client, staff, browser="Firefox 133", system="Linux", ip_address="192.0.2.10"):
+    """Put the staff member in the client's session, as a successful sign-in does; the session row it names."""
+    record = StaffSession(staff_id=staff.id, browser=browser, system=system, ip_address=ip_address,
+                          end_reason="")
+    db.session.add(record)
+    db.session.commit()
     with client.session_transaction() as session:
         session["staff_id"] = staff.id
         session["staff_sv"] = staff.session_version
         session["staff_at"] = time.time()
+        session["staff_session"] = record.id
+    return record
 
 
 def sign_in_customer(client, customer):

@@ -27,7 +27,7 @@ from sqlalchemy import delete, func, insert, select, text
 from portal import create_app
 from portal.embedded_redis import EmbeddedRedis
 from portal.extensions import db
-from portal.models import Article, Case, Customer, Order, Staff, Survey, SurveyAnswer, utcnow
+from portal.models import Article, Case, Customer, Order, Staff, StaffSession, Survey, SurveyAnswer, utcnow
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CASES = int(os.environ.get("BENCH_CASES", "1000000"))
@@ -236,8 +236,12 @@ def test_dashboard_and_queue_server_time(bench_app, rollup_build):
     agent = db.session.scalar(select(Staff).where(Staff.email == "bench-agent1@example.com"))
     lead_client, agent_client = bench_app.test_client(), bench_app.test_client()
     for client, staff in ((lead_client, lead), (agent_client, agent)):
+        record = StaffSession(staff_id=staff.id, end_reason="")
+        db.session.add(record)
+        db.session.commit()
         with client.session_transaction() as session:
-            session.update(staff_id=staff.id, staff_sv=staff.session_version, staff_at=time.time())
+            session.update(staff_id=staff.id, staff_sv=staff.session_version, staff_at=time.time(),
+                           staff_session=record.id)
     open_cases = db.session.scalar(select(func.count()).select_from(Case).where(
         Case.escalated.is_(True), Case.status.in_(("escalated", "answered", "reopened"))))
     baseline = _timed(lead_client, "/staff/signin", RUNS)

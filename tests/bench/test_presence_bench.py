@@ -25,7 +25,7 @@ from sqlalchemy import insert
 from portal.agent import presence
 from portal.embedded_redis import EmbeddedRedis
 from portal.extensions import db
-from portal.models import Case, CaseMessage, Customer, Staff, utcnow
+from portal.models import Case, CaseMessage, Customer, Staff, StaffSession, utcnow
 from tests.conftest import make_app
 
 CASES = int(os.environ.get("BENCH_QUEUE_CASES", "3000"))
@@ -88,8 +88,12 @@ def _generate(app):
                                               "body": f"Message {n}", "internal": False, "created_at": now}
                                              for n in range(20)])
     db.session.commit()
+    records = [StaffSession(staff_id=s.id, end_reason="") for s in staff]
+    db.session.add_all(records)
+    db.session.commit()
     serializer = app.session_interface.get_signing_serializer(app)
-    sessions = [{"staff_id": s.id, "staff_sv": s.session_version or 0, "staff_at": time.time()} for s in staff]
+    sessions = [{"staff_id": s.id, "staff_sv": s.session_version or 0, "staff_at": time.time(),
+                 "staff_session": record.id} for s, record in zip(staff, records, strict=True)]
     cookies = [f"session={serializer.dumps(values)}" for values in sessions]
     return cookies, case_ids
 

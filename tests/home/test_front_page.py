@@ -7,6 +7,7 @@ import pytest
 from flask_babel import force_locale
 
 from portal.home.views import duration
+from portal.models import utcnow
 from tests.conftest import make_app
 
 
@@ -66,3 +67,37 @@ def test_response_times_read_naturally_in_both_languages(app, span, english, chi
             assert duration(span) == english
         with force_locale("zh"):
             assert duration(span) == chinese
+
+
+def _change(app, **values):
+    from portal import settings
+    from portal.extensions import db
+    from portal.models import Staff
+
+    lead = Staff(email="promise-lead@example.com", role="lead", password_hash="")
+    db.session.add(lead)
+    db.session.flush()
+    assert settings.change(lead, values)[1] == {}
+    db.session.commit()
+
+
+def test_every_customer_facing_promise_follows_a_change_in_the_browser(app, client, make_order, customer):
+    from tests.orders.helpers import sign_in_as
+
+    assert "we answer urgent problems within 10 minutes." in client.get("/").get_data(as_text=True)
+    _change(app, sla_first_response_minutes_high="20", sla_first_response_minutes_low="4320")
+    home = client.get("/").get_data(as_text=True)
+    assert "we answer urgent problems within 20 minutes." in home  # the footer, cached per promise
+    assert "20 minutes" in home.split('class="promise"')[1] and "3 days" in home
+    late = make_order(customer=customer, status="paid", ship_by=utcnow() - timedelta(hours=2))
+    sign_in_as(client, customer)
+    assert "urgent problems are answered within 20 minutes." in client.get("/complaints/new").get_data(as_text=True)
+    assert "a person answers within 20 minutes" in client.get(f"/orders/{late.number}").get_data(as_text=True)
+
+
+def test_a_business_hours_promise_says_so_in_both_languages(app, client):
+    _change(app, sla_clock_high="business")
+    assert "we answer urgent problems within 10 minutes during opening hours." in client.get("/").get_data(
+        as_text=True)
+    chinese = client.get("/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "10 分钟" in chinese and "during opening hours" not in chinese

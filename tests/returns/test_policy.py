@@ -5,6 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from portal import settings as portal_settings
 from portal.returns import policy
 from portal.returns.policy import PolicySettings, evaluate
 from tests.cases.helpers import delivered_order
@@ -148,13 +149,21 @@ def test_an_unknown_reason_is_refused_in_words():
     assert (decision.eligible, decision.code) == (False, "unknown_reason")
 
 
-def test_settings_come_from_the_config_when_not_given(policy_app):
-    policy_app.config["RETURN_WINDOW_NO_REASON_DAYS"] = 3
-    try:
+def test_settings_come_from_the_environment_until_a_lead_changes_them(app, db, make_staff):
+    with app.test_request_context():
+        app.config["RETURN_WINDOW_NO_REASON_DAYS"] = 3
         assert evaluate(order(), item(), "no_reason", day(3)).eligible
         assert not evaluate(order(), item(), "no_reason", day(4)).eligible
-    finally:
-        policy_app.config["RETURN_WINDOW_NO_REASON_DAYS"] = 7
+    lead = make_staff("lead")
+    assert portal_settings.change(lead, {"return_window_change_of_mind_days": "10",
+                                         "return_fee_change_of_mind_cents": "4.50",
+                                         "return_high_value_cents": "200"})[1] == {}
+    db.session.commit()
+    with app.test_request_context():
+        assert evaluate(order(), item(), "no_reason", day(10)).eligible
+        assert not evaluate(order(), item(), "no_reason", day(11)).eligible
+        assert policy.parcel_fee(order(), "no_reason") == (450, False)
+        assert policy.is_high_value(20_001) and not policy.is_high_value(20_000)
 
 
 def test_refund_timing_and_high_value_come_from_settings():
