@@ -14,7 +14,12 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.jobs import schedule
 from portal.models import Case, CaseEvent, CaseMessage, utcnow
-from portal.models.cases import CLOCK_PAUSED_STATUSES, ESCALATING_STATUSES, RESOLVED_STATUSES
+from portal.models.cases import (
+    CLOCK_PAUSED_STATUSES,
+    ESCALATING_STATUSES,
+    RESOLVED_STATUSES,
+    UNSERVED_STATUSES,
+)
 from portal.settings import sla_due
 
 # No 0/O, 1/I/L: references are read out on the phone. 8 characters of 32 = 40 random bits.
@@ -75,15 +80,18 @@ def _escalate(case, now):
 def _resolve(case, now):
     config = current_app.config
     case.resolved_at = now
+    if case.status in UNSERVED_STATUSES:
+        return
     count = _entries(case, RESOLVED_STATUSES)
     schedule("survey.invite", case.id, key=f"survey:case:{case.id}", not_before=now + config["SURVEY_DELAY"])
     schedule("followup.check", case.id, key=f"followup:case:{case.id}:{count}",
              not_before=now + config["FOLLOWUP_DELAY"])
 
 
-def _resume_resolution_clock(case, paused_status, now):
-    """Move the resolution target on by the time the case waited on the customer."""
-    paused_at = max((e.created_at for e in case.events if e.field == "status" and e.new_value == paused_status),
+def _resume_resolution_clock(case, now):
+    """Move the resolution target on by the time the case waited on the customer (and their parcel)."""
+    paused_at = max((e.created_at for e in case.events if e.field == "status"
+                     and e.new_value in CLOCK_PAUSED_STATUSES and e.old_value not in CLOCK_PAUSED_STATUSES),
                     default=None)
     if case.resolution_due is not None and paused_at is not None:
         case.resolution_due += now - paused_at
@@ -96,7 +104,7 @@ def transition(case, to_status, *, actor_type="system", staff=None, reason="", n
     now = now or utcnow()
     old = case.status
     if old in CLOCK_PAUSED_STATUSES and to_status not in CLOCK_PAUSED_STATUSES:
-        _resume_resolution_clock(case, old, now)
+        _resume_resolution_clock(case, now)
     case.status = to_status
     case.updated_at = now
     event = _event(case, actor_type, staff, "status", old, to_status, reason, now)

@@ -3,8 +3,8 @@
 from datetime import timedelta
 
 from flask import abort, flash, make_response, redirect, render_template, request, send_file, url_for
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from portal import labels
 from portal.auth.customers import current_customer, customer_required
@@ -15,7 +15,7 @@ from portal.extensions import db
 from portal.help import search as help_search
 from portal.i18n import locale_tag
 from portal.models import CaseAttachment, utcnow
-from portal.returns import photos
+from portal.returns import label, parcel, photos
 from portal.web import render_fragment
 
 REFUSALS = {
@@ -24,6 +24,13 @@ REFUSALS = {
     "resolved": lambda: _("This case is resolved. Reopen it if the problem is back."),
     "not acknowledged": lambda: _("This case is already with a person."),
     "cannot reopen": lambda: _("This case can no longer be reopened. Please file a new complaint."),
+}
+PARCEL_REFUSALS = {
+    "tracking": lambda: _("Please enter the tracking number from the carrier's receipt (4 to 40 letters and "
+                          "digits)."),
+    "carrier": lambda: _("Please keep the carrier's name under %(count)s characters.",
+                         count=parcel.MAX_CARRIER_CHARS),
+    "status": lambda: _("This return is no longer waiting for your parcel."),
 }
 
 
@@ -59,9 +66,11 @@ def _private(response):
     return response
 
 
-def _page_context(case, message_error=None, draft=""):
+def _page_context(case, message_error=None, draft="", sent_error=None, sent_form=None):
     now = utcnow()
     return {
+        "sent_error": sent_error,
+        "sent_form": sent_form or {},
         "case": case,
         "labels": labels,
         "events": service.timeline(case),
@@ -152,6 +161,44 @@ def reopen(reference):
     """Reopen a resolved case within the reopen window."""
     return _customer_action(reference, lambda case: service.reopen(case, request.form.get("reason", "")[:2000]),
                             _("Your case is open again and back with a person."))
+
+
+@bp.post("/<reference>/sent")
+@customer_required
+def parcel_sent(reference):
+    """"I've sent it": the carrier's tracking number of the parcel back; with htmx only the return panel swaps."""
+    case = get_case_for_customer_or_404(reference)
+    try:
+        parcel.mark_sent(case, request.form.get("tracking", ""), request.form.get("carrier", ""))
+    except parcel.ParcelRefused as refused:
+        db.session.rollback()
+        form = {"tracking": request.form.get("tracking", "")[:80], "carrier": request.form.get("carrier", "")[:80]}
+        response = render_fragment("cases/detail.html", "cases/_return.html",
+                                   **_page_context(case, sent_error=PARCEL_REFUSALS[refused.code](), sent_form=form))
+        response.status_code = 409 if refused.code == "status" else 400
+        return _private(response)
+    db.session.commit()
+    if request.headers.get("HX-Request"):
+        return _private(render_fragment("cases/detail.html", "cases/_return.html", **_page_context(case)))
+    flash(_("Thank you. We will tell you when your parcel arrives."), "success")
+    return redirect(url_for("cases.detail", reference=case.reference, _anchor="return-title"), 303)
+
+
+@bp.get("/<reference>/return-label.pdf")
+def return_label(reference):
+    """The printable return label, for the case's customer and for staff only; the same 404 for everyone else."""
+    case = service.find_by_reference(reference)
+    customer = current_customer()
+    allowed = case is not None and (current_staff() is not None
+                                    or (customer is not None and case.customer_id == customer.id))
+    if not allowed or not case.return_label or case.drop_off_due is None:
+        abort(404)
+    pdf = label.render(case, format_date(case.drop_off_due.date(), "long"))
+    response = make_response(pdf)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="return-label-{case.return_label}.pdf"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return _private(response)
 
 
 @bp.get("/<reference>/photos/<int:photo_id>")

@@ -2,7 +2,7 @@
 
 from .assistant import Conversation, Turn
 from .audit import AuditEntry
-from .cases import Callback, Case, CaseAttachment, CaseEvent, CaseItem, CaseMessage, ReturnDraft
+from .cases import Callback, Case, CaseAttachment, CaseEvent, CaseItem, CaseMessage, CaseShopEvent, ReturnDraft
 from .customers import Customer, LoginToken, Notification
 from .inbound import InboundMessage
 from .knowledge import (
@@ -26,7 +26,7 @@ from .types import UTCDateTime, utcnow
 
 __all__ = [
     "AlertEpisode", "Article", "ArticleFeedback", "ArticleView", "AuditEntry", "Callback", "CannedReply", "Case",
-    "CaseAttachment", "CaseEvent", "CaseItem", "CaseMessage", "Conversation", "Customer", "DailyCount",
+    "CaseAttachment", "CaseEvent", "CaseItem", "CaseMessage", "CaseShopEvent", "Conversation", "Customer", "DailyCount",
     "DailyDurations", "InboundMessage", "IntentAction", "LoginToken", "Notification", "Order", "OrderItem",
     "OutboxRow", "ReturnDraft", "RollupDay", "SearchLog", "SettingChange", "ShipmentEvent", "ShopEvent", "Staff",
     "Survey", "SurveyAnswer", "Synonym", "TriageExample", "Turn", "UTCDateTime", "utcnow",
