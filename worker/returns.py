@@ -9,15 +9,15 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from portal.extensions import db
-from portal.models import Case, utcnow
+from portal.models import Case
 from portal.returns import parcel
 from worker.notifications import case_link, deliver
 
 
-def send_reminder(case_id):
+def send_reminder(case_id, deadline):
     """Remind the customer to drop the parcel off before the deadline, unless they sent it already."""
     case = db.session.get(Case, case_id)
-    if case is None or not parcel.reminder_due(case, utcnow()):
+    if case is None or not parcel.still_waiting(case, deadline):
         return "nothing to remind"
     customer = case.customer
     if customer is None or customer.anonymised_at is not None:
@@ -29,9 +29,9 @@ def send_reminder(case_id):
                        date=date)
 
 
-def expire(case_id):
+def expire(case_id, deadline):
     """Close a return whose parcel was not sent by its deadline; the status change e-mails the customer."""
     case = db.session.get(Case, case_id)
     if case is None:
         return "no such case"
-    return "expired" if parcel.expire(case) else "moved on"
+    return "expired" if parcel.expire(case, deadline) else "moved on"

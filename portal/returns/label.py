@@ -56,7 +56,7 @@ def render(case, drop_off_by):
     barcode = Code128(case.return_label, barHeight=18 * mm, barWidth=0.45 * mm, humanReadable=True)
     barcode.drawOn(pdf, left - barcode.lquiet, top - 62 * mm)
     qr = io.BytesIO()
-    segno.make(case.return_label, error="m").save(qr, kind="png", scale=8, border=2)
+    segno.make_qr(case.return_label, error="m").save(qr, kind="png", scale=8, border=2)
     qr.seek(0)
     pdf.drawImage(ImageReader(qr), width - 20 * mm - 40 * mm, top - 64 * mm, 40 * mm, 40 * mm)
 

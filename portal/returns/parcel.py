@@ -81,9 +81,11 @@ def issue_label(case, now=None):
     cases.transition(case, "awaiting_item", reason="return label issued", now=now)
     # Per label: a return approved again after it expired gets its own reminder and expiry.
     round_ = _times_entered(case, "awaiting_item")
-    schedule("return.reminder", case.id, key=f"return:{case.id}:reminder:{round_}",
+    deadline = case.drop_off_due.isoformat()
+    schedule("return.reminder", case.id, deadline, key=f"return:{case.id}:reminder:{round_}",
              not_before=max(now, case.drop_off_due - REMINDER_BEFORE))
-    schedule("return.expire", case.id, key=f"return:{case.id}:expire:{round_}", not_before=case.drop_off_due)
+    schedule("return.expire", case.id, deadline, key=f"return:{case.id}:expire:{round_}",
+             not_before=case.drop_off_due)
     return case
 
 
@@ -191,22 +193,16 @@ def shop_events(case):
 
 # ---- The deadline -----------------------------------------------------------------------------------------
 
-def waiting_past_deadline(case, now):
-    """Still waiting for a parcel nobody said was sent, past its drop-off deadline."""
+def still_waiting(case, deadline):
+    """Still waiting for a parcel nobody said was sent, under the label whose `deadline` (ISO) the job was
+    scheduled for: the outbox runs the job when it is due, and a newer label has its own jobs."""
     return (case.status == "awaiting_item" and not case.return_tracking and case.drop_off_due is not None
-            and now >= case.drop_off_due)
+            and case.drop_off_due.isoformat() == deadline)
 
 
-def expire(case, now=None):
+def expire(case, deadline, now=None):
     """Close a return whose parcel never left (the customer may reopen it); True when it did."""
-    now = now or utcnow()
-    if not waiting_past_deadline(case, now):
+    if not still_waiting(case, deadline):
         return False
     cases.transition(case, "expired", reason="the parcel was not sent by the drop-off deadline", now=now)
     return True
-
-
-def reminder_due(case, now):
-    """A reminder goes to a customer still waiting to send the parcel, before the deadline."""
-    return (case.status == "awaiting_item" and not case.return_tracking and case.drop_off_due is not None
-            and now < case.drop_off_due)
