@@ -74,7 +74,7 @@ class Config:
         self.SHOP_OPEN_HOUR = _int(env, "SHOP_OPEN_HOUR", 8)
         self.SHOP_CLOSE_HOUR = _int(env, "SHOP_CLOSE_HOUR", 20)
         # Where return parcels go, printed on the return label; lines separated by "|".
-        self.RETURN_ADDRESS = env.get("RETURN_ADDRESS", "Returns department|1 Warehouse Road|Springfield 12345")
+        self.RETURN_ADDRESS = env.get("RETURN_ADDRESS") or "Returns department|1 Warehouse Road|Springfield 12345"
 
         # Conversations by e-mail (portal/inbound): case mail carries Reply-To support+<token>@MAIL_REPLY_DOMAIN.
         self.MAIL_REPLY_DOMAIN = env.get("MAIL_REPLY_DOMAIN") or _domain_of(self.MAIL_FROM)
