@@ -18,6 +18,7 @@ def upgrade():
         for name, length in (("return_carrier", 60), ("return_tracking", 80), ("exchange_order", 40),
                              ("exchange_carrier", 60), ("exchange_tracking", 80)):
             batch_op.add_column(sa.Column(name, sa.String(length=length), nullable=False, server_default=""))
+        batch_op.create_index("ix_cases_return_label", ["return_label"], unique=False)
     op.create_table(
         "case_shop_events",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -39,6 +40,7 @@ def downgrade():
     op.drop_index("ix_case_shop_events_case_received", table_name="case_shop_events")
     op.drop_table("case_shop_events")
     with op.batch_alter_table("cases") as batch_op:
+        batch_op.drop_index("ix_cases_return_label")
         for name in ("exchange_tracking", "exchange_carrier", "exchange_order", "return_tracking", "return_carrier",
                      "drop_off_due"):
             batch_op.drop_column(name)

@@ -54,7 +54,7 @@ def queue():
     now = utcnow()
     cases, more = service.queue(current_staff(), filters, now, current_app.config["AGENT_QUEUE_PAGE_SIZE"])
     return render_fragment("agent/queue.html", "agent/_queue.html", cases=cases, more=more, filters=filters,
-                           now=now, clocks=service.clocks)
+                           now=now, clocks=service.clocks, refused_events=parcel.recent_refusals(now))
 
 
 @bp.post("/agent/cases/<reference>/take")

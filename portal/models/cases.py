@@ -60,6 +60,8 @@ class Case(db.Model):
         Index("ix_cases_customer_created", "customer_id", "created_at"),
         Index("ix_cases_created", "created_at"),
         Index("ix_cases_resolved", "resolved_at"),
+        # The shop's return events name the case by its RMA.
+        Index("ix_cases_return_label", "return_label"),
         # The leads' dashboard: each covers its query, so a year of cases is never read row by row.
         Index("ix_cases_created_cover", "created_at", "kind", "escalated", "status", "category", "customer_id",
               "source_article_id"),

@@ -54,9 +54,13 @@ def rma_for(case):
     return "R" + case.reference[1:]
 
 
-def find_by_rma(rma):
+def find_by_rma(rma, for_update=False):
+    """The return with this RMA; `for_update` holds its row, so two events for one case apply one at a time."""
     rma = (rma or "").strip().upper()
-    return db.session.scalar(select(Case).where(Case.return_label == rma)) if rma else None
+    if not rma:
+        return None
+    statement = select(Case).where(Case.return_label == rma)
+    return db.session.scalar(statement.with_for_update() if for_update else statement)
 
 
 def drop_off_deadline(now):
@@ -151,7 +155,7 @@ def _check(kind, case, data):
 def apply_shop_event(event_id, kind, data, now=None):
     """Move the return one step for the shop's event, or ShopEventRefused; the caller commits or rolls back."""
     now = now or utcnow()
-    case = find_by_rma(data["rma"])
+    case = find_by_rma(data["rma"], for_update=True)
     if case is None:
         raise ShopEventRefused(None, "unknown_case", "data.rma", "no return with this RMA")
     problem = _check(kind, case, data)
@@ -184,6 +188,14 @@ def record_refusal(event_id, kind, data, refused, now=None):
 
 def _jsonable(data):
     return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in data.items()}
+
+
+def recent_refusals(now, days=7, limit=20):
+    """The shop's events we refused lately, newest first: the agents' queue lists them, unknown RMAs too."""
+    return db.session.scalars(
+        select(CaseShopEvent).where(CaseShopEvent.outcome == "refused",
+                                    CaseShopEvent.received_at >= now - timedelta(days=days))
+        .order_by(CaseShopEvent.received_at.desc(), CaseShopEvent.id.desc()).limit(limit)).all()
 
 
 def shop_events(case):

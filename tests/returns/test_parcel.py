@@ -297,6 +297,21 @@ def test_an_agent_marks_the_parcel_received_by_hand_and_it_is_audited(approved, 
     assert staff.post(f"/agent/cases/{approved.reference}/received").status_code == 400
 
 
+def test_the_agents_queue_lists_refused_events_even_for_an_unknown_rma(approved, app, client, agent):
+    post_shop_event(client, shop_event("return.received", "R-ZZZZZZZZ"))
+    post_shop_event(client, shop_event("refund.issued", approved.return_label, amount_cents=1, currency="USD",
+                                       method="original"))
+    staff = app.test_client()
+    sign_in_staff(staff, agent)
+
+    page = staff.get("/agent").text
+
+    assert "Shop events we refused" in page
+    assert "RMA R-ZZZZZZZZ" in page and "no return has this RMA" in page
+    assert f"/agent/cases/{approved.reference}" in page and "it came before the step it follows" in page
+    assert "unknown_case" not in page and "out_of_order" not in page
+
+
 # ---- The deadline, by the worker --------------------------------------------------------------------------
 
 def test_a_reminder_before_the_deadline_then_the_return_expires_and_can_be_reopened(approved, app, db, redis,
