@@ -355,3 +355,26 @@ def test_an_expired_return_can_be_reopened_and_approved_again_with_a_new_deadlin
     assert case.status == "awaiting_item"
     assert len(outbox(db, "return.expire")) == 2
     assert outbox(db, "survey.invite") == []
+
+
+def test_a_chinese_customer_gets_the_return_instructions_in_chinese(signed_in, order, app, db, redis, mail_sink,
+                                                                     customer):
+    customer.locale = "zh"
+    db.session.commit()
+    case = file_return(signed_in, order)
+
+    runtime.run(app, burst=True)
+
+    [message] = mail_sink.to("alice@example.com")
+    assert message["Subject"] == f"您的退货 {case.reference} 已获批准：如何寄回"
+    text = message.get_body(("plain",)).get_content()
+    assert case.return_label in text and "寄出截止日期" in text
+
+
+def test_ive_sent_it_with_htmx_swaps_the_return_panel_alone(approved, signed_in):
+    response = signed_in.post(f"/cases/{approved.reference}/sent", data={"tracking": "ABCD1234"},
+                              headers={"HX-Request": "true"})
+
+    assert response.status_code == 200
+    assert 'id="return"' in response.text
+    assert "<html" not in response.text and "ABCD1234" in response.text
