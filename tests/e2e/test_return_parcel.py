@@ -77,3 +77,30 @@ def test_the_return_page_follows_the_parcel_to_the_refund(live_server, new_page,
     page.reload()
     expect(stage).to_have_text(words["issued"])
     check_page(page, f"return-{language}-refunded", screenshots)
+
+
+def test_an_agent_sees_a_refused_event_and_receives_the_parcel_by_hand(live_server, new_page, make_order, customer,
+                                                                       make_staff, screenshots):
+    from tests.e2e.test_staff_workspace import _staff_sign_in
+
+    case = approved_return(live_server.app, customer, delivered_order(make_order, customer))
+    post_shop_event(live_server.app.test_client(), shop_event("refund.issued", case.return_label, amount_cents=1900,
+                                                              currency="USD", method="original"))
+    page = new_page()
+    _staff_sign_in(page, live_server.url, make_staff(email="agent@example.com"))
+
+    page.goto(f"{live_server.url}/agent")
+    expect(page.get_by_role("heading", name="Shop events we refused (last 7 days)")).to_be_visible()
+    check_page(page, "return-agent-queue-refused", screenshots)
+
+    page.get_by_role("link", name=case.reference).first.click()
+    panel = page.locator("section", has=page.get_by_role("heading", name="Return parcel"))
+    expect(panel).to_contain_text("Not applied: it came before the step it follows")
+    expect(panel.get_by_role("link", name="Return label (PDF)")).to_be_visible()
+    check_page(page, "return-agent-workspace", screenshots)
+
+    panel.get_by_label("What arrived (for the timeline, optional)").fill("Box intact")
+    panel.get_by_role("button", name="Mark the parcel received").click()
+    expect(page.get_by_text("The parcel is marked received; the customer is told.")).to_be_visible()
+    expect(page.locator(".case-head .badge").first).to_have_text("Parcel received")
+    check_page(page, "return-agent-received", screenshots)
