@@ -54,6 +54,14 @@ def test_an_approved_return_waits_for_its_parcel_with_rma_deadline_and_paused_cl
     assert jobs["return.expire"].not_before == case.drop_off_due
 
 
+def test_the_customer_is_told_at_once_that_the_return_is_approved_with_its_rma(signed_in, order):
+    case = file_return(signed_in, order)
+
+    page = signed_in.get(f"/cases/{case.reference}").text
+
+    assert f"Your return is approved. Your return reference is {case.return_label}." in page
+
+
 def test_the_label_pdf_carries_the_rma_as_code_128_and_qr(approved, signed_in):
     response = signed_in.get(f"/cases/{approved.reference}/return-label.pdf")
 
