@@ -133,7 +133,8 @@ class Case(db.Model):
                             order_by="CaseMessage.created_at")
     events = relationship("CaseEvent", back_populates="case", cascade="all, delete-orphan",
                           order_by="CaseEvent.created_at")
-    shop_events = relationship("CaseShopEvent", back_populates="case", order_by="CaseShopEvent.received_at")
+    shop_events = relationship("CaseShopEvent", back_populates="case", cascade="all, delete-orphan",
+                               order_by="CaseShopEvent.received_at")
 
     def can_transition(self, to_status):
         return to_status in TRANSITIONS.get(self.status, set())
