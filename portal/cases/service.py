@@ -97,8 +97,9 @@ def _resume_resolution_clock(case, now):
         case.resolution_due += now - paused_at
 
 
-def transition(case, to_status, *, actor_type="system", staff=None, reason="", now=None):
-    """Move `case` to `to_status` if the map allows it: audit event, SLA clocks and notifications included."""
+def transition(case, to_status, *, actor_type="system", staff=None, reason="", now=None, notify=True):
+    """Move `case` to `to_status` if the map allows it: audit event, SLA clocks and notifications included
+    (`notify=False`: no e-mail, for history loaded in bulk)."""
     if not case.can_transition(to_status):
         raise InvalidTransition(f"{case.status} -> {to_status}")
     now = now or utcnow()
@@ -117,7 +118,8 @@ def transition(case, to_status, *, actor_type="system", staff=None, reason="", n
         case.closed_at = now
     if to_status == "reopened":
         case.resolved_at = None
-    schedule("case.notify", case.id, event.id, key=f"case:{case.id}:event:{event.id}")
+    if notify:
+        schedule("case.notify", case.id, event.id, key=f"case:{case.id}:event:{event.id}")
     return event
 
 

@@ -377,9 +377,9 @@ def _apply_shipment(event_id, fields, notify):
     return order
 
 
-def _apply_return(event_id, kind, data):
+def _apply_return(event_id, kind, data, notify):
     try:
-        parcel.apply_shop_event(event_id, kind, data)
+        parcel.apply_shop_event(event_id, kind, data, notify=notify)
     except parcel.ShopEventRefused as refused:
         raise FeedError(refused.field, refused.message, status=409, refused=refused) from None
 
@@ -396,7 +396,7 @@ def apply_event(event_id, kind, data, notify=True):
     if kind == "shipment.event":
         _apply_shipment(event_id, data, notify)
     elif kind in RETURN_EVENT_TYPES:
-        _apply_return(event_id, kind, data)
+        _apply_return(event_id, kind, data, notify)
     else:
         _apply_order(kind, data, notify)
     db.session.add(ShopEvent(event_id=event_id, kind=kind))

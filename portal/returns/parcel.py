@@ -152,7 +152,7 @@ def _check(kind, case, data):
     return None
 
 
-def apply_shop_event(event_id, kind, data, now=None):
+def apply_shop_event(event_id, kind, data, now=None, notify=True):
     """Move the return one step for the shop's event, or ShopEventRefused; the caller commits or rolls back."""
     now = now or utcnow()
     case = find_by_rma(data["rma"], for_update=True)
@@ -175,7 +175,7 @@ def apply_shop_event(event_id, kind, data, now=None):
         case.exchange_tracking = data.get("tracking_number", "")
     db.session.add(CaseShopEvent(case=case, event_id=event_id, kind=kind, outcome="applied",
                                  data=_jsonable(data), received_at=now))
-    cases.transition(case, target, reason=f"the shop reported {kind}", now=now)
+    cases.transition(case, target, reason=f"the shop reported {kind}", now=now, notify=notify)
     return case
 
 

@@ -276,11 +276,14 @@ def test_the_bulk_import_applies_and_refuses_return_events_by_the_same_rules(app
     path = tmp_path / "events.jsonl"
     path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
 
+    notified = len(outbox(db, "case.notify"))
+
     result = runner.invoke(args=["shop", "import", str(path)])
 
     assert result.exit_code == 1
     assert "line 2: type: case" in result.output
     assert reload(db, approved).status == "refunded"
+    assert len(outbox(db, "case.notify")) == notified  # history: nobody is e-mailed without --notify
     assert [r.refusal for r in refusals(db, approved)] == ["wrong_kind"]
 
 
