@@ -69,6 +69,8 @@ class Config:
         self.UPLOAD_DIR = env.get("UPLOAD_DIR") or str(instance / "uploads")
         self.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
         self.SHOP_WEBHOOK_SECRET = env.get("SHOP_WEBHOOK_SECRET") or self.SECRET_KEY
+        # Where return parcels go, printed on the return label; lines separated by "|".
+        self.RETURN_ADDRESS = env.get("RETURN_ADDRESS") or "Returns department|1 Warehouse Road|Springfield 12345"
 
         # Conversations by e-mail (portal/inbound): case mail carries Reply-To support+<token>@MAIL_REPLY_DOMAIN.
         self.MAIL_REPLY_DOMAIN = env.get("MAIL_REPLY_DOMAIN") or _domain_of(self.MAIL_FROM)

@@ -30,6 +30,7 @@ from portal.models import (
     SurveyAnswer,
     utcnow,
 )
+from portal.returns import parcel
 
 CONTENT_DIR = Path(__file__).parent / "help" / "content"
 
@@ -461,11 +462,13 @@ def _build_case(reference, kind, category, created_at, customer, order, agent, r
         # Approved by the policy; refunded once the parcel is back, about a week later.
         back = created_at + timedelta(days=rng.uniform(4, 9))
         _event(case, "submitted", "approved", created_at, reason="approved by the return policy")
+        case.return_label = parcel.rma_for(case)
         if back < now:
             case.status, case.resolution_type, case.resolved_at = status, resolution_type, back
             _event(case, "approved", status, back)
         else:
             case.status = "awaiting_item"
+            case.return_label, case.drop_off_due = parcel.rma_for(case), parcel.drop_off_deadline(created_at)
             _event(case, "approved", "awaiting_item", created_at + timedelta(hours=1))
     case.updated_at = case.resolved_at or created_at
     return case

@@ -42,6 +42,9 @@ JOBS = {
     "followup.check": JobSpec("worker.followups.check_in", queue="low"),  # (case_id,)
     # The day before a booked repair or call (portal/bookings.py).
     "booking.reminder": JobSpec("worker.bookings.send_reminder"),  # (booking_id, slot start ISO)
+    # A return's drop-off deadline (portal/returns/parcel.py): a reminder before it, the expiry after it.
+    "return.reminder": JobSpec("worker.returns.send_reminder"),  # (case_id, deadline iso)
+    "return.expire": JobSpec("worker.returns.expire"),  # (case_id, deadline iso)
     # The SLA watch: the sweep runs every minute (worker/runtime.PERIODIC) and schedules the rest.
     "sla.sweep": JobSpec("worker.sla.sweep", timeout=120),  # ()
     "sla.warn_lead": JobSpec("worker.sla.warn_leads", queue="high"),  # (case_id, target, kind)

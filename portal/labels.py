@@ -25,11 +25,13 @@ STATUS_LABELS = {
     "answered": _l("Answered"),
     "approved": _l("Approved"),
     "awaiting_item": _l("Waiting for your parcel"),
+    "item_in_transit": _l("On its way back"),
     "received": _l("Parcel received"),
     "refunded": _l("Refunded"),
     "exchanged": _l("Exchanged"),
     "repaired": _l("Repaired"),
     "rejected": _l("Not approved"),
+    "expired": _l("Closed: not sent back in time"),
     "resolved": _l("Resolved"),
     "reopened": _l("Reopened"),
     "closed": _l("Closed"),
@@ -67,6 +69,30 @@ CALLBACK_REASON_LABELS = {
     "requested": _l("The customer asked for a call"),
 }
 
+# What the shop told us about a return (portal/orders/feed.py), and whether we applied it.
+SHOP_EVENT_LABELS = {
+    "return.in_transit": _l("Return parcel scanned by the carrier"),
+    "return.received": _l("Return parcel received by the shop"),
+    "refund.issued": _l("Refund issued by the shop"),
+    "exchange.shipped": _l("Replacement shipped by the shop"),
+    "repair.completed": _l("Repair completed by the shop"),
+}
+SHOP_EVENT_OUTCOME_LABELS = {"applied": _l("Applied"), "refused": _l("Refused")}
+SHOP_REFUSAL_LABELS = {
+    "unknown_case": _l("no return has this RMA"),
+    "wrong_kind": _l("it does not apply to this kind of request"),
+    "already": _l("this step was already confirmed"),
+    "out_of_order": _l("it came before the step it follows"),
+    "currency": _l("a different currency from the order's"),
+    "amount": _l("more than the refundable amount"),
+}
+REFUND_METHOD_LABELS = {
+    "original": _l("to the original payment method"),
+    "store_credit": _l("as store credit"),
+    "bank_transfer": _l("by bank transfer"),
+    "other": _l("another way"),
+}
+
 ACTOR_LABELS = {"customer": _l("Customer"), "staff": _l("Agent"), "system": _l("System")}
 
 CONTACT_FIELD_LABELS = {"email": _l("e-mail address"), "phone": _l("phone number")}
@@ -92,6 +118,8 @@ JOB_LABELS = {
     "survey.invite": _l("Survey invitation"),
     "survey.reminder": _l("Survey reminder"),
     "followup.check": _l("Follow-up check"),
+    "return.reminder": _l("Return drop-off reminder"),
+    "return.expire": _l("Return drop-off deadline"),
     "sla.warn_lead": _l("Deadline warning to leads"),
     "search.reindex_article": _l("Search update"),
 }
@@ -115,6 +143,10 @@ WORDS = {
     "trigger_kind": TRIGGER_KIND_LABELS,
     "assignee": ASSIGNEE_LABELS,
     "job": JOB_LABELS,
+    "shop_event": SHOP_EVENT_LABELS,
+    "shop_event_outcome": SHOP_EVENT_OUTCOME_LABELS,
+    "shop_refusal": SHOP_REFUSAL_LABELS,
+    "refund_method": REFUND_METHOD_LABELS,
 }
 
 
@@ -167,4 +199,6 @@ def event_text(event):
         return _("Closed the follow-up call")
     if field == "callback_due":
         return _("Moved the follow-up call")
+    if field == "return_tracking":
+        return _("Gave the return parcel's tracking number: %(number)s", number=event.new_value)
     return _("%(what)s changed", what=field.replace("_", " "))

@@ -6,7 +6,7 @@ from sqlalchemy.orm import joinedload
 
 from portal import mail
 from portal.extensions import db
-from portal.formatting import format_datetime, money
+from portal.formatting import format_date, format_datetime, money
 from portal.i18n import force_locale
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
@@ -61,9 +61,12 @@ CASE_TEXTS = {
                         "it is decided.")),
     "approved": (_l("Your return %(reference)s is approved"),
                  _l("Good news: your request is approved. Please follow the return instructions below.")),
-    "awaiting_item": (_l("We are waiting for your parcel for %(reference)s"),
-                      _l("Send the item back with the return label reference below. We will tell you when "
-                         "it arrives.")),
+    "awaiting_item": (_l("Your return %(reference)s is approved: how to send it back"),
+                      _l("Good news: your request is approved. Print the return label from the case page, stick "
+                         "it on the parcel and drop it off by the date below. We will tell you when it arrives.")),
+    "item_in_transit": (_l("Your parcel for %(reference)s is on its way back"),
+                        _l("The carrier has your parcel and it is on its way to us. We will tell you when it "
+                           "arrives.")),
     "received": (_l("We received your returned item for %(reference)s"),
                  _l("Your parcel has arrived at our warehouse. We will check it and finish your request.")),
     "escalated": (_l("A person is now handling %(reference)s"),
@@ -74,11 +77,15 @@ CASE_TEXTS = {
                  _l("We have resolved your case. If the problem is not fixed, you can reopen it from the "
                     "case page.")),
     "refunded": (_l("Your refund for %(reference)s is on its way"),
-                 _l("We issued your refund. Banks usually show it within 5 to 10 working days.")),
+                 _l("The shop has issued your refund. Banks usually show it within 5 to 10 working days.")),
     "exchanged": (_l("Your exchange for %(reference)s is on its way"),
-                  _l("We sent your replacement item. You will get its tracking details with the order.")),
+                  _l("The shop has sent your replacement item. Its tracking details are below and on the case "
+                     "page.")),
     "repaired": (_l("Your repair for %(reference)s is done"),
                  _l("Your item is repaired and on its way back to you.")),
+    "expired": (_l("Your return %(reference)s is closed"),
+                _l("We did not hear that your parcel was sent by the drop-off date, so we closed the return. "
+                   "If you still want to send it, reopen the case from the case page and we will help.")),
     "rejected": (_l("We could not accept %(reference)s"),
                  _l("We are sorry, we could not accept your request. The case page explains why and what "
                     "you can do next.")),
@@ -115,11 +122,20 @@ def send_case_update(case_id, case_event_id):
     if customer is None or customer.anonymised_at is not None:
         return "no recipient"
     status = event.new_value
+    if status == "approved" and _superseded_by_label(case, event):
+        return "the return instructions say it"
     with force_locale(customer.locale):
         subject, message = _case_texts(status, case.reference)
         details = {}
         if status in ("approved", "awaiting_item") and case.return_label:
             details["return_label"] = case.return_label
+        if status == "awaiting_item" and case.drop_off_due:
+            details["drop_off_by"] = format_date(case.drop_off_due.date(), "long")
+            if case.refund_estimate_cents:
+                details["refund_estimate"] = money(case.refund_estimate_cents, case.currency)
+        if status == "exchanged" and (case.exchange_tracking or case.exchange_order):
+            details["tracking"] = " ".join(p for p in (case.exchange_order, case.exchange_carrier,
+                                                       case.exchange_tracking) if p)
         if status == "answered":
             reply = _agent_reply(case)
             details["reply"] = reply.body if reply else ""
@@ -132,6 +148,12 @@ def send_case_update(case_id, case_event_id):
             details["resolution"] = _resolution_text(case.resolution_type)
         return deliver(customer, f"case_{status}"[:40], subject, "case_update", link=case_link(case),
                        case=case, message=message, **details)
+
+
+def _superseded_by_label(case, approval):
+    """An approved return whose label was issued at once: its one e-mail is the return instructions."""
+    return any(e.field == "status" and e.old_value == "approved" and e.new_value == "awaiting_item"
+               and (e.created_at, e.id) >= (approval.created_at, approval.id) for e in case.events)
 
 
 def _resolution_text(resolution_type):

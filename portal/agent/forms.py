@@ -50,6 +50,11 @@ class ReturnDecisionForm(_Form):
             raise ValidationError(_l("Say why the return is rejected."))
 
 
+class ReceiveParcelForm(_Form):
+    note = StringField(_l("What arrived (for the timeline, optional)"), validators=[
+        Length(max=MAX_REASON_CHARS, message=_l("Write at most %(max)d characters.", max=MAX_REASON_CHARS))])
+
+
 def parse_amount(text, currency="USD"):
     """An amount typed as 12 or 12.50, in the currency's minor units (cents; yen have none); None when it is not
     a positive amount with at most the currency's decimals."""

@@ -34,6 +34,7 @@ from portal.models.cases import (
     RESOLVED_STATUSES,
     URGENCIES,
 )
+from portal.returns import parcel
 from portal.settings import clock_resumes_at, sla_due
 from portal.surveys import followups
 from portal.surveys.followups import is_churn_risk
@@ -276,8 +277,17 @@ def decide_return(case, staff, approve, reason):
         raise ActionRefused("status")
     cases.transition(case, target, actor_type="staff", staff=staff, reason=reason)
     if approve:
+        parcel.issue_label(case)
         shop_events.case_approved(case)
     return case
+
+
+def receive_parcel(case, staff, note):
+    """The parcel is here and the shop has no integration to say so: received by hand, audited."""
+    try:
+        return parcel.receive_by_hand(case, staff, note)
+    except parcel.ParcelRefused:
+        raise ActionRefused("status") from None
 
 
 def resolve(case, staff, resolution_type, amount_cents, note):

@@ -12,6 +12,7 @@ from portal.i18n import gettext as _
 from portal.i18n import ngettext
 from portal.models import Callback, CannedReply, Staff, utcnow
 from portal.numbers import parse_int
+from portal.returns import parcel
 from portal.web import external_url, render_fragment
 
 REFUSALS = {
@@ -52,7 +53,7 @@ def queue():
     now = utcnow()
     cases, more = service.queue(current_staff(), filters, now, current_app.config["AGENT_QUEUE_PAGE_SIZE"])
     return render_fragment("agent/queue.html", "agent/_queue.html", cases=cases, more=more, filters=filters,
-                           now=now, clocks=service.clocks)
+                           now=now, clocks=service.clocks, refused_events=parcel.recent_refusals(now))
 
 
 @bp.post("/agent/cases/<reference>/take")
@@ -89,6 +90,8 @@ def _workspace_context(case, reply_form=None, revealed=None, draft=None, **forms
         "note_form": forms_given.get("note_form") or forms.NoteForm(formdata=None),
         "decision_form": forms_given.get("decision_form") or forms.ReturnDecisionForm(formdata=None),
         "resolve_form": forms_given.get("resolve_form") or forms.ResolveForm(formdata=None, currency=case.currency),
+        "receive_form": forms_given.get("receive_form") or forms.ReceiveParcelForm(formdata=None),
+        "shop_events": parcel.shop_events(case),
         "urgency_form": forms_given.get("urgency_form") or forms.UrgencyForm(formdata=None, urgency=case.urgency),
         "reassign_form": reassign, "revealed": revealed or {},
         "mask_email": masking.mask_email, "mask_phone": masking.mask_phone,
@@ -184,6 +187,16 @@ def return_decision(reference):
     return _act(case, "decision_form", form,
                 lambda f: service.decide_return(case, current_staff(), f.decision.data == "approve", f.reason.data),
                 _("Your decision was recorded and the customer is told."))
+
+
+@bp.post("/agent/cases/<reference>/received")
+@staff_required("agent")
+def receive_parcel(reference):
+    """Mark the return parcel received by hand (the shop has no integration to say so); audited."""
+    case = _case_or_404(reference)
+    form = forms.ReceiveParcelForm()
+    return _act(case, "receive_form", form, lambda f: service.receive_parcel(case, current_staff(), f.note.data),
+                _("The parcel is marked received; the customer is told."))
 
 
 @bp.post("/agent/cases/<reference>/resolve")

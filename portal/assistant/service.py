@@ -45,7 +45,8 @@ _TAGS = re.compile(r"<[^>]+>")
 _WORD = re.compile(r"\w+")
 # The complaint category a hand-over files, by what the customer was asking about; it sets the least urgency.
 HANDOVER_CATEGORY = {"refund_status": "refund_delay", "coupon": "coupon", "return_item": "not_working"}
-REFUND_STATUSES = ("approved", "awaiting_item", "received", "refunded", "needs_review", "escalated", "answered")
+REFUND_STATUSES = ("approved", "awaiting_item", "item_in_transit", "received", "refunded", "needs_review",
+                   "escalated", "answered")
 
 
 class MessageRefused(ValueError):
@@ -469,7 +470,7 @@ def _refund_status(conversation, text, customer, now):
     elif case.status == "received":
         text = _("We received the item for %(reference)s. Your refund of %(amount)s is paid within %(days)s days.",
                  reference=case.reference, amount=amount, days=days)
-    elif case.status in ("approved", "awaiting_item"):
+    elif case.status in ("approved", "awaiting_item", "item_in_transit"):
         text = _("Your return %(reference)s is approved. Once we receive the item, your refund of %(amount)s is "
                  "paid within %(days)s days.", reference=case.reference, amount=amount, days=days)
     else:

@@ -15,7 +15,12 @@ from portal import settings
 from portal.extensions import db
 from portal.jobs import schedule
 from portal.models import Case, CaseEvent, CaseMessage, utcnow
-from portal.models.cases import CLOCK_PAUSED_STATUSES, ESCALATING_STATUSES, RESOLVED_STATUSES
+from portal.models.cases import (
+    CLOCK_PAUSED_STATUSES,
+    ESCALATING_STATUSES,
+    RESOLVED_STATUSES,
+    UNSERVED_STATUSES,
+)
 from portal.settings import sla_due
 
 # No 0/O, 1/I/L: references are read out on the phone. 8 characters of 32 = 40 random bits.
@@ -78,28 +83,32 @@ def _escalate(case, now):
 def _resolve(case, now):
     config = current_app.config
     case.resolved_at = now
+    if case.status in UNSERVED_STATUSES:
+        return
     count = _entries(case, RESOLVED_STATUSES)
     schedule("survey.invite", case.id, key=f"survey:case:{case.id}", not_before=now + settings.survey_delay())
     schedule("followup.check", case.id, key=f"followup:case:{case.id}:{count}",
              not_before=now + config["FOLLOWUP_DELAY"])
 
 
-def _resume_resolution_clock(case, paused_status, now):
-    """Move the resolution target on by the time the case waited on the customer."""
-    paused_at = max((e.created_at for e in case.events if e.field == "status" and e.new_value == paused_status),
+def _resume_resolution_clock(case, now):
+    """Move the resolution target on by the time the case waited on the customer (and their parcel)."""
+    paused_at = max((e.created_at for e in case.events if e.field == "status"
+                     and e.new_value in CLOCK_PAUSED_STATUSES and e.old_value not in CLOCK_PAUSED_STATUSES),
                     default=None)
     if case.resolution_due is not None and paused_at is not None:
         case.resolution_due += now - paused_at
 
 
-def transition(case, to_status, *, actor_type="system", staff=None, reason="", now=None):
-    """Move `case` to `to_status` if the map allows it: audit event, SLA clocks and notifications included."""
+def transition(case, to_status, *, actor_type="system", staff=None, reason="", now=None, notify=True):
+    """Move `case` to `to_status` if the map allows it: audit event, SLA clocks and notifications included
+    (`notify=False`: no e-mail, for history loaded in bulk)."""
     if not case.can_transition(to_status):
         raise InvalidTransition(f"{case.status} -> {to_status}")
     now = now or utcnow()
     old = case.status
     if old in CLOCK_PAUSED_STATUSES and to_status not in CLOCK_PAUSED_STATUSES:
-        _resume_resolution_clock(case, old, now)
+        _resume_resolution_clock(case, now)
     case.status = to_status
     case.updated_at = now
     event = record_event(case, "status", old, to_status, staff=staff, actor_type=actor_type, reason=reason, now=now)
@@ -112,7 +121,8 @@ def transition(case, to_status, *, actor_type="system", staff=None, reason="", n
         case.closed_at = now
     if to_status == "reopened":
         case.resolved_at = None
-    schedule("case.notify", case.id, event.id, key=f"case:{case.id}:event:{event.id}")
+    if notify:
+        schedule("case.notify", case.id, event.id, key=f"case:{case.id}:event:{event.id}")
     return event
 
 

@@ -11,11 +11,12 @@ from portal.auth.staff import current_staff
 from portal.cases import bp, service
 from portal.complaints.triage import Reason
 from portal.extensions import db
+from portal.formatting import format_date
 from portal.help import search as help_search
 from portal.i18n import gettext as _
 from portal.i18n import locale_tag, ngettext
 from portal.models import CaseAttachment, utcnow
-from portal.returns import photos
+from portal.returns import label, parcel, photos
 from portal.surveys import followups
 from portal.web import no_store, render_fragment
 
@@ -25,6 +26,13 @@ REFUSALS = {
     "resolved": lambda: _("This case is resolved. Reopen it if the problem is back."),
     "not acknowledged": lambda: _("This case is already with a person."),
     "cannot reopen": lambda: _("This case can no longer be reopened. Please file a new complaint."),
+}
+PARCEL_REFUSALS = {
+    "tracking": lambda: _("Please enter the tracking number from the carrier's receipt (4 to 40 letters and "
+                          "digits)."),
+    "carrier": lambda: _("Please keep the carrier's name under %(count)s characters.",
+                         count=parcel.MAX_CARRIER_CHARS),
+    "status": lambda: _("This return is no longer waiting for your parcel."),
 }
 
 
@@ -53,9 +61,11 @@ def get_case_for_customer_or_404(reference):
     return case
 
 
-def _page_context(case, message_error=None, draft=""):
+def _page_context(case, message_error=None, draft="", sent_error=None, sent_form=None):
     now = utcnow()
     return {
+        "sent_error": sent_error,
+        "sent_form": sent_form or {},
         "case": case,
         "labels": labels,
         "events": service.timeline(case),
@@ -147,6 +157,44 @@ def reopen(reference):
     """Reopen a resolved case within the reopen window."""
     return _customer_action(reference, lambda case: service.reopen(case, request.form.get("reason", "")[:2000]),
                             _("Your case is open again and back with a person."))
+
+
+@bp.post("/<reference>/sent")
+@customer_required
+def parcel_sent(reference):
+    """"I've sent it": the carrier's tracking number of the parcel back; with htmx only the return panel swaps."""
+    case = get_case_for_customer_or_404(reference)
+    try:
+        parcel.mark_sent(case, request.form.get("tracking", ""), request.form.get("carrier", ""))
+    except parcel.ParcelRefused as refused:
+        db.session.rollback()
+        form = {"tracking": request.form.get("tracking", "")[:80], "carrier": request.form.get("carrier", "")[:80]}
+        response = render_fragment("cases/detail.html", "cases/_return.html",
+                                   **_page_context(case, sent_error=PARCEL_REFUSALS[refused.code](), sent_form=form))
+        response.status_code = 409 if refused.code == "status" else 400
+        return no_store(response)
+    db.session.commit()
+    if request.headers.get("HX-Request"):
+        return no_store(render_fragment("cases/detail.html", "cases/_return.html", **_page_context(case)))
+    flash(_("Thank you. We will tell you when your parcel arrives."), "success")
+    return redirect(url_for("cases.detail", reference=case.reference, _anchor="return-title"), 303)
+
+
+@bp.get("/<reference>/return-label.pdf")
+def return_label(reference):
+    """The printable return label, for the case's customer and for staff only; the same 404 for everyone else."""
+    case = service.find_by_reference(reference)
+    customer = current_customer()
+    allowed = case is not None and (current_staff() is not None
+                                    or (customer is not None and case.customer_id == customer.id))
+    if not allowed or not case.return_label or case.drop_off_due is None:
+        abort(404)
+    pdf = label.render(case, format_date(case.drop_off_due.date(), "long"))
+    response = no_store(pdf)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="return-label-{case.return_label}.pdf"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return no_store(response)
 
 
 @bp.get("/<reference>/photos/<int:photo_id>")

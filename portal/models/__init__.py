@@ -3,7 +3,7 @@
 from .assistant import Conversation, Turn
 from .audit import AuditEntry
 from .bookings import Booking
-from .cases import Callback, Case, CaseAttachment, CaseEvent, CaseItem, CaseMessage, ReturnDraft
+from .cases import Callback, Case, CaseAttachment, CaseEvent, CaseItem, CaseMessage, CaseShopEvent, ReturnDraft
 from .customers import Customer, LoginToken, Notification
 from .inbound import InboundMessage
 from .knowledge import (
@@ -28,7 +28,8 @@ from .types import UTCDateTime, utcnow
 
 __all__ = [
     "AlertEpisode", "Article", "ArticleFeedback", "ArticleView", "AuditEntry", "Booking", "Callback", "CannedReply",
-    "Case", "CaseAttachment", "CaseEvent", "CaseItem", "CaseMessage", "Conversation", "Customer", "DailyCount",
+    "Case", "CaseAttachment", "CaseEvent", "CaseItem", "CaseMessage", "CaseShopEvent", "Conversation", "Customer",
+    "DailyCount",
     "DailyDurations", "InboundMessage", "IntentAction", "LoginToken", "Notification", "Order", "OrderItem",
     "OutboxRow", "ReturnDraft", "RollupDay", "SearchLog", "SettingChange", "ShipmentEvent", "ShopDelivery",
     "ShopEndpoint", "ShopEvent", "Staff",

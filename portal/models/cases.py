@@ -22,7 +22,10 @@ TRANSITIONS = {
     "escalated": {"answered", "approved", "rejected", "resolved"},
     "answered": {"escalated", "resolved"},
     "approved": {"awaiting_item", "resolved"},
-    "awaiting_item": {"received"},
+    # The parcel back: the customer drops it off, the carrier scans it, the shop receives it; a parcel not
+    # sent by the drop-off deadline expires the return.
+    "awaiting_item": {"item_in_transit", "received", "expired"},
+    "item_in_transit": {"received"},
     "received": {"refunded", "exchanged", "repaired"},
     # Any resolved case may be reopened (the customer within REOPEN_WINDOW_DAYS); closed is final.
     "refunded": {"closed", "reopened"},
@@ -30,14 +33,20 @@ TRANSITIONS = {
     "repaired": {"closed", "reopened"},
     "rejected": {"closed", "reopened"},
     "resolved": {"closed", "reopened"},
-    "reopened": {"escalated", "resolved"},
+    "expired": {"closed", "reopened"},
+    # An agent may approve a reopened return again (a parcel sent late gets a new label and deadline).
+    "reopened": {"escalated", "resolved", "approved"},
     "closed": set(),
 }
 STATUSES = tuple(TRANSITIONS)
 OPEN_STATUSES = ("submitted", "acknowledged", "needs_review", "escalated", "answered", "reopened")
-RESOLVED_STATUSES = ("refunded", "exchanged", "repaired", "resolved", "rejected", "closed")
+RESOLVED_STATUSES = ("refunded", "exchanged", "repaired", "resolved", "rejected", "expired", "closed")
+# Ended without serving the customer: no survey or check-in follows.
+UNSERVED_STATUSES = ("expired",)
 # The customer's parcel is on its way back: the resolution clock waits with them and runs on when it arrives.
-CLOCK_PAUSED_STATUSES = ("awaiting_item",)
+CLOCK_PAUSED_STATUSES = ("awaiting_item", "item_in_transit")
+# Where a return, exchange or repair stands once approved, in the order the parcel goes.
+RETURN_STAGES = ("awaiting_item", "item_in_transit", "received", "refunded", "exchanged", "repaired")
 RESOLUTION_TYPES = ("refund", "replacement", "repair_booked", "coupon", "explanation")
 # Entering one of these puts the case in the agents' queue.
 ESCALATING_STATUSES = ("escalated", "needs_review", "reopened")
@@ -51,6 +60,8 @@ class Case(db.Model):
         Index("ix_cases_customer_created", "customer_id", "created_at"),
         Index("ix_cases_created", "created_at"),
         Index("ix_cases_resolved", "resolved_at"),
+        # The shop's return events name the case by its RMA.
+        Index("ix_cases_return_label", "return_label"),
         # The leads' dashboard: each covers its query, so a year of cases is never read row by row.
         Index("ix_cases_created_cover", "created_at", "kind", "escalated", "status", "category", "customer_id",
               "source_article_id"),
@@ -77,7 +88,16 @@ class Case(db.Model):
     fee_cents: Mapped[int] = mapped_column(default=0)
     refund_estimate_cents: Mapped[int] = mapped_column(default=0)
     currency: Mapped[str] = mapped_column(String(3), default="USD")
+    # The RMA: the return's reference on the label, in the shop's events and on the parcel.
     return_label: Mapped[str] = mapped_column(String(80), default="")
+    drop_off_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The parcel back, as the customer ("I've sent it") or the carrier's scan reported it.
+    return_carrier: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    return_tracking: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    # What the shop sent in exchange (its new order or shipment), so the customer can follow it.
+    exchange_order: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    exchange_carrier: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    exchange_tracking: Mapped[str] = mapped_column(String(80), default="", server_default="")
 
     urgency: Mapped[str] = mapped_column(String(8), default="low")
     angry: Mapped[bool] = mapped_column(default=False)
@@ -113,6 +133,8 @@ class Case(db.Model):
                             order_by="CaseMessage.created_at")
     events = relationship("CaseEvent", back_populates="case", cascade="all, delete-orphan",
                           order_by="CaseEvent.created_at")
+    shop_events = relationship("CaseShopEvent", back_populates="case", cascade="all, delete-orphan",
+                               order_by="CaseShopEvent.received_at")
 
     def can_transition(self, to_status):
         return to_status in TRANSITIONS.get(self.status, set())
@@ -195,6 +217,26 @@ class CaseEvent(db.Model):
 
 # A callback's status flow: every change goes through portal.surveys.followups.set_callback_status.
 CALLBACK_TRANSITIONS = {"open": {"done", "cancelled"}, "done": set(), "cancelled": set()}
+
+
+class CaseShopEvent(db.Model):
+    """What the shop told us about a return (applied), or told us and we refused: agents see both."""
+
+    __tablename__ = "case_shop_events"
+    __table_args__ = (Index("ix_case_shop_events_case_received", "case_id", "received_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(40))
+    outcome: Mapped[str] = mapped_column(String(10))  # applied, refused
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Why it was refused: a code for the agents' words (portal/labels.py), the message the shop was answered.
+    refusal: Mapped[str] = mapped_column(String(20), default="")
+    error: Mapped[str] = mapped_column(String(300), default="")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case = relationship("Case", back_populates="shop_events")
 
 
 class Callback(db.Model):

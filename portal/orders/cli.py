@@ -41,6 +41,8 @@ def shop_import_command(file, notify):
                 counts[feed.apply_event(event_id, kind, data, notify=notify)] += 1
             except feed.FeedError as error:
                 bad.append((number, str(error)))
+                if error.refused is not None:
+                    feed.record_refusal(event_id, kind, data, error)
                 continue
             except (ValueError, RecursionError):
                 bad.append((number, "malformed JSON"))

@@ -16,9 +16,16 @@ from portal.extensions import db
 from portal.models import Customer, Order, OrderItem, ShipmentEvent, ShopEvent, utcnow
 from portal.models.orders import ORDER_STATUSES, SHIPMENT_STATUSES
 from portal.orders import service
+from portal.returns import parcel
 from portal.storable import column_max, storable_text
 
-EVENT_TYPES = ("order.created", "order.updated", "shipment.event")
+# The return's way back and what the shop did with it: each moves the return's case one step.
+RETURN_EVENT_TYPES = ("return.in_transit", "return.received", "refund.issued", "exchange.shipped",
+                      "repair.completed")
+EVENT_TYPES = ("order.created", "order.updated", "shipment.event", *RETURN_EVENT_TYPES)
+RMA = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,19}$")
+REFUND_METHODS = ("original", "store_credit", "bank_transfer", "other")
+ITEM_CONDITIONS = ("as_new", "opened", "used", "damaged")
 ORDER_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_ITEMS = 200
@@ -33,11 +40,13 @@ SHIPMENT_TO_ORDER_STATUS = {
 class FeedError(ValueError):
     """An event we cannot apply; `field` names the offending field, `status` the HTTP status to answer."""
 
-    def __init__(self, field, message, status=400):
+    def __init__(self, field, message, status=400, refused=None):
         super().__init__(f"{field}: {message}" if field else message)
         self.field = field
         self.message = message
         self.status = status
+        # A return event that does not fit its case: kept for the agents (record_refusal) though not applied.
+        self.refused = refused
 
 
 # ---- Validation ----------------------------------------------------------------------------------
@@ -225,6 +234,49 @@ def _shipment(data):
     })
 
 
+def _returned_items(data):
+    items = _get(data, "items", "data.", False)
+    if items is _MISSING:
+        return _MISSING
+    if not isinstance(items, list) or len(items) > MAX_ITEMS:
+        raise FeedError("data.items", f"must be a list of at most {MAX_ITEMS} items")
+    parsed = []
+    for index, item in enumerate(items):
+        path = f"data.items[{index}]."
+        if not isinstance(item, dict):
+            raise FeedError(f"data.items[{index}]", "must be an object")
+        parsed.append(_present({
+            "sku": _text(item, "sku", path, 64, required=True),
+            "qty": _integer(item, "qty", path, 1, OrderItem.qty),
+            "condition": _choice(item, "condition", path, ITEM_CONDITIONS),
+        }))
+    return parsed
+
+
+def _return_event(kind, data):
+    """A return event's fields; the RMA names the case (the shop has it from the label and return.approved)."""
+    path = "data."
+    fields = {
+        "rma": _text(data, "rma", path, 20, required=True, pattern=RMA).upper(),
+        "occurred_at": _timestamp(data, "occurred_at", path),
+        "carrier": _text(data, "carrier", path, 60),
+        "tracking_number": _text(data, "tracking_number", path, 80),
+        "note": _text(data, "note", path, 500),
+    }
+    if kind == "return.received":
+        fields["condition"] = _choice(data, "condition", path, ITEM_CONDITIONS)
+        fields["items"] = _returned_items(data)
+    elif kind == "refund.issued":
+        fields["amount_cents"] = _integer(data, "amount_cents", path, 1, Order.total_cents, required=True)
+        fields["currency"] = _text(data, "currency", path, 3, required=True, pattern=re.compile(r"^[A-Z]{3}$"))
+        fields["method"] = _choice(data, "method", path, REFUND_METHODS, required=True)
+    elif kind == "exchange.shipped":
+        fields["order_number"] = _text(data, "order_number", path, 40, pattern=ORDER_NUMBER)
+        if not fields["order_number"] and not fields["tracking_number"]:
+            raise FeedError("data.tracking_number", "is required (or data.order_number, the new order)")
+    return _present(fields)
+
+
 def parse_event(payload):
     """Validate one decoded JSON event; returns (event_id, type, data). Unknown fields are ignored."""
     if not isinstance(payload, dict):
@@ -234,6 +286,8 @@ def parse_event(payload):
     data = _object(payload, "data", "", required=True)
     if kind == "shipment.event":
         return event_id, kind, _shipment(data)
+    if kind in RETURN_EVENT_TYPES:
+        return event_id, kind, _return_event(kind, data)
     return event_id, kind, _order(data, creating=kind == "order.created")
 
 
@@ -311,12 +365,26 @@ def _apply_shipment(event_id, fields, notify):
     return order
 
 
+def _apply_return(event_id, kind, data, notify):
+    try:
+        parcel.apply_shop_event(event_id, kind, data, notify=notify)
+    except parcel.ShopEventRefused as refused:
+        raise FeedError(refused.field, refused.message, status=409, refused=refused) from None
+
+
+def record_refusal(event_id, kind, data, error):
+    """Keep a refused return event where the agents see it; the caller commits."""
+    parcel.record_refusal(event_id, kind, data, error.refused)
+
+
 def apply_event(event_id, kind, data, notify=True):
     """Apply a parsed event in the caller's transaction: 'applied', or 'duplicate' if seen before."""
     if already_applied(event_id):
         return "duplicate"
     if kind == "shipment.event":
         _apply_shipment(event_id, data, notify)
+    elif kind in RETURN_EVENT_TYPES:
+        _apply_return(event_id, kind, data, notify)
     else:
         _apply_order(kind, data, notify)
     db.session.add(ShopEvent(event_id=event_id, kind=kind))

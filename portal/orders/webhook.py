@@ -1,4 +1,4 @@
-"""POST /api/webhooks/orders: the shop pushes order and shipment events, signed with HMAC-SHA256.
+"""POST /api/webhooks/orders: the shop pushes order, shipment and return events, signed with HMAC-SHA256.
 
 The signature covers `<X-Timestamp>.<raw body>`, so neither the body nor its time can be changed;
 deliveries older (or newer) than SHOP_WEBHOOK_MAX_AGE are refused, and an event id already applied is
@@ -66,13 +66,17 @@ def orders_webhook():
         payload = json.loads(body, parse_constant=_reject_constant)
     except (ValueError, RecursionError):
         return _error("malformed JSON", 400)
-    event_id = None
+    event_id = kind = data = None
     try:
         event_id, kind, data = feed.parse_event(payload)
         result = feed.apply_event(event_id, kind, data)
         db.session.commit()
     except feed.FeedError as error:
         db.session.rollback()
+        if error.refused is not None:
+            # Not applied, but not silent either: the agents see the refused event on the case.
+            feed.record_refusal(event_id, kind, data, error)
+            db.session.commit()
         return _error(error.message, error.status, error.field)
     except IntegrityError:
         # Two deliveries of one event raced; the other one applied it.

@@ -6,7 +6,7 @@ trusted because an earlier step once accepted it.
 """
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
 
 from sqlalchemy import func, select
 
@@ -17,7 +17,7 @@ from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
 from portal.models import Case, CaseAttachment, CaseItem, Order, ReturnDraft, utcnow
 from portal.numbers import parse_int
-from portal.returns import photos, policy
+from portal.returns import parcel, photos, policy
 from portal.returns.policy import REASONS
 
 MAX_DESCRIPTION = 2000
@@ -25,7 +25,6 @@ MAX_EXCHANGE_CHARS = 120
 OUTCOMES = ("refund", "store_credit", "exchange", "repair")
 OUTCOME_KIND = {"refund": "return", "store_credit": "return", "exchange": "exchange", "repair": "repair"}
 REFUND_METHOD = {"refund": "original", "store_credit": "store_credit"}
-DROP_OFF_DAYS = 14
 STEPS = (1, 2, 3, 4)
 SLOT_TAKEN = _l("Sorry, someone has just booked the last place at that time. Please choose another time.")
 # Statuses in which an earlier request still holds its items (a rejected one gave them back).
@@ -319,8 +318,8 @@ def submit(customer, order, draft, now=None):
     case.attachments = [CaseAttachment(stored_name=p["name"], content_type=p["content_type"],
                                        size_bytes=p["size_bytes"], created_at=now) for p in photo_rows]
     if checked.automatic:
-        case.return_label = cases.random_reference("R")
         cases.open_case(case, "approved", "approved by the return policy", now=now)
+        parcel.issue_label(case, now)
         shop_events.case_approved(case)
     else:
         cases.open_case(case, "needs_review", "; ".join(str(r) for r in checked.review_reasons), now=now)
@@ -335,10 +334,6 @@ def submit(customer, order, draft, now=None):
                               conflict=refused.reason == "full") from None
     db.session.delete(draft)
     return case
-
-
-def drop_off_by(case):
-    return (case.created_at + timedelta(days=DROP_OFF_DAYS)).date()
 
 
 def delivered_orders(customer):

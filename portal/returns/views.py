@@ -139,7 +139,7 @@ def save(number, step):
 
 
 def _submitted(case):
-    if case.status == "approved":
+    if case.return_label:
         flash(_("Your return is approved. Your return reference is %(label)s.", label=case.return_label), "success")
     else:
         flash(_("Thank you. A person will review your request %(reference)s.", reference=case.reference), "success")

@@ -196,9 +196,12 @@ def test_approving_a_return_goes_through_the_case_lifecycle(signed_in, db, custo
     response = signed_in.post(f"/agent/cases/{case.reference}/return-decision",
                               data={"decision": "approve", "reason": ""})
     assert response.status_code == 302
-    assert _case(db, case).status == "approved"
-    event = db.session.query(CaseEvent).filter_by(case_id=case.id, field="status").one()
-    assert event.actor_type == "staff" and event.new_value == "approved"
+    assert _case(db, case).status == "awaiting_item"
+    approval, label = db.session.query(CaseEvent).filter_by(case_id=case.id, field="status").order_by(
+        CaseEvent.id).all()
+    assert approval.actor_type == "staff" and approval.new_value == "approved"
+    assert (label.old_value, label.new_value) == ("approved", "awaiting_item")
+    assert _case(db, case).return_label == "R" + case.reference[1:]
 
 
 def test_rejecting_a_return_needs_a_reason(signed_in, db, customer):

@@ -47,7 +47,7 @@ def test_signed_in_customers_choose_among_their_delivered_orders(signed_in, orde
     assert undelivered.number not in page
 
 
-def test_a_no_reason_return_is_approved_in_four_steps_with_a_reference(signed_in, db, order):
+def test_a_no_reason_return_is_approved_in_four_steps_and_waits_for_the_parcel(signed_in, db, order):
     tshirt = item_named(order, "TSH-001")
 
     response = walk(signed_in, order, {f"qty-{tshirt.id}": "1"})
@@ -55,8 +55,8 @@ def test_a_no_reason_return_is_approved_in_four_steps_with_a_reference(signed_in
     [case] = cases(db)
     assert response.status_code == 303
     assert response.headers["Location"] == f"/cases/{case.reference}"
-    assert (case.kind, case.status, case.escalated) == ("return", "approved", False)
-    assert case.return_label.startswith("R-")
+    assert (case.kind, case.status, case.escalated) == ("return", "awaiting_item", False)
+    assert case.return_label == "R" + case.reference[1:]
     assert (case.fee_cents, case.refund_estimate_cents, case.refund_method) == (500, 1900, "original")
     assert [(i.order_item_id, i.qty) for i in case.items] == [(tshirt.id, 1)]
     assert db.session.scalar(select(func.count(ReturnDraft.id))) == 0
@@ -106,7 +106,7 @@ def test_an_exchange_and_a_repair_become_their_kind_and_a_repair_is_reviewed(sig
 
     exchange, repair = sorted(cases(db), key=lambda c: c.id)
     assert (exchange.kind, exchange.status, exchange.exchange_for, exchange.fee_cents) == (
-        "exchange", "approved", "Size L", 0)
+        "exchange", "awaiting_item", "Size L", 0)
     assert (repair.kind, repair.status, repair.repair_slot.isoformat()) == ("repair", "needs_review", slot)
 
 
@@ -347,8 +347,9 @@ def test_the_return_is_stored_and_acknowledged_while_redis_is_down(app, signed_i
     walk(signed_in, order, {f"qty-{item_named(order, 'TSH-001').id}": "1"})
 
     [case] = cases(db)
-    assert case.status == "approved"
-    assert [row.job_name for row in outbox(db)] == ["case.notify"]
+    assert case.status == "awaiting_item"
+    assert sorted(row.job_name for row in outbox(db)) == [
+        "case.notify", "case.notify", "return.expire", "return.reminder"]
 
 
 def test_the_order_page_links_to_the_wizard(signed_in, order):
