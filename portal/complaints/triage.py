@@ -122,12 +122,16 @@ ACRONYMS = {"DHL", "UPS", "USPS", "FAQ", "USB", "LED", "SMS", "PDF", "VIP", "USA
 
 # (signal code, urgency, phrases). The first matching phrase of each signal becomes its reason.
 URGENCY_SIGNALS = [
+    # Not "lost" or "还没发货" alone: "lost suction" is no parcel, and an order paid this morning is not shipped yet
+    # either; whether an order is overdue is the order's own fact (`_order_reasons`).
     ("lost_or_late", "high", [
-        "lost", "never arrived", "never received", "not arrived", "hasn't arrived", "has not arrived",
+        "lost parcel", "lost package", "lost my parcel", "lost my package", "lost my order", "parcel was lost",
+        "package was lost", "order was lost", "lost in the post", "lost in transit", "got lost",
+        "never arrived", "never received", "not arrived", "hasn't arrived", "has not arrived",
         "didn't arrive", "did not arrive", "not received my order", "haven't received my order",
         "have not received my order", "missing parcel", "missing package", "order is late", "parcel is late",
         "package is late", "delivery is late", "still not arrived", "still hasn't arrived", "delayed",
-        "丢了", "丢件", "没收到货", "还没收到", "还没到", "没到货", "延误", "一直没发货", "还没发货", "物流不动"]),
+        "丢了", "丢件", "没收到货", "还没收到", "还没到", "没到货", "延误", "一直没发货", "物流不动"]),
     ("damaged_or_unsafe", "high", [
         "damaged", "broken", "smashed", "cracked", "shattered", "unsafe", "dangerous", "caught fire", "fire",
         "smoke", "smoking", "sparks", "sparking", "overheated", "overheating", "electric shock", "melted",
