@@ -4,6 +4,7 @@ Every status change goes through the cases journey's one `transition()`; every o
 to a case writes its own CaseEvent here, so the case's timeline is its complete audit trail.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -36,6 +37,10 @@ from portal.models.cases import (
 )
 from portal.settings import sla_due
 from portal.surveys.followups import is_churn_risk
+
+# The script a case's text is written in says which help center's articles can answer it.
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]{3,}")
 
 MAX_MESSAGE_CHARS = 5000
 MAX_REASON_CHARS = 500
@@ -364,12 +369,16 @@ def order_with_cases(number):
 
 
 def suggested_articles(case, limit=5):
-    """Help articles that match what the customer wrote, in their language (or the other as a fallback)."""
+    """Help articles for what the customer wrote, by the help center's own ranking (lexical and by meaning), in
+    the language the text is written in (else the customer's)."""
     from portal.help import search
 
-    words = [w for w in (case.description or "").split() if len(w) > 3][:12]
-    text = " ".join(words) or case.category
+    text = search.clean_query(case.description) or case.category
     locale = case.customer.locale if case.customer else "en"
+    if _CJK.search(text):
+        locale = "zh"
+    elif _LATIN.search(text):
+        locale = "en"
     try:
         result = search.search(text, locale, limit=limit)
     except Exception:  # noqa: BLE001 - the workspace stays usable when the search index is missing or broken

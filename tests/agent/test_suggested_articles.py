@@ -1,0 +1,30 @@
+"""The workspace's suggested help articles: the help center's own ranking over what the customer wrote."""
+
+import pytest
+
+from portal import semantics
+from portal.agent import service
+from tests.agent.helpers import make_case, sign_in_staff
+from tests.help.conftest import faq  # noqa: F401  (the indexed FAQ corpus)
+
+pytestmark = pytest.mark.skipif(not semantics.available(), reason="the bundled embedding model is not installed")
+
+
+def test_a_chinese_description_gets_chinese_articles_for_an_english_speaking_customer(app, customer, faq):  # noqa: F811
+    case = make_case(customer, description="信用卡上同一个订单扣了两笔钱，麻烦帮我查一下")
+
+    slugs = [article.slug for article in service.suggested_articles(case)]
+
+    assert slugs and all(slug.startswith("zh-") for slug in slugs)
+    assert "zh-charged-twice" in slugs[:3]
+
+
+def test_a_paraphrase_finds_its_article_and_the_workspace_lists_it(app, client, agent, customer, faq):  # noqa: F811
+    case = make_case(customer, description="I paid once but my bank shows the money went out two times")
+    sign_in_staff(client, agent)
+
+    slugs = [article.slug for article in service.suggested_articles(case)]
+    page = client.get(f"/agent/cases/{case.reference}")
+
+    assert "charged-twice" in slugs[:3]
+    assert page.status_code == 200 and "/help/a/charged-twice" in page.text
