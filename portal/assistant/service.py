@@ -299,7 +299,9 @@ def _order_status(conversation, text, customer, now):
                              for o in moving])
     order = moving[0] if moving else _latest_order(customer)
     if order is None:
-        _offer(conversation, "person")
+        # The help center still answers the question asked ("when does an order usually ship?").
+        helped = _with_article(conversation, text, "order_status")
+        _offer(conversation, *(("yes", "no") if helped else ()), "person")
         return _say(conversation, _("I cannot find any orders on your account. If you ordered with another e-mail "
                                     "address, sign in with that one."), intent="order_status")
     return _show_order(conversation, order)
