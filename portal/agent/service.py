@@ -37,6 +37,7 @@ from portal.models.cases import (
 )
 from portal.settings import sla_due
 from portal.surveys.followups import is_churn_risk
+from portal.web import external_url
 
 # The script a case's text is written in says which help center's articles can answer it.
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -366,6 +367,23 @@ def order_with_cases(number):
         return None, []
     about = db.session.scalars(select(Case).where(Case.order_id == order.id).order_by(Case.created_at.desc())).all()
     return order, about
+
+
+def suggested_actions(case, articles, limit=3):
+    """The self-service actions (intent cards) that the customer's words and the best suggested article lead to,
+    each with the absolute link an agent can send; never "file a complaint": the case is one already."""
+    from portal.help import search
+    from portal.help import service as help_service
+    from portal.help.defaults import ACTIONS
+
+    names = [name for name in help_service.intent_actions(search.clean_query(case.description),
+                                                          [article.scenario for article in articles[:1]])
+             if name != "file_complaint"]
+    cards = help_service.action_cards(names, limit=limit)
+    for card in cards:
+        action = ACTIONS[card["name"]]
+        card["link"] = external_url(action.endpoint, **dict(action.args))
+    return cards
 
 
 def suggested_articles(case, limit=5):

@@ -28,3 +28,31 @@ def test_a_paraphrase_finds_its_article_and_the_workspace_lists_it(app, client, 
 
     assert "charged-twice" in slugs[:3]
     assert page.status_code == 200 and "/help/a/charged-twice" in page.text
+
+
+def test_self_service_cards_sit_beside_the_articles_and_insert_their_link(app, client, agent, customer,
+                                                                          faq):  # noqa: F811
+    case = make_case(customer, description="The kettle arrived damaged and the lid is cracked.")
+    sign_in_staff(client, agent)
+
+    page = client.get(f"/agent/cases/{case.reference}").text
+    draft = client.get(f"/agent/cases/{case.reference}/draft", query_string={"action": "start_quality_return"},
+                       headers={"HX-Request": "true"})
+    unknown = client.get(f"/agent/cases/{case.reference}/draft", query_string={"action": "file_complaint"},
+                         headers={"HX-Request": "true"})
+
+    assert "Start a quality return" in page and "File a complaint" not in page
+    assert draft.status_code == 200 and "Start a quality return: http" in draft.text and "/returns" in draft.text
+    assert unknown.status_code == 200 and "http" not in unknown.text.split("<textarea", 1)[1].split("</textarea>")[0]
+
+
+def test_a_self_service_link_goes_into_the_reply_in_the_customers_language(app, client, agent, make_customer,
+                                                                            faq):  # noqa: F811
+    chinese = make_customer(locale="zh")
+    case = make_case(chinese, description="收到的杯子是碎的，破损很严重")
+    sign_in_staff(client, agent)
+
+    draft = client.get(f"/agent/cases/{case.reference}/draft", query_string={"action": "start_quality_return"},
+                       headers={"HX-Request": "true"})
+
+    assert draft.status_code == 200 and "Start a quality return" not in draft.text and "/returns" in draft.text
