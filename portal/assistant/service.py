@@ -158,7 +158,9 @@ def _respond(conversation, text, guess, customer, now):
     # lost; the text alone reading like a lost parcel is no reason to skip that answer.
     urgent = result.urgency == "high" and guess.intent != "order_status"
     if urgent or result.angry or len(conversation.turns) > MAX_TURNS:
-        reason = "urgent" if result.urgency == "high" else "angry" if result.angry else "long"
+        # Asking for a person is the reason when nothing urgent was read: "I want a person" may sound curt.
+        reason = ("urgent" if result.urgency == "high" else "asked" if guess.intent == "person"
+                  else "angry" if result.angry else "long")
         # An urgent problem the bank recognises keeps its own category (a double charge stays one).
         return hand_over(conversation, customer, reason, now, category=meant.category if meant.handover else None)
     if meant.handover:
