@@ -56,3 +56,13 @@ def test_a_self_service_link_goes_into_the_reply_in_the_customers_language(app, 
                        headers={"HX-Request": "true"})
 
     assert draft.status_code == 200 and "Start a quality return" not in draft.text and "/returns" in draft.text
+
+
+@pytest.mark.parametrize("action", ["x" * 5000, "../admin", "file_complaint", "<script>"])
+def test_an_action_not_suggested_inserts_nothing(app, client, agent, customer, action):
+    case = make_case(customer)
+    sign_in_staff(client, agent)
+    response = client.get(f"/agent/cases/{case.reference}/draft", query_string={"action": action, "body": "Hello"},
+                          headers={"HX-Request": "true"})
+    reply = response.text.split("<textarea", 1)[1].split("</textarea>")[0]
+    assert response.status_code == 200 and "http" not in reply and "Hello" in reply

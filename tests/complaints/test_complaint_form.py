@@ -218,3 +218,11 @@ def test_intent_cards_offer_self_service_while_typing_but_never_the_form_itself(
     assert 'href="/orders' in tracking
     assert "File a complaint" not in allergy and "This solved it" in allergy
     assert "Track your order" in chinese or "跟踪订单" in chinese
+
+
+@pytest.mark.parametrize("typed", ["", "x" * 10_000, "😡🔥📦", "\x07\x1b[31m tracking", "退款 refund возврат"])
+def test_hostile_typing_gets_suggestions_or_nothing_never_an_error(client, customer, faq, typed):  # noqa: F811
+    sign_in_as(client, customer)
+    response = client.get("/complaints/suggestions", query_string={"description": typed},
+                          headers={"HX-Request": "true"})
+    assert response.status_code == 200 and response.text.startswith('<section id="suggestions"')
