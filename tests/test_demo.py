@@ -79,7 +79,7 @@ def test_service_history_is_resolved_plausible_and_added_once(app, db, monkeypat
     demo.seed_demo()
 
     assert counts() == after
-    assert queue_references() == before_queue and len(before_queue) >= 2  # at least the two urgent complaints
+    assert queue_references() == before_queue and len(before_queue) == 2  # the two urgent complaints
     assert after[OutboxRow] == before[OutboxRow]  # no e-mail to the history's customers
     history = db.session.scalars(select(Case).where(Case.reference.like("H-%"))).all()
     assert 60 <= len(history) <= 90
@@ -101,3 +101,16 @@ def test_service_history_is_resolved_plausible_and_added_once(app, db, monkeypat
     answers = db.session.scalars(select(SurveyAnswer)).all()
     assert {answer.score for answer in answers} <= {1, 2, 3, 4, 5}
     assert all(answer.answered_at < now for answer in answers)
+
+
+def test_only_the_designed_urgent_demo_complaints_escalate(app, db):
+    demo.seed_demo()
+
+    complaints = {case.description: case for case in db.session.scalars(
+        select(Case).where(Case.kind == "complaint", ~Case.reference.like("H-%")))}
+    escalated = {text for text, case in complaints.items() if case.escalated}
+
+    assert escalated == {text for _i, _s, category, _o, text in demo.DEMO_COMPLAINTS
+                         if category in ("late_or_lost", "damaged_or_unsafe")}
+    headphones = next(case for text, case in complaints.items() if "headphones" in text)
+    assert (headphones.urgency, headphones.angry) == ("medium", False)

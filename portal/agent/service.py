@@ -4,6 +4,7 @@ Every status change goes through the cases journey's one `transition()`; every o
 to a case writes its own CaseEvent here, so the case's timeline is its complete audit trail.
 """
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -38,6 +39,11 @@ from portal.returns import parcel
 from portal.settings import clock_resumes_at, sla_due
 from portal.surveys import followups
 from portal.surveys.followups import is_churn_risk
+from portal.web import external_url
+
+# The script a case's text is written in says which help center's articles can answer it.
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]{3,}")
 
 MAX_MESSAGE_CHARS = 5000
 MAX_REASON_CHARS = 500
@@ -369,13 +375,34 @@ def order_with_cases(number):
     return order, about
 
 
+def suggested_actions(case, articles, limit=3):
+    """The self-service actions (intent cards) that the customer's words and the best suggested article lead to,
+    each with the absolute link an agent can send; never "file a complaint": the case is one already."""
+    from portal.help import search
+    from portal.help import service as help_service
+    from portal.help.defaults import ACTIONS
+
+    names = [name for name in help_service.intent_actions(search.clean_query(case.description),
+                                                          [article.scenario for article in articles[:1]])
+             if name != "file_complaint"]
+    cards = help_service.action_cards(names, limit=limit)
+    for card in cards:
+        action = ACTIONS[card["name"]]
+        card["link"] = external_url(action.endpoint, **dict(action.args))
+    return cards
+
+
 def suggested_articles(case, limit=5):
-    """Help articles that match what the customer wrote, in their language (or the other as a fallback)."""
+    """Help articles for what the customer wrote, by the help center's own ranking (lexical and by meaning), in
+    the language the text is written in (else the customer's)."""
     from portal.help import search
 
-    words = [w for w in (case.description or "").split() if len(w) > 3][:12]
-    text = " ".join(words) or case.category
+    text = search.clean_query(case.description) or case.category
     locale = case.customer.locale if case.customer else "en"
+    if _CJK.search(text):
+        locale = "zh"
+    elif _LATIN.search(text):
+        locale = "en"
     try:
         result = search.search(text, locale, limit=limit)
     except Exception:  # noqa: BLE001 - the workspace stays usable when the search index is missing or broken

@@ -8,8 +8,8 @@ from portal import bookings, labels, masking
 from portal.agent import bp, canned, forms, presence, service
 from portal.auth.staff import current_staff, staff_required
 from portal.extensions import db
+from portal.i18n import force_locale, ngettext
 from portal.i18n import gettext as _
-from portal.i18n import ngettext
 from portal.models import Callback, CannedReply, Staff, utcnow
 from portal.numbers import parse_int
 from portal.returns import parcel
@@ -82,10 +82,12 @@ def _workspace_context(case, reply_form=None, revealed=None, draft=None, **forms
     timeline = sorted([("message", m.created_at, m) for m in case.messages]
                       + [("event", e.created_at, e) for e in case.events], key=lambda item: item[1])
     locale = case.customer.locale if case.customer else "en"
+    articles = service.suggested_articles(case)
     return {
         "case": case, "me": staff, "now": now, "clocks": service.clocks(case, now),
         "panel": service.customer_panel(case, now), "timeline": timeline,
-        "articles": service.suggested_articles(case), "canned_replies": canned.replies_for(locale),
+        "articles": articles, "actions": service.suggested_actions(case, articles),
+        "canned_replies": canned.replies_for(locale),
         "reply_form": reply_form,
         "note_form": forms_given.get("note_form") or forms.NoteForm(formdata=None),
         "decision_form": forms_given.get("decision_form") or forms.ReturnDecisionForm(formdata=None),
@@ -111,17 +113,26 @@ def workspace(reference):
 @bp.get("/agent/cases/<reference>/draft")
 @staff_required("agent")
 def draft(reference):
-    """The reply form with a canned reply or an article link added to what was typed (changes nothing stored)."""
+    """The reply form with a canned reply, an article link or a self-service link added to what was typed
+    (changes nothing stored)."""
     case = _case_or_404(reference)
     text = (request.args.get("body") or "")[:service.MAX_MESSAGE_CHARS]
     addition = ""
     slug = request.args.get("article", "")
+    action = request.args.get("action", "")
     canned_id = parse_int(request.args.get("canned"))
-    # The article buttons submit the whole reply form, canned choice included: the article wins.
+    # The article and action buttons submit the whole reply form, canned choice included: the button wins.
     if slug:
         article = next((a for a in service.suggested_articles(case) if a.slug == slug), None)
         if article is not None:
             addition = f"{article.title}: {external_url('help.article', slug=article.slug)}"
+    elif action:
+        # In the customer's language: the link goes into a reply to them.
+        with force_locale(case.customer.locale if case.customer else "en"):
+            card = next((c for c in service.suggested_actions(case, service.suggested_articles(case))
+                         if c["name"] == action), None)
+            if card is not None:
+                addition = f"{card['label']}: {card['link']}"
     elif canned_id is not None:
         reply = db.session.get(CannedReply, canned_id)
         if reply is not None:

@@ -158,7 +158,9 @@ def _respond(conversation, text, guess, customer, now):
     # lost; the text alone reading like a lost parcel is no reason to skip that answer.
     urgent = result.urgency == "high" and guess.intent != "order_status"
     if urgent or result.angry or len(conversation.turns) > MAX_TURNS:
-        reason = "urgent" if result.urgency == "high" else "angry" if result.angry else "long"
+        # Asking for a person is the reason when nothing urgent was read: "I want a person" may sound curt.
+        reason = ("urgent" if result.urgency == "high" else "asked" if guess.intent == "person"
+                  else "angry" if result.angry else "long")
         # An urgent problem the bank recognises keeps its own category (a double charge stays one).
         return hand_over(conversation, customer, reason, now, category=meant.category if meant.handover else None)
     if meant.handover:
@@ -299,7 +301,9 @@ def _order_status(conversation, text, customer, now):
                              for o in moving])
     order = moving[0] if moving else _latest_order(customer)
     if order is None:
-        _offer(conversation, "person")
+        # The help center still answers the question asked ("when does an order usually ship?").
+        helped = _with_article(conversation, text, "order_status")
+        _offer(conversation, *(("yes", "no") if helped else ()), "person")
         return _say(conversation, _("I cannot find any orders on your account. If you ordered with another e-mail "
                                     "address, sign in with that one."), intent="order_status")
     return _show_order(conversation, order)

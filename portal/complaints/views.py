@@ -25,15 +25,20 @@ def _sign_in_first():
 
 
 def suggestions(text):
-    """Up to three help articles for what the customer typed, each search logged for deflection."""
+    """Up to three help articles for what the customer typed, and the self-service actions (intent cards) that
+    its words and the best article's scenario lead to, each search logged for deflection."""
     query = help_search.clean_query(text)
     if len(query) < 3:
-        return []
+        return [], []
     locale = locale_tag()
     result = help_search.search(query, locale, limit=MAX_SUGGESTIONS)
     help_service.log_search(query, locale, result.total, visitor_id())
     db.session.commit()
-    return result.hits[:MAX_SUGGESTIONS]
+    hits = result.hits[:MAX_SUGGESTIONS]
+    # The customer is on the complaint form already: a card back to it would go nowhere.
+    actions = [name for name in help_service.intent_actions(query, [hit.scenario for hit in hits[:1]])
+               if name != "file_complaint"]
+    return hits, help_service.action_cards(actions)
 
 
 def _photo_limits():
@@ -76,9 +81,9 @@ def suggest():
     customer = current_customer()
     if customer is None:
         return _sign_in_first()
-    typed = request.args.get("description", "")
+    hits, cards = suggestions(request.args.get("description", ""))
     return render_fragment("complaints/new.html", "complaints/_suggestions.html",
-                           form=_form(customer, formdata=request.args), hits=suggestions(typed), searched=True,
+                           form=_form(customer, formdata=request.args), hits=hits, cards=cards, searched=True,
                            **_photo_limits())
 
 

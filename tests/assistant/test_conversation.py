@@ -60,6 +60,23 @@ def test_signed_in_customer_sees_the_latest_orders_timeline(client, sign_in, cus
     assert "Berlin hub" in html
 
 
+def test_a_customer_without_orders_asking_about_shipping_gets_the_article_and_the_note(client, sign_in, customer,
+                                                                                       faq, db):
+    sign_in(customer)
+    html = say(client, "I paid a few hours ago, how soon do orders usually go out?").get_data(as_text=True)
+    assert "turn-passage" in html and "/help/a/" in html
+    assert "cannot find any orders" in html
+    assert db.session.scalar(select(Case)) is None
+
+
+def test_a_benign_question_is_answered_not_handed_over(client, sign_in, customer, faq, db):
+    sign_in(customer)
+    html = say(client, "The bluetooth earphones keep dropping the connection to my phone, could you help?"
+               ).get_data(as_text=True)
+    assert db.session.scalar(select(Case)) is None
+    assert "Did that answer it?" in html
+
+
 def test_several_orders_on_the_way_ask_which_one(client, sign_in, customer, make_order):
     first, second = in_transit(make_order, customer), in_transit(make_order, customer)
     sign_in(customer)

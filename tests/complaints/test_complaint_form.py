@@ -202,3 +202,27 @@ def test_an_unknown_article_in_this_solved_it_logs_nothing(client, db, customer)
 
     assert response.status_code == 200
     assert db.session.scalar(select(func.count(SearchLog.id))) == 0
+
+
+def test_intent_cards_offer_self_service_while_typing_but_never_the_form_itself(client, db, customer,
+                                                                                  faq):  # noqa: F811
+    sign_in_as(client, customer)
+
+    tracking = client.get("/complaints/suggestions?description=the+tracking+has+not+moved+for+a+week",
+                          headers={"HX-Request": "true"}).text
+    allergy = client.get("/complaints/suggestions?description=I+am+allergic+to+the+face+cream",
+                         headers={"HX-Request": "true"}).text
+    chinese = client.get("/complaints/suggestions?description=物流一直不动", headers={"HX-Request": "true"}).text
+
+    assert 'aria-live="polite"' in tracking and "Track your order" in tracking
+    assert 'href="/orders' in tracking
+    assert "File a complaint" not in allergy and "This solved it" in allergy
+    assert "Track your order" in chinese or "跟踪订单" in chinese
+
+
+@pytest.mark.parametrize("typed", ["", "x" * 10_000, "😡🔥📦", "\x07\x1b[31m tracking", "退款 refund возврат"])
+def test_hostile_typing_gets_suggestions_or_nothing_never_an_error(client, customer, faq, typed):  # noqa: F811
+    sign_in_as(client, customer)
+    response = client.get("/complaints/suggestions", query_string={"description": typed},
+                          headers={"HX-Request": "true"})
+    assert response.status_code == 200 and response.text.startswith('<section id="suggestions"')

@@ -49,6 +49,30 @@ def test_sarcasm_reads_as_angry(app):
     assert any(r.code == "reads_angry" for r in result.reasons)
 
 
+@pytest.mark.parametrize("text", [
+    "my robot vacuum lost its charging cable in the move, where can I buy a spare?",
+    "今天中午才付款，还没发货很正常吧？想问下几点截单",
+])
+def test_words_of_a_lost_or_late_parcel_in_a_question_do_not_make_it_urgent(app, text):
+    result = run(text)
+    assert result.urgency != "high" and not result.escalate
+    assert not any(r.code == "lost_or_late" for r in result.reasons)
+
+
+def test_a_product_fault_asked_about_politely_is_neither_urgent_nor_angry(app):
+    result = run("The bluetooth earphones keep dropping the connection to my phone after a week, could you help?")
+    assert (result.urgency, result.angry, result.escalate) == ("medium", False, False)
+
+
+def test_a_calm_question_addressed_to_the_shop_is_not_angry(app):
+    assert not run("你们的客服挺耐心的，想再问一下保修卡要不要寄回").angry
+
+
+def test_a_word_rule_still_raises_where_the_model_sees_its_level_as_possible(app):
+    result = run("the mixer I ordered three weeks ago still hasn't arrived")
+    assert result.urgency == "high" and any(r.code == "lost_or_late" for r in result.reasons)
+
+
 def test_without_the_model_triage_keeps_to_the_word_rules(app, monkeypatch):
     monkeypatch.setattr(semantics, "_model", None)
     monkeypatch.setattr(semantics, "_failed", True)

@@ -146,3 +146,29 @@ def test_the_wizard_works_on_a_phone_in_chinese(live_server, new_page, make_orde
     page.get_by_role("button", name="下一步").click()
     expect(page.get_by_role("heading", name="第 2 步（共 4 步）：出了什么问题？")).to_be_visible()
     check_page(page, "cases-wizard-zh-mobile-step2", screenshots)
+
+
+def test_the_complaint_form_offers_self_service_and_articles_as_the_customer_types(app, db, live_server, page,
+                                                                                  customer, screenshots):
+    from portal.help import defaults, search
+    from portal.help.importer import article_files, import_files
+    from tests.conftest import FAQ_CORPUS_DIR
+    from tests.e2e.checks import check_page
+
+    import_files(article_files(FAQ_CORPUS_DIR))
+    defaults.seed_defaults()
+    db.session.commit()
+    search.clear_caches()
+    search.rebuild(app)
+    sign_in(page, live_server, customer)
+    page.goto(f"{live_server.url}/complaints/new")
+
+    page.get_by_label("What happened?").press_sequentially("the tracking has not moved for a week", delay=30)
+
+    suggestions = page.locator("#suggestions")
+    cards = suggestions.get_by_role("list", name="Do it yourself")
+    expect(cards.get_by_role("link", name="Track your order")).to_be_visible()
+    expect(suggestions.get_by_role("button", name="This solved it").first).to_be_visible()
+    assert suggestions.get_attribute("aria-live") == "polite"
+    expect(cards.get_by_role("link", name="File a complaint")).to_have_count(0)
+    check_page(page, "complaint-form-intent-cards", screenshots)

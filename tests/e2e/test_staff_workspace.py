@@ -1,6 +1,7 @@
 """Browser: an agent takes the top case, answers with a canned reply, resolves with a coupon; the customer sees
 the reply; a lead sees the case on the dashboard once its survey is answered. Screenshots at 1280 px."""
 
+import re
 from datetime import timedelta
 
 from portal.auth import tokens
@@ -89,3 +90,31 @@ def test_an_agent_resolves_the_top_case_and_a_lead_sees_it(live_server, new_page
     comments = lead_page.locator("#table-survey_comments").inner_text()
     assert top.reference in comments and "Quick and kind." in comments and agent.name in comments
     screenshot(lead_page, "staff-dashboard-1280")
+
+
+def test_an_agent_inserts_a_self_service_link_from_the_cards_beside_the_articles(app, db, live_server, new_page,
+                                                                                 customer, make_staff, screenshots):
+    from playwright.sync_api import expect
+
+    from portal.help import defaults, search
+    from portal.help.importer import article_files, import_files
+    from tests.conftest import FAQ_CORPUS_DIR
+    from tests.e2e.checks import check_page
+
+    import_files(article_files(FAQ_CORPUS_DIR))
+    defaults.seed_defaults()
+    db.session.commit()
+    search.clear_caches()
+    search.rebuild(app)
+    agent = make_staff("agent")
+    case = make_case(customer, description="The kettle arrived damaged, the lid is cracked.")
+
+    page = new_page("desktop")
+    _staff_sign_in(page, live_server.url, agent)
+    page.wait_for_url(f"{live_server.url}/agent")
+    page.goto(f"{live_server.url}/agent/cases/{case.reference}")
+    page.get_by_role("button", name="Insert link Start a quality return").click()
+
+    expect(page.get_by_label("Message (the customer reads it and gets an e-mail)")).to_have_value(
+        re.compile(r"Start a quality return: http\S+/returns"))
+    check_page(page, "workspace-self-service-cards", screenshots)

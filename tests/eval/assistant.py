@@ -1,12 +1,13 @@
 """Replay the assistant's scenario set and print how often it reaches the outcome a good agent would.
 
-    python -m tests.eval.assistant [--verbose]
+    python -m tests.eval.assistant [--verbose] [--scenarios tests/eval/data/dev/assistant_dev.json]
 
 Each scenario of assistant_scenarios.json runs against the real assistant (real model, the test FAQ corpus
 indexed with Whoosh, a throwaway SQLite database), with the customer's orders built as it names them.
 Printed per language: resolved without a person (the right outcome within 3 customer turns, no hand-over),
 the right hand-over (urgent and angry ones on the first message), wrong outcomes, and dead ends (a
 conversation left with neither an answer nor a way to a person), beside search alone (the top article).
+The default set is the held-out one; tune on the development set (DEV_SCENARIOS) only.
 """
 
 import argparse
@@ -19,6 +20,7 @@ from datetime import timedelta
 from pathlib import Path
 
 SCENARIOS = Path(__file__).with_name("assistant_scenarios.json")
+DEV_SCENARIOS = Path(__file__).resolve().parent / "data" / "dev" / "assistant_dev.json"
 FAQ_DIR = Path(__file__).resolve().parent.parent / "data" / "faq"
 MAX_TURNS_TO_RESOLVE = 3
 TARGET_RESOLVED = 0.80
@@ -222,7 +224,7 @@ def _verdict(value, target):
     return "met" if value >= target else "MISSED"
 
 
-def run(verbose=False, out=sys.stdout):
+def run(verbose=False, out=sys.stdout, path=SCENARIOS):
     import itertools
 
     from flask_babel import force_locale
@@ -230,7 +232,7 @@ def run(verbose=False, out=sys.stdout):
     from portal import semantics
     from portal.extensions import db
 
-    scenarios = load_scenarios()
+    scenarios = load_scenarios(path)
     with tempfile.TemporaryDirectory() as tmp:
         app = _app(Path(tmp))
         with app.app_context():
@@ -268,7 +270,7 @@ def run(verbose=False, out=sys.stdout):
         elapsed = time.perf_counter() - started
     print(file=sys.stderr)
     mode = "semantic" if semantics.available() else "lexical (model off)"
-    print(f"Assistant scenarios: {len(scenarios)} in {elapsed:.1f} s, intent by {mode}", file=out)
+    print(f"Assistant scenarios ({Path(path).name}): {len(scenarios)} in {elapsed:.1f} s, intent by {mode}", file=out)
     print(f"{'':4}{'n':>4}  {'resolved (self-service)':>24}  {'right hand-over':>17}  {'urgent/angry 1st':>17}  "
           f"{'wrong':>6}  {'dead ends':>9}  {'search alone (articles / all)':>30}", file=out)
     for language, row in sorted(stats.items()):
@@ -295,7 +297,9 @@ def run(verbose=False, out=sys.stdout):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--verbose", action="store_true", help="show each conversation that went wrong")
-    run(verbose=parser.parse_args(argv).verbose)
+    parser.add_argument("--scenarios", type=Path, default=SCENARIOS, help="the scenario file to replay")
+    arguments = parser.parse_args(argv)
+    run(verbose=arguments.verbose, path=arguments.scenarios)
 
 
 if __name__ == "__main__":

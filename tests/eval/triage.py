@@ -1,6 +1,7 @@
 """Triage quality: urgency accuracy, per-class recall and anger F1 for the word rules and the model, side by side.
 
-Each complaint is filed as category "other" with no order, so the text alone decides.
+Each complaint is filed as category "other" with no order, so the text alone decides. The "test" split is the
+held-out evaluation set; "dev" is the development set that the reader's settings are tuned on.
 """
 
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ from tests.eval.search import load
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 LEVELS = ("high", "medium", "low")
+FILES = {"test": "triage_test.yaml", "dev": "dev/triage_dev.yaml"}
 
 
 class _Customer:
@@ -33,11 +35,11 @@ def figures(items, results):
     return right / len(items), recall, f1
 
 
-def run():
-    items = load("triage_test.yaml")["complaints"]
+def run(split="test"):
+    items = load(FILES[split])["complaints"]
     examples = reading.bank_examples()
     model = reading.Reader(examples, reading.semantics.embed_queries([e.text for e in examples]))
-    lines = [f"triage ({len(items)} complaints, tests/eval/data/triage_test.yaml)",
+    lines = [f"triage ({len(items)} complaints, tests/eval/data/{FILES[split]})",
              f"{'triage':<8} {'lang':<4} {'n':>4} {'accuracy':>8} {'high rec':>8} {'med rec':>8} {'low rec':>8}"
              f" {'anger F1':>8}"]
     for name, reader in (("rules", None), ("model", model)):
