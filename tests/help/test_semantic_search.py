@@ -111,3 +111,23 @@ def test_healthz_says_help_search_is_lexical_only_when_the_vectors_are_unreadabl
     semantic = response.get_json()["checks"]["semantic"]
     assert semantic["status"] == "up" and semantic["help_search"] == "lexical only"
     assert client.get("/help/search?q=moved+house").status_code == 200
+
+
+def test_keyword_passages_are_scored_for_the_shortlist_of_nearest_heads(monkeypatch):
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    counts = np.asarray([1, 3, 2, 4, 1, 2], dtype=np.int64)
+    unit = lambda rows: rows / np.linalg.norm(rows, axis=1, keepdims=True)  # noqa: E731
+    heads = unit(rng.standard_normal((6, semantics.DIMENSIONS))).astype(np.float32)
+    keywords = unit(rng.standard_normal((int(counts.sum()), semantics.DIMENSIONS))).astype(np.float32)
+    held = dense.Held(ids=np.arange(6), heads=heads, keywords=keywords, starts=np.cumsum(counts) - counts,
+                      counts=counts)
+    query = heads[3]
+    full = dense.HEAD_WEIGHT * (heads @ query) + (1 - dense.HEAD_WEIGHT) * np.maximum.reduceat(
+        keywords @ query, np.cumsum(counts) - counts)
+    chosen, similarities = held.nearest(query)
+    assert sorted(chosen) == list(range(6)) and np.allclose(similarities, full[chosen], atol=1e-5)
+    monkeypatch.setattr(dense, "SHORTLIST", 2)
+    chosen, similarities = held.nearest(query)
+    assert len(chosen) == 2 and 3 in chosen and np.allclose(similarities, full[chosen], atol=1e-5)
