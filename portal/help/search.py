@@ -62,6 +62,7 @@ CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 WORD = re.compile(r"\w+")
 ASCII_WORD = re.compile(r"^[a-z]+$")
 HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+LATIN_LETTER = re.compile(r"[A-Za-z]")
 
 # Hybrid ranking: lexical and dense lists fused by reciprocal rank (weights and floor tuned on
 # tests/eval/data/search_dev.yaml, never on the evaluation set).
@@ -69,9 +70,10 @@ HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 RRF_K = 10
 DENSE_WEIGHT = 3.0
 DENSE_DEPTH = 20
-# Below this cosine similarity an article is not about the query at all: e5 puts text about nothing in the
-# corpus up to 0.80 (English) and 0.865 (Chinese) from its nearest article.
-DENSE_FLOOR = {"en": 0.805, "zh": 0.87}
+# Below this similarity (see dense.HEAD_WEIGHT) an article is not about the query at all: e5 puts text about
+# nothing in the corpus, and letters typed at random ("xyzzy"), up to 0.815 (English) and 0.875 (Chinese) from
+# its nearest article.
+DENSE_FLOOR = {"en": 0.82, "zh": 0.875}
 # One or two typed characters say too little for the model, and as-you-type must stay instant.
 DENSE_MIN_CHARS = 3
 
@@ -812,11 +814,14 @@ def _ranked(directory, current, groups, query, locale, mode, depth):
 
 
 def _written_for(query, locale):
-    """Whether the query is written in the locale's script. The model matches across languages, so without this
-    a Chinese query on the English pages would get English articles by meaning and never fall back to the
-    Chinese ones its writer can read."""
-    has_han = HAN.search(query) is not None
-    return has_han if locale == "zh" else not has_han
+    """Whether the query is written mostly in the locale's script. The model matches across languages, so without
+    this a Chinese query on the English pages would get English articles by meaning and never fall back to the
+    Chinese ones its writer can read. A word of the other script ("return these shoes 退货") does not count: a
+    Chinese character says about as much as three Latin letters."""
+    han = len(HAN.findall(query))
+    latin = len(LATIN_LETTER.findall(query))
+    in_chinese = han > 0 and 3 * han >= latin
+    return in_chinese if locale == "zh" else not in_chinese
 
 
 def search(query, locale, limit=10, fallback=True):

@@ -55,6 +55,13 @@ def _semantic():
         return {"status": "up", "semantic": "off", "reason": "disabled by SEMANTIC_SEARCH=0"}
     if not semantics.available():
         return {"status": "up", "semantic": "off", "reason": "the embedding model could not be loaded"}
+    from portal.help import dense, search
+
+    # Triage still reads meaning; help search alone falls back to its lexical half.
+    root = current_app.config["SEARCH_INDEX_DIR"]
+    problem = dense.problem(search.current_dir(root)) if search.index_exists(root) else None
+    if problem:
+        return {"status": "up", "semantic": "on", "help_search": "lexical only", "reason": problem}
     return {"status": "up", "semantic": "on"}
 
 

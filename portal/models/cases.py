@@ -23,8 +23,9 @@ TRANSITIONS = {
     "answered": {"escalated", "resolved"},
     "approved": {"awaiting_item", "resolved"},
     # The parcel back: the customer drops it off, the carrier scans it, the shop receives it; a parcel not
-    # sent by the drop-off deadline expires the return.
-    "awaiting_item": {"item_in_transit", "received", "expired"},
+    # sent by the drop-off deadline expires the return. An agent may settle it without the parcel (a refund
+    # with no need to send a broken teapot back).
+    "awaiting_item": {"item_in_transit", "received", "expired", "resolved"},
     "item_in_transit": {"received"},
     "received": {"refunded", "exchanged", "repaired"},
     # Any resolved case may be reopened (the customer within REOPEN_WINDOW_DAYS); closed is final.

@@ -41,20 +41,29 @@ def _rss_mb():
 
 
 def _time(run, items):
-    samples = []
+    """Wall-clock p50, p95, p99 and the CPU-time p99 (ms): on a shared machine the wall clock also counts the
+    time other processes held the cores."""
+    samples, cpu = [], []
     for item in items:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         run(item)
         samples.append(time.perf_counter() - started)
-    return percentiles(samples)
+        cpu.append(time.process_time() - cpu_started)
+    return (*percentiles(samples), percentiles(cpu)[2])
 
 
 def _random_vectors(directory):
-    rows = db.session.execute(select(Article.id, Article.locale).where(Article.published.is_(True))).all()
+    """Random unit vectors in the stored shape: a head and one per keyword for each article."""
+    rows = db.session.execute(select(Article.id, Article.locale, Article.keywords).where(
+        Article.published.is_(True))).all()
     rng = np.random.default_rng(7)
-    matrix = rng.standard_normal((len(rows), semantics.DIMENSIONS)).astype(np.float32)
-    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
-    dense._write(directory, {article_id: (locale, "bench", matrix[n]) for n, (article_id, locale) in enumerate(rows)})
+    entries = {}
+    for article_id, locale, keywords in rows:
+        vectors = rng.standard_normal((1 + max(1, min(len(keywords or []), dense.KEYWORD_PASSAGES)),
+                                       semantics.DIMENSIONS)).astype(np.float32)
+        entries[article_id] = (locale, "bench", vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
+    dense._write(directory, entries)
+    return sum(len(e[2]) for e in entries.values())
 
 
 def test_semantic_search_triage_and_embedding(tmp_path):
@@ -72,7 +81,10 @@ def test_semantic_search_triage_and_embedding(tmp_path):
         db.create_all()
         bench_data.generate_articles(SIZE)
         search.rebuild(app)
-        _random_vectors(search.current_dir(app.config["SEARCH_INDEX_DIR"]))
+        vector_count = _random_vectors(search.current_dir(app.config["SEARCH_INDEX_DIR"]))
+        before_matrix = _rss_mb()
+        dense.matrices(search.current_dir(app.config["SEARCH_INDEX_DIR"]))
+        matrix_mb = _rss_mb() - before_matrix
         search.search("warm up the searcher", "en")
 
         def cold(query):
@@ -83,6 +95,8 @@ def test_semantic_search_triage_and_embedding(tmp_path):
         lexical = _time(cold, queries)
         app.config["SEMANTIC_SEARCH"] = True
         hybrid = _time(cold, queries)
+        for query in queries:  # the cold pass kept only its last query's vector
+            semantics.embed_query(query)
         warm = _time(lambda q: search.search(q, "en"), queries)
         prefixes = [q[:n] for q in queries[:10] for n in range(1, len(q) + 1)]
         typed = _time(lambda q: search.search(q, "en"), prefixes)
@@ -96,22 +110,25 @@ def test_semantic_search_triage_and_embedding(tmp_path):
         rules = _time(lambda text: triage(text, "other", None, None, [], now=now, reader=None), complaints)
 
     shipped = [parse_article(path) for path in article_files(CONTENT)]
-    passages = [dense.passage_text(a.title, a.keywords, search.plain_text(a.body)) for a in shipped]
-    started = time.perf_counter()
+    passages = [p for a in shipped for p in dense.passages(a.title, a.keywords, search.plain_text(a.body))]
+    started, cpu_started = time.perf_counter(), time.process_time()
     semantics.embed_passages(passages)
-    embed_seconds = time.perf_counter() - started
+    embed_seconds, embed_cpu = time.perf_counter() - started, time.process_time() - cpu_started
 
     print(f"\n== semantic layer: {SIZE} articles, {len(queries)} English queries as customers type them ==")
-    print(f"  {'':34}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
+    print(f"  {'':34}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'CPU p99':>9}")
     for name, figures in [("lexical only (baseline)", lexical), ("hybrid, query embedded cold", hybrid),
                           ("hybrid, query vector cached", warm), (f"as-you-type, {len(prefixes)} prefixes", typed),
                           ("  of which 1-2 characters", short), ("triage, model + rules", triaged),
                           ("triage, rules only (baseline)", rules)]:
-        print(f"  {name:34}{figures[0]:9.2f}{figures[1]:9.2f}{figures[2]:9.2f}")
-    print(f"  hybrid/lexical p99: {hybrid[2] / lexical[2]:.1f}x (target <= 3x); hybrid p99 target 50 ms: "
+        print(f"  {name:34}{figures[0]:9.2f}{figures[1]:9.2f}{figures[2]:9.2f}{figures[3]:9.2f}")
+    print(f"  hybrid/lexical p99: {hybrid[2] / lexical[2]:.1f}x wall, {hybrid[3] / lexical[3]:.1f}x CPU "
+          f"(target <= 3x); hybrid p99 target 50 ms: "
           f"{'met' if hybrid[2] <= 50 else 'NOT met'}; "
           f"prefixes target 20 ms: {'met' if typed[2] <= 20 else 'NOT met'}; "
           f"triage target 30 ms: {'met' if triaged[2] <= 30 else 'NOT met'}")
-    print(f"  embedding the shipped help content: {len(passages)} articles in {embed_seconds:.1f} s "
-          f"({len(passages) / embed_seconds:.1f} articles/s, one thread)")
+    print(f"  embedding the shipped help content: {len(shipped)} articles ({len(passages)} passages) in "
+          f"{embed_seconds:.1f} s wall, {embed_cpu:.1f} s CPU ({len(shipped) / embed_seconds:.1f} articles/s, "
+          f"{len(passages) / embed_seconds:.1f} passages/s, one thread)")
+    print(f"  article vectors held by a web process: {vector_count} vectors for {SIZE} articles, {matrix_mb:.0f} MB")
     print(f"  resident memory the model adds to a process: {model_mb:.0f} MB")

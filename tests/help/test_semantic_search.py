@@ -77,3 +77,57 @@ def test_hostile_queries_never_raise(app, faq, client, query):
     search.search(query, "en")
     search.search(query, "zh")
     assert client.get("/help/search", query_string={"q": query}).status_code in (200, 400)
+
+
+def test_each_article_has_a_head_vector_and_one_per_keyword(app, faq, db):
+    from sqlalchemy import select
+
+    from portal.models import Article
+
+    article = db.session.scalar(select(Article).where(Article.slug == "change-delivery-address"))
+    vectors = dense.read(search.current_dir(app.config["SEARCH_INDEX_DIR"]))[article.id][2]
+    assert vectors.shape == (1 + len(article.keywords), semantics.DIMENSIONS)
+    head = semantics.embed_passages([dense.passages(article.title, article.keywords,
+                                                    search.plain_text(article.body))[0]])[0]
+    assert float(vectors[0] @ head) > 0.999
+
+
+def test_a_vector_file_from_before_keyword_passages_is_embedded_again(app, faq, db):
+    import numpy as np
+
+    directory = search.current_dir(app.config["SEARCH_INDEX_DIR"])
+    np.savez(Path(directory) / dense.VECTORS_FILE, ids=np.asarray([1]), locales=np.asarray(["en"]),
+             hashes=np.asarray(["x"]), matrix=np.zeros((1, semantics.DIMENSIONS), dtype=np.float32))
+    assert dense.read(directory) == {}
+    assert dense.sync(directory) == 100
+
+
+def test_healthz_says_help_search_is_lexical_only_when_the_vectors_are_unreadable(app, faq, client):
+    directory = search.current_dir(app.config["SEARCH_INDEX_DIR"])
+    assert "help_search" not in client.get("/healthz").get_json()["checks"]["semantic"]
+    (Path(directory) / dense.VECTORS_FILE).write_bytes(b"not a numpy archive")
+    response = client.get("/healthz")
+    assert response.status_code in (200, 503)  # 503 only for parts this test does not run (worker)
+    semantic = response.get_json()["checks"]["semantic"]
+    assert semantic["status"] == "up" and semantic["help_search"] == "lexical only"
+    assert client.get("/help/search?q=moved+house").status_code == 200
+
+
+def test_keyword_passages_are_scored_for_the_shortlist_of_nearest_heads(monkeypatch):
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    counts = np.asarray([1, 3, 2, 4, 1, 2], dtype=np.int64)
+    unit = lambda rows: rows / np.linalg.norm(rows, axis=1, keepdims=True)  # noqa: E731
+    heads = unit(rng.standard_normal((6, semantics.DIMENSIONS))).astype(np.float32)
+    keywords = unit(rng.standard_normal((int(counts.sum()), semantics.DIMENSIONS))).astype(np.float32)
+    held = dense.Held(ids=np.arange(6), heads=heads, keywords=keywords, starts=np.cumsum(counts) - counts,
+                      counts=counts)
+    query = heads[3]
+    full = dense.HEAD_WEIGHT * (heads @ query) + (1 - dense.HEAD_WEIGHT) * np.maximum.reduceat(
+        keywords @ query, np.cumsum(counts) - counts)
+    chosen, similarities = held.nearest(query)
+    assert sorted(chosen) == list(range(6)) and np.allclose(similarities, full[chosen], atol=1e-5)
+    monkeypatch.setattr(dense, "SHORTLIST", 2)
+    chosen, similarities = held.nearest(query)
+    assert len(chosen) == 2 and 3 in chosen and np.allclose(similarities, full[chosen], atol=1e-5)
