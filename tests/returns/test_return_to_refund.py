@@ -1,18 +1,25 @@
-"""End to end: a return filed, approved, its label printed and read back, the shop's signed events over real
-HTTP, the real worker sending one e-mail per step, and the resolution clock paused while the parcel travelled."""
+"""End to end: a return filed, approved, its label printed and read back, the approval delivered to the shop's
+server on loopback (which fails twice, once while the worker is killed mid-delivery), the shop's signed events
+over real HTTP, the real worker sending one e-mail per step, and the resolution clock paused while the parcel
+travelled."""
 
 import json
+import signal
 import threading
 import urllib.error
 import urllib.request
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from portal.models import Case, OutboxRow
+from portal.jobs import JOBS
+from portal.models import Case, OutboxRow, ShopDelivery, ShopEndpoint, utcnow
 from tests.orders.helpers import signed_headers
 from tests.returns.helpers import barcodes_in_pdf, file_return, shop_event
-from worker import runtime
+from tests.worker.shop import ShopServer
+from tests.worker.test_faults import _start_worker, _stop, _wait_for
+from worker import relay, runtime
 
 pytestmark = pytest.mark.integration
 
@@ -28,6 +35,51 @@ def shop_facing_server(app):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
+
+
+SECRET = "whsec_return-journey"
+RETRY_SECONDS = 30
+
+
+@pytest.fixture
+def shop(app, db):
+    """The shop's system on loopback, subscribed to our return approvals."""
+    app.config["SHOP_HOOK_ALLOW_PRIVATE"] = True
+    app.config["SHOP_HOOK_RETRY_DELAYS"] = [timedelta(seconds=RETRY_SECONDS)] * 8
+    server = ShopServer(SECRET).start()
+    db.session.add(ShopEndpoint(url=server.url, secret=SECRET, event_types=["return.approved"], active=True))
+    db.session.commit()
+    yield server
+    server.stop()
+
+
+def deliver_through_a_killed_worker(app, db, redis, shop):
+    """The approval's next attempt goes out from a real worker process, killed while the shop holds the request;
+    a new worker sends it again after the lost job is handed out once more."""
+    # The wait before the retry has passed.
+    db.session.execute(update(OutboxRow).where(OutboxRow.job_name == "shop.deliver").values(not_before=utcnow()))
+    db.session.commit()
+    shop.hold.clear()
+    shop.arrived.clear()
+    settings = {"SHOP_HOOK_ALLOW_PRIVATE_ADDRESSES": 1, "SHOP_HOOK_RETRY_SECONDS": RETRY_SECONDS}
+    worker = _start_worker(app, app.config["REDIS_URL"], **settings)
+    try:
+        assert shop.arrived.wait(30), "the worker never sent the delivery"
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
+        shop.hold.set()
+        later = utcnow() + timedelta(seconds=JOBS["shop.deliver"].timeout) + timedelta(minutes=10)
+        assert relay.requeue_lost(redis, now=later) >= 1
+        worker = _start_worker(app, app.config["REDIS_URL"], **settings)
+
+        def delivered():
+            db.session.expire_all()
+            return db.session.scalar(select(ShopDelivery.delivered_at)) is not None
+
+        assert _wait_for(delivered)
+    finally:
+        output = _stop(worker)
+    return output
 
 
 def send(url, event):
@@ -47,10 +99,19 @@ def status_times(case):
 
 
 def test_a_return_goes_from_filing_to_refund_with_one_email_per_step(app, db, redis, mail_sink, signed_in, order,
-                                                                     shop_facing_server):
+                                                                     shop_facing_server, shop):
+    shop.answers = [500, 500]  # the shop's system fails twice before it takes the approval
     case = file_return(signed_in, order)
     filed_due = case.resolution_due
-    runtime.run(app, burst=True)
+    runtime.run(app, burst=True)  # the instructions e-mail, and the approval's first attempt: 500
+    worker_output = deliver_through_a_killed_worker(app, db, redis, shop)  # the second: 500, unheard; then 200
+
+    [delivery] = db.session.scalars(select(ShopDelivery)).all()
+    assert shop.keys() == [delivery.idempotency_key] * 3, worker_output
+    assert shop.accepted == {delivery.idempotency_key: 1}
+    assert all(problem is None for _, _, problem in shop.requests)
+    [approval] = shop.applied.values()
+    assert approval["type"] == "return.approved" and approval["data"]["rma"] == case.return_label
 
     label = signed_in.get(f"/cases/{case.reference}/return-label.pdf")
     assert ("Code128", case.return_label) in barcodes_in_pdf(label.data)
