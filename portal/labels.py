@@ -18,7 +18,7 @@ KIND_LABELS = {
 }
 
 STATUS_LABELS = {
-    "submitted": _l("Received"),
+    "submitted": _l("Request received"),
     "acknowledged": _l("Acknowledged"),
     "needs_review": _l("Under review"),
     "escalated": _l("With a person"),

@@ -15,7 +15,7 @@ from portal import bookings
 from portal.cases import service as cases
 from portal.extensions import db
 from portal.models import AuditEntry, Callback, Case, Survey, SurveyAnswer, utcnow
-from portal.models.cases import OPEN_STATUSES
+from portal.models.cases import OPEN_STATUSES, RESOLVED_STATUSES
 from portal.surveys import tokens
 from portal.web import external_url
 
@@ -124,8 +124,9 @@ def open_callback(case):
 
 
 def can_ask_for_call(case):
-    """A customer may ask for a call on any case that is not closed for good."""
-    return case.status != "closed"
+    """A customer may ask for a call while the case is open; a resolved one offers reopening instead (a call
+    the survey's follow-up arranged is booked through its own callback)."""
+    return case.status not in RESOLVED_STATUSES
 
 
 def clean_phone(text):

@@ -32,7 +32,7 @@ def test_the_owner_sees_status_timeline_and_when_we_will_answer(client, case, cu
     assert page.status_code == 200
     assert "With a person" in page.text
     assert "We will answer by" in page.text
-    assert "Received" in page.text  # the timeline's first entry
+    assert "Request received" in page.text  # the timeline's first entry
     assert "no-store" in page.headers["Cache-Control"]
 
 
