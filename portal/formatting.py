@@ -30,7 +30,7 @@ from babel.numbers import format_currency as babel_format_currency
 from babel.numbers import get_currency_precision
 from flask_babel import get_timezone
 
-from portal.i18n import locale_tag
+from portal.i18n import locale_tag, ngettext
 
 # ---- Money ---------------------------------------------------------------------------------------
 
@@ -180,6 +180,16 @@ def resumes(when, now, zone=None):
     return f"{day} {format_skeleton('Hm', when, tzinfo=zone, locale=locale)}"
 
 
+def duration(span):
+    """A response time in words, in the reader's language: "10 minutes", "1 hour", "3 days"."""
+    minutes = int(span.total_seconds() // 60)
+    if minutes >= 48 * 60 and minutes % (24 * 60) == 0:
+        return ngettext("%(num)d day", "%(num)d days", minutes // (24 * 60))
+    if minutes >= 60 and minutes % 60 == 0:
+        return ngettext("%(num)d hour", "%(num)d hours", minutes // 60)
+    return ngettext("%(num)d minute", "%(num)d minutes", minutes)
+
+
 def format_timedelta(delta, **options):
     """A span of time in words, in the reader's language ("5 minutes", "5分钟")."""
     return babel_format_timedelta(delta, locale=locale_tag(), **options)
@@ -191,4 +201,4 @@ def zone_name(zone=None):
 
 
 FILTERS = {"datetimeformat": format_datetime, "dateformat": format_date, "timeformat": format_time,
-           "money": money, "moment": moment, "resumes": resumes}
+           "money": money, "moment": moment, "resumes": resumes, "duration": duration}

@@ -23,6 +23,8 @@ from portal.business_hours import (
     parse_holidays,
 )
 from portal.extensions import db
+from portal.formatting import duration
+from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
 from portal.models import AuditEntry, SettingChange, utcnow
 
@@ -336,3 +338,10 @@ def first_response_target(urgency):
     values = current_values()
     return timedelta(minutes=values[f"sla_first_response_minutes_{urgency}"]), \
         values[f"sla_clock_{urgency}"] == "business"
+
+
+def response_promise(urgency):
+    """The first-response promise of an urgency as the settings say it now: "10 minutes", or "1 hour during
+    opening hours" when its clock counts business hours only."""
+    target, business = first_response_target(urgency)
+    return _("%(time)s during opening hours", time=duration(target)) if business else duration(target)

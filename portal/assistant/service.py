@@ -14,6 +14,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import delete, func, select
 
+from portal import settings
 from portal.assistant import intents
 from portal.cases import service as cases
 from portal.complaints import service as complaints
@@ -22,7 +23,6 @@ from portal.extensions import db
 from portal.formatting import format_date, format_datetime, money
 from portal.help import search as help_search
 from portal.help import service as help_service
-from portal.home.views import response_promise
 from portal.i18n import force_locale
 from portal.i18n import gettext as _
 from portal.models import Article, Case, Conversation, Order, OrderItem, Turn, utcnow
@@ -627,7 +627,7 @@ def hand_over(conversation, customer, reason, now=None, category=None):
     conversation.case = case
     conversation.status = "handed_over"
     _offer(conversation)
-    within = response_promise(case.urgency)
+    within = settings.response_promise(case.urgency)
     return _say(conversation, _("I have passed this to a person, with everything you wrote here: case "
                                 "%(reference)s. We answer within %(time)s.", reference=case.reference, time=within),
                 intent="handed_over", kind="case", reference=case.reference)

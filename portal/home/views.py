@@ -1,11 +1,8 @@
 from flask import current_app, jsonify, redirect, render_template, request, session, url_for
 
-from portal import settings
 from portal.home import bp
 from portal.home.health import check
-from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
-from portal.i18n import ngettext
 from portal.redirects import safe_next
 from portal.web import has_endpoint, no_store
 
@@ -48,23 +45,6 @@ def index():
     promise = [{"urgency": urgency, "title": title, "text": text} for urgency, title, text in PROMISE_TIERS]
     return render_template("home/index.html", home_actions=actions, popular_searches=POPULAR_SEARCHES,
                            promise_tiers=promise)
-
-
-def duration(span):
-    """A response time in words, in the reader's language: "10 minutes", "1 hour", "3 days"."""
-    minutes = int(span.total_seconds() // 60)
-    if minutes >= 48 * 60 and minutes % (24 * 60) == 0:
-        return ngettext("%(num)d day", "%(num)d days", minutes // (24 * 60))
-    if minutes >= 60 and minutes % 60 == 0:
-        return ngettext("%(num)d hour", "%(num)d hours", minutes // 60)
-    return ngettext("%(num)d minute", "%(num)d minutes", minutes)
-
-
-def response_promise(urgency):
-    """The first-response promise of an urgency as the settings say it now: "10 minutes", or "1 hour during
-    opening hours" when its clock counts business hours only."""
-    target, business = settings.first_response_target(urgency)
-    return _("%(time)s during opening hours", time=duration(target)) if business else duration(target)
 
 
 @bp.post("/locale")

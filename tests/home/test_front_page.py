@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from flask_babel import force_locale
 
-from portal.home.views import duration
+from portal.formatting import duration
 from portal.models import utcnow
 from tests.conftest import make_app
 
