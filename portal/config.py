@@ -229,6 +229,8 @@ class Config:
         # The hourly clean-up: finished periodic runs, and return wizards left unfinished this long.
         self.OUTBOX_KEEP_PERIODIC = timedelta(days=_int(env, "OUTBOX_KEEP_PERIODIC_DAYS", 7))
         self.RETURN_DRAFT_KEEP = timedelta(days=_int(env, "RETURN_DRAFT_KEEP_DAYS", 14))
+        # Longer than the longest idle limit a lead can set (7 days), so a pruned row could sign nobody in anyway.
+        self.STAFF_SESSION_KEEP = timedelta(days=max(8, _int(env, "STAFF_SESSION_KEEP_DAYS", 30)))
         self.OUTBOX_RETRY_DELAYS = [
             timedelta(seconds=int(s)) for s in env.get("OUTBOX_RETRY_SECONDS", "10,60,600").split(",")
         ]

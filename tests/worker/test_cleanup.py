@@ -1,4 +1,5 @@
-"""The hourly clean-up: finished periodic runs and abandoned return wizards go; every other row stays."""
+"""The hourly clean-up: finished periodic runs, abandoned return wizards and long-gone staff sessions go;
+every other row stays."""
 
 import io
 from datetime import timedelta
@@ -7,7 +8,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from portal.jobs import schedule
-from portal.models import OutboxRow, ReturnDraft, utcnow
+from portal.models import OutboxRow, ReturnDraft, StaffSession, utcnow
 from portal.returns import photos
 from tests.cases.helpers import image_bytes
 from worker import cleanup, runtime
@@ -60,11 +61,31 @@ def test_an_abandoned_return_wizard_goes_with_its_photos_and_a_recent_one_stays(
     _draft(db, ben, make_order(customer=ben, status="delivered"), old_photo, last_touched_days_ago=15)
     kept = _draft(db, ann, make_order(customer=ann, status="delivered"), new_photo, last_touched_days_ago=2)
 
-    assert cleanup.run().endswith("1 abandoned return drafts")
+    assert "1 abandoned return drafts" in cleanup.run()
     db.session.expire_all()
     assert db.session.scalars(select(ReturnDraft.id)).all() == [kept]
     assert photos.path_for(old_photo) is None
     assert photos.path_for(new_photo) is not None
+
+
+def test_staff_sessions_ended_or_unseen_for_a_month_go_and_live_ones_stay(app, db, make_staff):
+    agent = make_staff("agent")
+    month_ago, yesterday = utcnow() - timedelta(days=31), utcnow() - timedelta(days=1)
+    sessions = {
+        "ended long ago": StaffSession(staff_id=agent.id, signed_in_at=month_ago, last_seen_at=month_ago,
+                                       ended_at=month_ago, end_reason="signed_out"),
+        "unseen for a month": StaffSession(staff_id=agent.id, signed_in_at=month_ago, last_seen_at=month_ago),
+        "ended yesterday": StaffSession(staff_id=agent.id, signed_in_at=month_ago, last_seen_at=yesterday,
+                                        ended_at=yesterday, end_reason="signed_out"),
+        "in use": StaffSession(staff_id=agent.id, signed_in_at=yesterday, last_seen_at=utcnow()),
+    }
+    db.session.add_all(sessions.values())
+    db.session.commit()
+    kept = {sessions["ended yesterday"].id, sessions["in use"].id}
+
+    assert cleanup.run().endswith("2 staff sessions")
+    db.session.expire_all()
+    assert set(db.session.scalars(select(StaffSession.id))) == kept
 
 
 def test_the_worker_runs_the_clean_up_from_the_outbox(app, db, redis):
