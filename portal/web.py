@@ -12,7 +12,7 @@ from jinja2 import nodes
 from jinja2.ext import Extension
 from sqlalchemy import event, exc
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import i18n
@@ -200,22 +200,36 @@ def _error_text(code):
         405: (_("Not allowed"), _("That action is not available here.")),
         413: (_("Too large"), _("What you sent is too large. Photos may be at most 5 MB each.")),
         429: (_("Too many attempts"), _("Too many attempts in a short time. Please wait a minute and try again.")),
+        503: (_("Busy for a moment"),
+              _("We are busy for a moment. Please try again in a few seconds: what you sent was not saved yet.")),
         500: (_("Something went wrong"),
               _("Something went wrong on our side. Nothing you entered was lost; please try again.")),
     }
     return titles.get(code, titles[500] if code >= 500 else titles[400])
 
 
+def _busy_database(error):
+    """SQLite lets one writer at a time: a request that waited out the busy timeout is asked to come again
+    (503 with Retry-After; a shop's webhook retries on it) instead of failing with a 500."""
+    if isinstance(error, exc.OperationalError) and "database is locked" in str(error.orig):
+        current_app.logger.warning("database busy on %s: answered 503", request.path)
+        db.session.rollback()
+        return ServiceUnavailable(retry_after=2)
+    return error
+
+
 def _handle_error(error):
+    error = _busy_database(error)
     code = error.code if isinstance(error, HTTPException) and error.code else 500
-    if code >= 500:
+    if code >= 500 and code != 503:
         current_app.logger.exception("unhandled error on %s", request.path)
         db.session.rollback()
     # Keep the error's own headers (Allow on a 405, Retry-After on a 429); the body is ours.
     headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"] \
         if isinstance(error, HTTPException) else []
     if request.path.startswith("/api/"):
-        return jsonify(error=getattr(error, "description", "error") if code < 500 else "internal error"), code, headers
+        description = getattr(error, "description", "error") if code < 500 or code == 503 else "internal error"
+        return jsonify(error=description), code, headers
     title, message = _error_text(code)
     if htmx and not htmx.boosted:
         # An htmx request swaps what comes back: the message goes where the page shows its notices.
