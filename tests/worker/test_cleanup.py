@@ -6,9 +6,9 @@ from datetime import timedelta
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
+from portal.casework import photos
 from portal.jobs import schedule
 from portal.models import OutboxRow, ReturnDraft, utcnow
-from portal.returns import photos
 from tests.cases.helpers import image_bytes
 from worker import cleanup, runtime
 
