@@ -39,6 +39,7 @@ def _package_imports(graph):
     for importer in graph.modules:
         for imported in graph.find_modules_directly_imported_by(importer):
             pair = (_package(importer), _package(imported))
+            # `portal` itself is create_app, which registers every blueprint: the wiring, above everything.
             if pair[0] != pair[1] and "portal" not in pair:
                 imports.setdefault(pair, []).append(f"{importer} -> {imported}")
     return imports
