@@ -2,8 +2,7 @@
 
 import gc
 
-from portal import create_app
-from portal.ops import logs
+from portal import create_app, logs
 
 app = create_app()
 logs.configure(app.config["LOG_FORMAT"], log_file=app.config["LOG_FILE"])

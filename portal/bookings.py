@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from portal import hours, settings, shop_events
-from portal.cases import service as cases
+from portal.casework import service as cases
 from portal.extensions import db
 from portal.formatting import to_user_timezone
 from portal.jobs import schedule

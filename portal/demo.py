@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from portal.agent.canned import seed_canned_replies
-from portal.cases.service import record_event
+from portal.casework.service import record_event
 from portal.extensions import db
 from portal.help import defaults as help_defaults
 from portal.help.importer import article_files, import_files
@@ -573,7 +573,7 @@ def _add_readers(articles, search_readers, rng, now):
 
 
 def _reference(rng, taken):
-    from portal.cases.service import REFERENCE_ALPHABET, REFERENCE_LENGTH
+    from portal.casework.service import REFERENCE_ALPHABET, REFERENCE_LENGTH
 
     while True:
         reference = HISTORY_PREFIX + "".join(rng.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))

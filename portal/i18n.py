@@ -12,7 +12,7 @@ from flask_babel.speaklater import LazyString
 from jinja2 import pass_context
 from markupsafe import Markup
 
-__all__ = ["force_locale", "gettext", "lazy_gettext", "ngettext", "locale_tag", "catalog"]
+__all__ = ["force_locale", "gettext", "lazy_gettext", "ngettext", "N_", "N_plural", "locale_tag", "catalog"]
 
 
 def _per_locale(name, compute):
@@ -53,6 +53,16 @@ def ngettext(singular, plural, num, **variables):
 def lazy_gettext(string, **variables):
     """A label translated when shown, in the reader's language (flask-babel's LazyString)."""
     return LazyString(gettext, string, **variables)
+
+
+def N_(message):
+    """Mark a message for the translation catalog without translating it here."""
+    return message
+
+
+def N_plural(singular, plural):
+    """Mark a message with a count (`%(num)s` in params) for the catalog, as a pair of forms."""
+    return singular, plural
 
 
 def _template_functions(translations):

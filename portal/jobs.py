@@ -10,8 +10,8 @@ from datetime import datetime
 from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.extensions import db
+from portal.logs import current_request_id
 from portal.models import OutboxRow, utcnow
-from portal.ops.logs import current_request_id
 
 
 @dataclass(frozen=True)

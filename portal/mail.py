@@ -14,8 +14,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app
 
-from portal.inbound.tokens import reply_to_header
-from portal.ops import metrics
+from portal import metrics
 
 # UTF-8 bodies as quoted-printable: readable in the raw message, unlike the base64 the MIME classes default to.
 UTF8_QP = Charset("utf-8")
@@ -161,10 +160,3 @@ def send(message):
         raise
     metrics.emails_total.labels("sent").inc()
     return message["Message-ID"]
-
-
-def case_headers(case, now):
-    """Reply-To with the case's signed reply address, and references to the case's thread so mail clients
-    show every e-mail about one case as one conversation."""
-    thread = f"<case.{case.reference}@{current_app.config['MAIL_REPLY_DOMAIN']}>"
-    return {"Reply-To": reply_to_header(case, now), "In-Reply-To": thread, "References": thread}

@@ -2,8 +2,7 @@
 
 import argparse
 
-from portal import create_app
-from portal.ops import logs
+from portal import create_app, logs
 from worker import runtime
 
 

@@ -7,9 +7,9 @@ key is what makes its effect happen once (`survey:case:123`), so those rows stay
 from flask import current_app
 from sqlalchemy import delete, or_, select
 
+from portal.casework import photos
 from portal.extensions import db
 from portal.models import OutboxRow, ReturnDraft, StaffSession, utcnow
-from portal.returns import photos
 from worker.runtime import PERIODIC
 
 BATCH = 5000

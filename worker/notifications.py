@@ -10,6 +10,7 @@ from portal.formatting import format_date, format_datetime, money
 from portal.i18n import force_locale
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
+from portal.inbound import tokens as reply_tokens
 from portal.models import Case, CaseEvent, CaseMessage, Customer, Notification, Order, Staff, utcnow
 from portal.web import external_url, has_endpoint
 from worker.outbox import current_key
@@ -22,7 +23,7 @@ def deliver(customer, kind, subject, template, link="", headers=None, **context)
     html_body = render_template(f"emails/{template}.html", **context)
     if context.get("case") is not None:
         # Mail about a case can be answered: the reply lands on the case (portal/inbound).
-        headers = {**mail.case_headers(context["case"], utcnow()), **(headers or {})}
+        headers = {**reply_tokens.case_headers(context["case"], utcnow()), **(headers or {})}
     message = mail.build_message(customer.email, subject, text_body, html_body, headers=headers)
     message_id = mail.send(message)
     db.session.add(Notification(customer_id=customer.id, kind=kind, subject=subject, body_text=text_body,

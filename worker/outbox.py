@@ -16,11 +16,11 @@ from contextvars import ContextVar
 from flask import current_app
 from sqlalchemy import update
 
+from portal import metrics
 from portal.extensions import db
 from portal.jobs import JOBS
+from portal.logs import current_request_id
 from portal.models import OutboxRow, utcnow
-from portal.ops import metrics
-from portal.ops.logs import current_request_id
 
 log = logging.getLogger("worker.jobs")
 # The key of the row being run, for effects that record it (a notification keeps its outbox key).

@@ -8,8 +8,9 @@ target), so a sweep that runs twice, or two sweeps at once, warn once.
 from flask import current_app
 from sqlalchemy import select
 
-from portal.cases import service as cases
-from portal.complaints.triage import raised_priority
+from portal import metrics
+from portal.casework import service as cases
+from portal.casework.priority import raised_priority
 from portal.extensions import db
 from portal.formatting import format_datetime
 from portal.i18n import force_locale
@@ -17,7 +18,6 @@ from portal.i18n import gettext as _
 from portal.jobs import schedule
 from portal.models import Case, Order, utcnow
 from portal.models.cases import OPEN_STATUSES
-from portal.ops import metrics
 from portal.orders.service import late_orders_query
 from worker.notifications import active_leads, send_to_staff, staff_case_link
 

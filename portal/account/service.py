@@ -5,6 +5,7 @@ import secrets
 from sqlalchemy import delete, select, update
 
 from portal.assistant import service as assistant
+from portal.casework import photos
 from portal.extensions import db
 from portal.jobs import schedule
 from portal.models import (
@@ -21,7 +22,6 @@ from portal.models import (
     Survey,
     SurveyAnswer,
 )
-from portal.returns import photos
 
 ORDERS_PER_PAGE = 10
 INBOX_SIZE = 20

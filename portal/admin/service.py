@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from portal import jobs
 from portal.auth.staff import end_sessions, find_staff
-from portal.cases import service as case_service
+from portal.casework import service as case_service
 from portal.extensions import db
 from portal.models import AuditEntry, Case, Staff, utcnow
 from portal.models.cases import OPEN_STATUSES

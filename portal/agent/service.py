@@ -1,6 +1,6 @@
 """What agents do with escalated cases: the queue, taking, replying, notes, decisions, and the customer panel.
 
-Every status change goes through the cases journey's one `transition()`; every other change an agent makes
+Every status change goes through portal.casework's one `transition()`; every other change an agent makes
 to a case writes its own CaseEvent here, so the case's timeline is its complete audit trail.
 """
 
@@ -13,7 +13,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from portal import bookings, shop_events
-from portal.cases import service as cases
+from portal.casework import service as cases
 from portal.complaints import reading
 from portal.extensions import db
 from portal.models import (

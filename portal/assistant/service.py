@@ -14,9 +14,9 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import delete, func, select
 
-from portal import settings
+from portal import order_lookup, settings
 from portal.assistant import intents
-from portal.cases import service as cases
+from portal.casework import service as cases
 from portal.complaints import service as complaints
 from portal.complaints.triage import triage
 from portal.extensions import db
@@ -174,7 +174,7 @@ def _respond(conversation, text, guess, customer, now):
 
 def _order_number(text):
     match = _ORDER_NUMBER.search(text)
-    return orders.normalise_number(match.group(1)) if match else None
+    return order_lookup.normalise_number(match.group(1)) if match else None
 
 
 # ---- Help-center answers -------------------------------------------------------------------------------
@@ -320,7 +320,7 @@ def _ask_guest_for_order(conversation, number="", also_helpful=False):
 def _order_by_number(conversation, number, customer, now):
     if customer is None:
         return _ask_guest_for_order(conversation, number)
-    order = orders.find_for_customer(number, customer)
+    order = order_lookup.find_for_customer(number, customer)
     if order is None:
         # The same words whether the order is someone else's or does not exist: nothing is revealed.
         _offer(conversation, "person")
@@ -337,7 +337,7 @@ def guest_lookup(conversation, number, email, now=None):
             return None
         order = orders.find_for_guest(number, email)
         db.session.add(Turn(conversation=conversation, author="customer", created_at=now, intent="order_status",
-                            confidence=1.0, text=_("Order %(number)s", number=orders.normalise_number(number))))
+                            confidence=1.0, text=_("Order %(number)s", number=order_lookup.normalise_number(number))))
         if order is None:
             _ask_guest_again(conversation)
             return None
@@ -600,7 +600,7 @@ def _handover_category(conversation, customer):
     last_intent = next((t.intent for t in reversed(conversation.turns)
                         if t.author == "customer" and t.intent and not t.intent.startswith("choice:")), "")
     number = (conversation.state or {}).get("order")
-    order = orders.find_for_customer(number, customer) if number else None
+    order = order_lookup.find_for_customer(number, customer) if number else None
     if last_intent == "order_status" and order is not None and orders.is_late(order, utcnow()):
         return "late_or_lost", order
     return HANDOVER_CATEGORY.get(last_intent, "other"), order

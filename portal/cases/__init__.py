@@ -1,6 +1,6 @@
-"""The case lifecycle shared by returns and complaints, and the customer's case pages."""
+"""The customer's case pages; the lifecycle they show is portal.casework."""
 
 from flask import Blueprint
 
-# The routes are in views.py, imported by create_app: the rules (policy, service) import without them.
+# The routes are in views.py, imported by create_app.
 bp = Blueprint("cases", __name__, url_prefix="/cases")

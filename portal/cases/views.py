@@ -8,15 +8,16 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from portal import bookings, hours, labels
 from portal.auth.customers import current_customer, customer_required
 from portal.auth.staff import current_staff
-from portal.cases import bp, service
-from portal.complaints.triage import Reason
+from portal.cases import bp
+from portal.casework import photos, service
+from portal.casework.reasons import Reason
 from portal.extensions import db
 from portal.formatting import format_date
-from portal.help import search as help_search
+from portal.help import service as help_service
 from portal.i18n import gettext as _
 from portal.i18n import locale_tag, ngettext
 from portal.models import CaseAttachment, utcnow
-from portal.returns import label, parcel, photos
+from portal.returns import label, parcel
 from portal.surveys import followups
 from portal.web import no_store, render_fragment
 
@@ -83,7 +84,7 @@ def _suggested_articles(case):
     # An acknowledged case is answered by articles first: the ones matching what the customer wrote.
     if case.status != "acknowledged":
         return []
-    return help_search.search(case.description, locale_tag(), limit=3).hits
+    return help_service.search_articles(case.description, locale_tag(), 3).hits
 
 
 @bp.get("")

@@ -41,7 +41,7 @@ class ComplaintForm(FlaskForm):
     class Meta:
         csrf = False
 
-    # Photos are checked by portal/returns/photos.py, not WTForms; its message is kept here for the page.
+    # Photos are checked by portal/casework/photos.py, not WTForms; its message is kept here for the page.
     photos_error = None
 
     description = TextAreaField(_l("What happened?"), filters=[_strip], validators=[

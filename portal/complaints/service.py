@@ -5,14 +5,14 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from portal.cases import service as cases
+from portal import metrics, order_lookup
+from portal.casework import service as cases
 from portal.complaints.triage import OrderFacts, PastContact, triage
 from portal.extensions import db
 from portal.formatting import format_date, money
 from portal.help import service as help_service
 from portal.i18n import gettext as _
 from portal.models import Case, CaseAttachment, Order, utcnow
-from portal.ops import metrics
 from portal.orders import service as orders
 
 RECENT_ORDERS = 20
@@ -45,7 +45,7 @@ def recent_orders(customer, include_number=None):
     rows = list(db.session.scalars(select(Order).where(Order.customer_id == customer.id)
                                    .order_by(Order.placed_at.desc(), Order.id.desc()).limit(RECENT_ORDERS)))
     if include_number and all(o.number != include_number for o in rows):
-        named = orders.find_for_customer(include_number, customer)
+        named = order_lookup.find_for_customer(include_number, customer)
         if named is not None:
             rows.insert(0, named)
     return rows
@@ -65,7 +65,7 @@ def file_complaint(customer, category, description, desired_outcome, order=None,
                    photos=()):
     """Store a complaint, triaged: high urgency or anger goes to an agent at once, the rest is acknowledged.
 
-    `photos` are StoredPhotos the view kept already (portal/returns/photos.py: checked, EXIF stripped)."""
+    `photos` are StoredPhotos the view kept already (portal/casework/photos.py: checked, EXIF stripped)."""
     now = now or utcnow()
     window = timedelta(days=current_app.config["COMPLAINT_REPEAT_WINDOW_DAYS"])
     result = triage(description, category, order_facts(order, now), customer, history(customer), now=now,
@@ -95,4 +95,4 @@ def order_label(order):
 
 
 def find_order(customer, number):
-    return orders.find_for_customer(number, customer) if number else None
+    return order_lookup.find_for_customer(number, customer) if number else None

@@ -9,10 +9,13 @@ templates are marked with N_() for the catalog and translated where they are sho
 """
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-URGENCY_RANK = {"high": 0, "medium": 1, "low": 2}
+from portal.casework.priority import URGENCY_RANK, priority
+from portal.casework.reasons import Reason
+from portal.i18n import N_, N_plural
+
 ANGER_THRESHOLD = 3  # the score at which a text reads as angry
 # With the model on, the word rules count only where its belief in their level (urgency) or in anger is at least
 # this much; tuned on tests/eval/data/dev/triage_dev.yaml.
@@ -21,44 +24,6 @@ LEXICON_ANGER_BELIEF = 0.1
 NEGATION_WINDOW_WORDS = 3
 REPEAT_CONTACTS = 2  # earlier cases about the same problem that make this one the third contact
 DEFAULT_REPEAT_WINDOW = timedelta(days=30)
-PRIORITY_EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
-
-
-def N_(message):
-    """Mark a message for the translation catalog without translating it here."""
-    return message
-
-
-def N_plural(singular, plural):
-    """Mark a message with a count (`%(num)s` in params) for the catalog, as a pair of forms."""
-    return singular, plural
-
-
-@dataclass(frozen=True)
-class Reason:
-    """One finding in words: `template % params` in English; the catalog has the other languages.
-
-    `template` may be a (singular, plural) pair from N_plural, chosen by `params["num"]`.
-    """
-
-    code: str
-    template: str | tuple
-    params: dict = field(default_factory=dict)
-
-    def forms(self):
-        return (self.template, "") if isinstance(self.template, str) else self.template
-
-    def __str__(self):
-        singular, plural = self.forms()
-        chosen = plural if plural and self.params.get("num") != 1 else singular
-        return chosen % self.params
-
-    def as_dict(self):
-        singular, plural = self.forms()
-        stored = {"code": self.code, "template": singular, "params": dict(self.params), "text": str(self)}
-        if plural:
-            stored["plural"] = plural
-        return stored
 
 
 @dataclass(frozen=True)
@@ -326,27 +291,6 @@ def _repeat_reasons(category, order, history, now, window):
 
 def _most_urgent(*levels):
     return min(levels, key=URGENCY_RANK.__getitem__)
-
-
-def priority(urgency, angry, created_at, vip=False):
-    """The queue position as one sortable integer: lower is served first.
-
-    Digits, most significant first: urgency rank (high 0, medium 1, low 2) and anger (angry 0, calm 1) as
-    one digit, then the case's age as minutes since PRIORITY_EPOCH (older first), then the tier bit (VIP 0,
-    others 1), which only separates cases equal in everything before it. Fits a 32-bit column until 2214.
-    """
-    group = URGENCY_RANK[urgency] * 2 + (0 if angry else 1)
-    minutes = max(0, int((created_at - PRIORITY_EPOCH).total_seconds() // 60))
-    return group * PRIORITY_GROUP_STEP + minutes * 2 + (0 if vip else 1)
-
-
-# One step of the first digit: an urgency/anger group.
-PRIORITY_GROUP_STEP = 2 * 10**8
-
-
-def raised_priority(value):
-    """A missed SLA moves a case one urgency/anger group ahead (a calm high case joins the angry ones)."""
-    return value - PRIORITY_GROUP_STEP
 
 
 # What the model says a text reads like, by the topic of the example it is closest to.

@@ -3,16 +3,15 @@
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
 from portal.auth.customers import current_customer
+from portal.casework import photos
 from portal.complaints import bp, service
 from portal.complaints.forms import ComplaintForm
 from portal.extensions import db
-from portal.help import search as help_search
 from portal.help import service as help_service
 from portal.i18n import gettext as _
 from portal.i18n import locale_tag
-from portal.orders.service import normalise_number
+from portal.order_lookup import normalise_number
 from portal.redirects import safe_next
-from portal.returns import photos
 from portal.web import render_fragment, visitor_id
 
 MAX_SUGGESTIONS = 3
@@ -27,11 +26,11 @@ def _sign_in_first():
 def suggestions(text):
     """Up to three help articles for what the customer typed, and the self-service actions (intent cards) that
     its words and the best article's scenario lead to, each search logged for deflection."""
-    query = help_search.clean_query(text)
+    query = help_service.clean_query(text)
     if len(query) < 3:
         return [], []
     locale = locale_tag()
-    result = help_search.search(query, locale, limit=MAX_SUGGESTIONS)
+    result = help_service.search_articles(query, locale, MAX_SUGGESTIONS)
     help_service.log_search(query, locale, result.total, visitor_id())
     db.session.commit()
     hits = result.hits[:MAX_SUGGESTIONS]

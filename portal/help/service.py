@@ -316,3 +316,13 @@ def save_synonym(locale, term, expansions):
     db.session.flush()
     search.clear_caches()
     return synonym
+
+
+def clean_query(text):
+    """What a visitor typed, as the search reads it (pages outside the help centre reach the index here)."""
+    return search.clean_query(text)
+
+
+def search_articles(query, locale, limit):
+    """Articles for a query, best first, for pages outside the help centre."""
+    return search.search(query, locale, limit=limit)

@@ -6,6 +6,7 @@ import nh3
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
 
+from portal import metrics
 from portal.extensions import db, htmx
 from portal.help import bp, service
 from portal.help import search as search_index
@@ -14,7 +15,6 @@ from portal.i18n import lazy_gettext as _l
 from portal.i18n import locale_tag
 from portal.models.knowledge import CATEGORIES
 from portal.numbers import parse_int
-from portal.ops import metrics
 from portal.web import render_fragment, visitor_id
 
 CATEGORY_LABELS = {

@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.datastructures import FileStorage
 
-from portal.cases import service as cases
+from portal.casework import photos
+from portal.casework import service as cases
 from portal.complaints import service as complaints
 from portal.extensions import db
 from portal.i18n import force_locale
@@ -23,7 +24,6 @@ from portal.inbound import parse, tokens
 from portal.jobs import schedule
 from portal.models import CaseAttachment, CaseMessage, Customer, InboundMessage, utcnow
 from portal.models.cases import RESOLVED_STATUSES
-from portal.returns import photos
 
 log = logging.getLogger("portal.inbound")
 

@@ -57,6 +57,13 @@ def reply_to_header(case, now):
     return formataddr((name, reply_address(case, now)), charset="utf-8")
 
 
+def case_headers(case, now):
+    """Reply-To with the case's signed reply address, and references to the case's thread so mail clients
+    show every e-mail about one case as one conversation."""
+    thread = f"<case.{case.reference}@{current_app.config['MAIL_REPLY_DOMAIN']}>"
+    return {"Reply-To": reply_to_header(case, now), "In-Reply-To": thread, "References": thread}
+
+
 def is_ours(address):
     """Whether an address is the plain support address or one of its reply addresses."""
     local, _, domain = address.lower().rpartition("@")

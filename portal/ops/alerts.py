@@ -11,11 +11,11 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from portal import metrics
 from portal.extensions import db
 from portal.jobs import schedule
 from portal.lead.metrics import complaint_spikes
 from portal.models import AlertEpisode, Case, OutboxRow, ShopDelivery, ShopEndpoint, utcnow
-from portal.ops import metrics
 from portal.ops.gauges import outbox_due
 
 EVIDENCE_ROWS = 20

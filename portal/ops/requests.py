@@ -5,8 +5,8 @@ import time
 
 from flask import g, request
 
-from portal.ops import metrics
-from portal.ops.logs import current_request_id, request_id_from
+from portal import metrics
+from portal.logs import current_request_id, request_id_from
 
 log = logging.getLogger("portal.request")
 

@@ -9,7 +9,7 @@ from portal.auth.staff import staff_required
 from portal.extensions import csrf, db
 from portal.i18n import lazy_gettext as _l
 from portal.models import AlertEpisode
-from portal.ops import alerts, metrics
+from portal.ops import alerts, gauges
 from portal.web import no_store
 
 bp = Blueprint("ops", __name__)
@@ -39,7 +39,7 @@ def scrape():
         if current_app.config["METRICS_TOKEN"]:
             return "a bearer token is required\n", 401, {"WWW-Authenticate": "Bearer", "Content-Type": "text/plain"}
         return "metrics are served to internal addresses only\n", 403, {"Content-Type": "text/plain"}
-    body, content_type = metrics.exposition(current_app._get_current_object())
+    body, content_type = gauges.exposition(current_app._get_current_object())
     return no_store((body, 200, {"Content-Type": content_type}))
 
 

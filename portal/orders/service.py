@@ -13,6 +13,7 @@ from portal.i18n import lazy_gettext as _l
 from portal.jobs import schedule
 from portal.models import Customer, Order, OrderItem, ShipmentEvent
 from portal.models.orders import IN_TRANSIT_STATUSES
+from portal.order_lookup import normalise_number
 from portal.plain_reads import PlainQuery, plain_cursor
 from portal.returns import policy
 
@@ -84,10 +85,6 @@ def late_orders(now):
 
 # ---- Access --------------------------------------------------------------------------------------
 
-def normalise_number(raw):
-    return (raw or "").strip().lstrip("#").strip()[:40]
-
-
 def find_for_guest(number, email):
     """The order if `email` is its customer's address; None for any mismatch, found the same way either way."""
     row = db.session.execute(
@@ -99,13 +96,6 @@ def find_for_guest(number, email):
     # Compared in constant time, and compared even when no order matched, so timing tells nothing.
     matches = hmac.compare_digest(expected.strip().lower().encode(), given.encode())
     return row.Order if row is not None and matches and given else None
-
-
-def find_for_customer(number, customer):
-    if customer is None:
-        return None
-    return db.session.scalar(select(Order).where(Order.number == normalise_number(number),
-                                                 Order.customer_id == customer.id))
 
 
 # ---- The order page's read model ------------------------------------------------------------------

@@ -3,7 +3,7 @@
 import pytz
 from flask import abort, current_app, flash, g, make_response, redirect, render_template, request, session, url_for
 
-from portal import hours, masking
+from portal import hours, masking, order_lookup
 from portal.auth.customers import current_customer, current_customer_id
 from portal.extensions import db, limiter
 from portal.i18n import gettext as _
@@ -26,7 +26,7 @@ def _lookup_ip_key():
 
 
 def _lookup_order_key():
-    return f"lookup-order:{service.normalise_number(request.form.get('number'))}"
+    return f"lookup-order:{order_lookup.normalise_number(request.form.get('number'))}"
 
 
 def get_order_for_viewer_or_404(number):
@@ -113,7 +113,7 @@ def timeline(number):
 @bp.post("/<number>/cancel")
 def cancel(number):
     """Cancel before shipping: the signed-in owner only (a guest is asked to sign in)."""
-    order = service.find_for_customer(number, current_customer())
+    order = order_lookup.find_for_customer(number, current_customer())
     if order is None:
         _not_found()
     try:

@@ -13,9 +13,9 @@ import time
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
+from portal import metrics
 from portal.extensions import csrf, db
 from portal.numbers import parse_int
-from portal.ops import metrics
 from portal.orders import feed
 
 bp = Blueprint("api", __name__, url_prefix="/api")

@@ -1,4 +1,4 @@
-"""Returns, exchanges and repairs: the eligibility policy, the 4-step wizard and customers' photos."""
+"""Returns, exchanges and repairs: the eligibility policy, the 4-step wizard, the label and the parcel."""
 
 from flask import Blueprint
 

@@ -1,7 +1,7 @@
 """The return after approval: the label and drop-off deadline, the customer's "I've sent it", the parcel's
 way back as the shop reports it, an agent receiving it by hand, and the deadline's reminder and expiry.
 
-Every status change goes through the cases journey's one `transition()`; callers commit.
+Every status change goes through portal.casework's one `transition()`; callers commit.
 """
 
 import re
@@ -9,7 +9,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
 
-from portal.cases import service as cases
+from portal.casework import service as cases
 from portal.extensions import db
 from portal.jobs import schedule
 from portal.models import AuditEntry, Case, CaseShopEvent, utcnow

@@ -11,13 +11,16 @@ from datetime import UTC, datetime, time
 from sqlalchemy import func, select
 
 from portal import bookings, shop_events
-from portal.cases import service as cases
-from portal.complaints.triage import N_, Reason, priority
+from portal.casework import photos
+from portal.casework import service as cases
+from portal.casework.priority import priority
+from portal.casework.reasons import Reason
 from portal.extensions import db
+from portal.i18n import N_
 from portal.i18n import lazy_gettext as _l
 from portal.models import Case, CaseAttachment, CaseItem, Order, ReturnDraft, utcnow
 from portal.numbers import parse_int
-from portal.returns import parcel, photos, policy
+from portal.returns import parcel, policy
 from portal.returns.policy import REASONS
 
 MAX_DESCRIPTION = 2000

@@ -8,15 +8,15 @@ from datetime import datetime
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 
-from portal import bookings, hours
+from portal import bookings, hours, order_lookup
 from portal.auth.customers import current_customer
+from portal.casework import photos
 from portal.extensions import db
 from portal.i18n import gettext as _
 from portal.i18n import locale_tag
 from portal.models import utcnow
-from portal.orders import service as orders
 from portal.redirects import safe_next
-from portal.returns import bp, photos, policy, service
+from portal.returns import bp, policy, service
 from portal.web import no_store, render_fragment
 
 
@@ -26,7 +26,7 @@ def _sign_in_first():
 
 
 def _own_order_or_404(number):
-    order = orders.find_for_customer(number, current_customer())
+    order = order_lookup.find_for_customer(number, current_customer())
     if order is None:
         abort(404)
     return order
@@ -67,7 +67,7 @@ def _render(order, step, draft, errors=None, form=None, status=200):
 def start():
     """Start a return: step 1 for `?order=`, else a chooser of delivered orders (or how to sign in)."""
     customer = current_customer()
-    number = orders.normalise_number(request.args.get("order"))
+    number = order_lookup.normalise_number(request.args.get("order"))
     if customer is None:
         if number:
             return _sign_in_first()

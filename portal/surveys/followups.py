@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import exists, func, select
 
 from portal import bookings
-from portal.cases import service as cases
+from portal.casework import service as cases
 from portal.extensions import db
 from portal.models import AuditEntry, Callback, Case, Survey, SurveyAnswer, utcnow
 from portal.models.cases import OPEN_STATUSES, RESOLVED_STATUSES

@@ -201,6 +201,7 @@ def test_deleting_the_account_forgets_what_was_written_in_the_cases_but_keeps_th
     from werkzeug.datastructures import FileStorage
 
     from portal.account.service import delete_account
+    from portal.casework import photos
     from portal.models import (
         Callback,
         CaseAttachment,
@@ -209,7 +210,6 @@ def test_deleting_the_account_forgets_what_was_written_in_the_cases_but_keeps_th
         Survey,
         SurveyAnswer,
     )
-    from portal.returns import photos
     from tests.cases.helpers import image_bytes
     from tests.worker.cases import make_case
 
@@ -253,8 +253,8 @@ def test_photos_stay_when_the_deletion_is_rolled_back(db, alice, make_order):
     from werkzeug.datastructures import FileStorage
 
     from portal.account.service import anonymise
+    from portal.casework import photos
     from portal.models import ReturnDraft
-    from portal.returns import photos
     from tests.cases.helpers import image_bytes
 
     photo = photos.store(FileStorage(stream=io.BytesIO(image_bytes()), filename="p.jpg")).name

@@ -164,7 +164,7 @@ def test_an_agent_cannot_change_the_return_policy(client, db, agent):
 
 
 def test_the_survey_delay_applies_to_cases_resolved_afterwards(app, db, lead, customer):
-    from portal.cases import service as cases
+    from portal.casework import service as cases
     from tests.agent.helpers import make_case
     from tests.cases.helpers import outbox
 

@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 from werkzeug.datastructures import FileStorage
 
+from portal.casework import photos
 from portal.models import CaseAttachment, CaseMessage, utcnow
-from portal.returns import photos
 from tests.agent.helpers import make_case, sign_in_customer, sign_in_staff
 
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from portal.cases import service
+from portal.casework import service
 from portal.models import Case, CaseMessage, utcnow
 from tests.conftest import without_form_token
 from tests.orders.helpers import sign_in_as

@@ -5,8 +5,8 @@ import io
 from PIL import Image
 from sqlalchemy import select
 
+from portal.casework import photos
 from portal.models import Case
-from portal.returns import photos
 from tests.cases.helpers import gps_exif, image_bytes
 from tests.orders.helpers import sign_in_as
 

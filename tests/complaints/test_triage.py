@@ -5,7 +5,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from portal.complaints.triage import OrderFacts, PastContact, anger, priority, triage
+from portal.casework.priority import priority
+from portal.complaints.triage import OrderFacts, PastContact, anger, triage
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 STANDARD = SimpleNamespace(is_vip=False)

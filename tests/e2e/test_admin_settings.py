@@ -8,7 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 from babel.dates import format_datetime
 from playwright.sync_api import expect
 
-from portal.cases import service as cases
+from portal.casework import service as cases
 from portal.extensions import db
 from portal.models import Case, utcnow
 from tests.e2e.checks import check_page

@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 
 from portal import demo
 from portal.auth import tokens
-from portal.cases.service import random_reference
+from portal.casework.service import random_reference
 from portal.extensions import db
 from portal.models import Case, Customer, Order, OrderItem, utcnow
 from portal.surveys import service

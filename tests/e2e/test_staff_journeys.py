@@ -13,9 +13,9 @@ import pytest
 from PIL import Image
 from werkzeug.datastructures import FileStorage
 
+from portal.casework import photos
 from portal.extensions import db
 from portal.models import Article, ArticleFeedback, CannedReply, CaseAttachment, Staff, utcnow
-from portal.returns import photos
 from tests.agent.helpers import make_case
 from tests.e2e.checks import check_page, sideways_overflow
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from portal.cases import service as cases
+from portal.casework import service as cases
 from portal.models import Callback, SurveyAnswer, utcnow
 from tests.e2e.conftest import screenshot
 from tests.worker.cases import make_case

@@ -7,9 +7,9 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from portal.casework.photos import path_for
 from portal.extensions import db
 from portal.models import Case, CaseMessage, utcnow
-from portal.returns.photos import path_for
 from tests.agent.helpers import make_case
 from tests.cases.helpers import gps_exif, image_bytes
 from tests.inbound.helpers import (

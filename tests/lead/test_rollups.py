@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import delete, func, select, update
 
 from portal.agent import service as agent_service
-from portal.cases import service as cases
+from portal.casework import service as cases
 from portal.jobs import schedule
 from portal.lead import metrics, rollups
 from portal.models import DailyCount, OutboxRow, RollupDay, SurveyAnswer, utcnow

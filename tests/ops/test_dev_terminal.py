@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
+from portal import logs
 from portal.cli import _child_logging, _print_welcome
-from portal.ops import logs
 from tests.worker.test_faults import _rows, _start_worker, _stop, _wait_for, _welcome_many
 
 

@@ -116,12 +116,12 @@ def test_counters_of_every_process_add_up_in_multiprocess_mode(test_environ, tmp
     directory = tmp_path / "metrics"
     directory.mkdir()
     environ = test_environ | {"PROMETHEUS_MULTIPROC_DIR": str(directory), "PATH": ""}
-    count = "from portal.ops import metrics; metrics.emails_total.labels('sent').inc(2)"
+    count = "from portal import metrics; metrics.emails_total.labels('sent').inc(2)"
     for _ in range(2):
         subprocess.run([sys.executable, "-c", count], cwd=PROJECT_ROOT, env=environ, check=True, timeout=120)
-    read = ("from portal import create_app; from portal.ops import metrics; "
+    read = ("from portal import create_app; from portal.ops import gauges; "
             "app = create_app({'ENVIRON': __import__('os').environ}); "
-            "print(metrics.exposition(app)[0].decode())")
+            "print(gauges.exposition(app)[0].decode())")
     result = subprocess.run([sys.executable, "-c", read], cwd=PROJECT_ROOT, env=environ, check=True, timeout=120,
                             capture_output=True, text=True)
 

@@ -6,8 +6,8 @@ import logging
 
 from sqlalchemy import select
 
+from portal import logs
 from portal.models import Case, OutboxRow
-from portal.ops import logs
 from tests.complaints.test_complaint_form import VALID
 from tests.orders.helpers import sign_in_as
 from worker import runtime

@@ -352,7 +352,7 @@ def test_no_reminder_or_expiry_once_the_customer_sent_the_parcel(approved, app, 
 
 def test_an_expired_return_can_be_reopened_and_approved_again_with_a_new_deadline(approved, db, agent):
     from portal.agent import service as agent_service
-    from portal.cases import service as cases
+    from portal.casework import service as cases
 
     case = reload(db, approved)
     later = case.drop_off_due + timedelta(minutes=1)

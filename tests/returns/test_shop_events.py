@@ -127,7 +127,7 @@ def test_a_decision_rolled_back_sends_nothing(db, customer, order, agent, endpoi
 
 
 def test_a_case_resolved_again_after_reopening_asks_the_shop_again(db, customer, order, agent, endpoint):
-    from portal.cases import service as cases
+    from portal.casework import service as cases
 
     case = make_case(customer, order)
     agent_service.resolve(case, agent, "refund", 500, "Sorry")

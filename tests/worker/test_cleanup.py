@@ -7,9 +7,9 @@ from datetime import timedelta
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
+from portal.casework import photos
 from portal.jobs import schedule
 from portal.models import OutboxRow, ReturnDraft, StaffSession, utcnow
-from portal.returns import photos
 from tests.cases.helpers import image_bytes
 from worker import cleanup, runtime
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from portal.complaints.triage import priority, raised_priority
+from portal.casework.priority import priority, raised_priority
 from portal.jobs import schedule
 from portal.models import OutboxRow, utcnow
 from tests.worker.cases import make_case

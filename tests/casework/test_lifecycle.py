@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from portal.cases import service
+from portal.casework import service
 from portal.models import Case, CaseEvent, utcnow
 from portal.models.cases import TRANSITIONS
 from tests.cases.helpers import outbox
