@@ -50,7 +50,7 @@ def linear_blend(query, locale):
     """Article ids by LINEAR_DENSE_WEIGHT x dense similarity (0 at the floor, 1 at the query's best) plus the rest
     x lexical score (1 at the query's best), over both lists' candidates."""
     directory, current = search._searcher(str(current_app.config["SEARCH_INDEX_DIR"]))
-    groups = search._groups(current.reader(), (str(directory), current.reader().generation()), query, locale)
+    groups = search._groups(current.reader(), query, locale)
     lexical = {int(current.stored_fields(n)["id"]): s for n, s in search._run(current, groups, search.RERANK_DEPTH)}
     floor = search.DENSE_FLOOR[locale]
     near = {i: s for i, s in dense.rank(directory, query, locale, search.DENSE_DEPTH) if s >= floor}
