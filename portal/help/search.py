@@ -31,10 +31,11 @@ from whoosh.analysis.filters import STOP_WORDS
 from whoosh.analysis.tokenizers import default_pattern
 from whoosh.fields import ID, TEXT, Schema
 from whoosh.lang.porter import stem
-from whoosh.query import AndMaybe, Or, Term
+from whoosh.query import Term
 
 from portal.extensions import db
-from portal.help import dense, typos
+from portal.help import dense, scoring, typos
+from portal.help.scoring import RERANK_DEPTH
 from portal.models import Article, Synonym
 
 log = logging.getLogger("portal.search")
@@ -49,9 +50,6 @@ FUZZY_WEIGHT = 0.3  # a corrected spelling counts, but less than the word as typ
 SYNONYM_WEIGHT = 0.8
 MAX_QUERY_CHARS = 200
 MAX_QUERY_TERMS = 12
-# A term found in more than this share of the articles tells little: it ranks, it does not select.
-COMMON_TERM_SHARE = 0.02
-RERANK_DEPTH = 20
 ATTESTED_SHARE = 0.001
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 WORD = re.compile(r"\w+")
@@ -281,7 +279,7 @@ def rebuild(app, progress=None, procs=None, limitmb=None, embed_progress=None):
         ix = whoosh_index.create_in(str(directory), build_schema())
         procs = procs or app.config["SEARCH_INDEX_PROCS"]
         writer = ix.writer(procs=procs, limitmb=limitmb or app.config["SEARCH_INDEX_LIMIT_MB"],
-                         multisegment=procs > 1)
+                           multisegment=procs > 1)
         count = 0
         try:
             for article in db.session.scalars(_published_articles().execution_options(yield_per=1000)):
@@ -516,49 +514,6 @@ def _groups(reader, query, locale):
     return groups
 
 
-def _plan(groups, doc_count):
-    """(the query that ranks the articles, a broader one for when it finds none, or None).
-
-    Selective words choose the articles; very common ones (in more than COMMON_TERM_SHARE of them) would
-    make every article a candidate, so they only add to the score of the articles chosen. With only common
-    words, a match in a title or keyword list is what makes an article a candidate.
-    """
-    every = [c for g in groups for c in g.clauses]
-    threshold = max(50, doc_count * COMMON_TERM_SHARE)
-    if any(g.doc_frequency <= threshold for g in groups):
-        choose = [c for g in groups if g.doc_frequency <= threshold for c in g.clauses]
-        add = [c for g in groups if g.doc_frequency > threshold for c in g.clauses]
-    else:
-        choose = [c for c in every if not c.fieldname.startswith("body_")]
-        add = [c for c in every if c.fieldname.startswith("body_")]
-    if not choose or not add:
-        return Or(every), None
-    return AndMaybe(Or(choose), Or(add)), Or(every)
-
-
-def _run(searcher, groups, limit):
-    """[(docnum, score)] best first: Whoosh's BM25F over the groups' terms, then times a coordination factor
-    that favours the articles matching more of the query's words, over the best RERANK_DEPTH."""
-    if not groups:
-        return []
-    query, broader = _plan(groups, searcher.doc_count())
-    depth = max(limit, RERANK_DEPTH)
-    coordinate = len(groups) > 1
-    hits = searcher.search(query, limit=depth, terms=coordinate)
-    if hits.is_empty() and broader is not None:
-        hits = searcher.search(broader, limit=depth, terms=coordinate)
-    if not coordinate:
-        return [(hit.docnum, hit.score) for hit in hits][:limit]
-    words = [{(c.fieldname, c.text.encode("utf-8")) for c in g.clauses} for g in groups]
-    scored = []
-    for hit in hits:
-        matched = set(hit.matched_terms())
-        share = sum(1 for terms in words if terms & matched) / len(groups)
-        scored.append((hit.docnum, hit.score * (0.5 + 0.5 * share)))
-    # Equal scores by document number, as Whoosh's collector ranks them.
-    return sorted(scored, key=lambda pair: (-pair[1], pair[0]))[:limit]
-
-
 def _hits(ranked, groups, locale):
     """The hits for [(article id, score)], read from the database (the index stores no text); one deleted or
     unpublished since it was indexed is left out until the worker removes it."""
@@ -596,7 +551,7 @@ def ranked_ids(query, locale, mode="hybrid", depth=RERANK_DEPTH):
 def _ranked(directory, current, groups, query, locale, mode, depth):
     lexical = []
     if mode != "dense":
-        lexical = [int(current.stored_fields(docnum)["id"]) for docnum, _score in _run(current, groups, depth)]
+        lexical = [int(current.stored_fields(docnum)["id"]) for docnum, _score in scoring.rank(current, groups, depth)]
     semantic = []
     if (mode != "lexical" and len(query) >= DENSE_MIN_CHARS and _written_for(query, locale)
             and semantic_enabled(current_app)):

@@ -62,5 +62,6 @@ def variants(reader, field, term, typed):
         word = raw.decode("utf-8")
         if abs(len(word) - len(term)) <= maxdist and ASCII_WORD.match(word) and near(term, word):
             candidates.append(word)
-    candidates.sort(key=lambda word: -reader.doc_frequency(field, word))
+    # Ties go to the shorter word, then alphabetical order (the lexicon's).
+    candidates.sort(key=lambda word: (-reader.doc_frequency(field, word), len(word)))
     return candidates[:MAX_VARIANTS]
