@@ -1,11 +1,10 @@
 """BM25F over the query's terms in one loop over each term's postings, instead of Whoosh's matcher tree.
 
-Kept because a target needs it. Measured 2026-12-07 on the 10 000-article bench corpus, the bench's 200
-queries interleaved in one process (load average 8): ranking with Whoosh's own `searcher.search` over an
-AndMaybe/Or query took p50 12.4 ms, p99 54.6 ms against 2.0 and 13.9 ms here, and the whole search (hits and
-snippets) p50 17.8 / p99 56.6 ms against 8.7 / 20.4: at that cost the ranked-LIKE baseline would no longer be
-10x slower than ours at 10 000 articles (README targets). The scores are Whoosh's BM25F
-(tests/help/test_scoring.py compares them), and `make bench` prints both in the same run.
+Kept because a target needs it. Measured 2026-12-07 by `make bench` at 10 000 articles (load average 9):
+ranking a query took p50 1.3 / p99 17.1 ms here against 11.0 / 59.9 ms with Whoosh's own `searcher.search`
+over the same terms; interleaved in one process, the whole search took about twice as long with it (p50 17.8
+against 8.7 ms), which would cost the README's target of a ranked LIKE >= 10x slower than ours at 10 000
+articles. The scores are Whoosh's BM25F: tests/help/test_scoring.py compares them with its searcher's.
 """
 
 import heapq
