@@ -9,15 +9,14 @@ Queries are built here, not parsed: what a customer types is never query syntax.
 """
 
 import fcntl
-import heapq
 import logging
 import os
+import pickle
 import re
 import secrets
 import shutil
 import threading
 import time
-from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -30,14 +29,13 @@ from whoosh import index as whoosh_index
 from whoosh.analysis import LowercaseFilter, StemFilter, StopFilter, Token, Tokenizer
 from whoosh.analysis.filters import STOP_WORDS
 from whoosh.analysis.tokenizers import default_pattern
-from whoosh.codec.whoosh3 import W3Codec, W3PerDocReader, _lenfield
 from whoosh.fields import ID, TEXT, Schema
 from whoosh.lang.porter import stem
 from whoosh.query import Term
-from whoosh.util.numeric import byte_to_length
 
 from portal.extensions import db
-from portal.help import dense
+from portal.help import dense, scoring, typos
+from portal.help.scoring import RERANK_DEPTH
 from portal.models import Article, Synonym
 
 log = logging.getLogger("portal.search")
@@ -50,17 +48,11 @@ LOCALE_FIELDS = {locale: (f"title_{locale}", f"keywords_{locale}", f"body_{local
 FIELD_BOOST = {"title": 3.0, "keywords": 2.5, "body": 1.0}
 FUZZY_WEIGHT = 0.3  # a corrected spelling counts, but less than the word as typed
 SYNONYM_WEIGHT = 0.8
-MAX_FUZZY_VARIANTS = 3
 MAX_QUERY_CHARS = 200
 MAX_QUERY_TERMS = 12
-# A term found in more than this share of the articles tells little: it ranks, it does not select.
-COMMON_TERM_SHARE = 0.02
-RERANK_DEPTH = 20
-BM25_B, BM25_K1 = 0.75, 1.2  # Whoosh's BM25F defaults, the searcher's weighting
 ATTESTED_SHARE = 0.001
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 WORD = re.compile(r"\w+")
-ASCII_WORD = re.compile(r"^[a-z]+$")
 HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 LATIN_LETTER = re.compile(r"[A-Za-z]")
 
@@ -182,41 +174,6 @@ def build_schema():
     return schema
 
 
-class _PerDocReader(W3PerDocReader):
-    """Field lengths from one read of each length column instead of a file seek per look-up.
-
-    Whoosh asks for a document's field length for every posting it writes (block statistics) and for every
-    posting it scores (BM25); with a seek each, that was a sixth of a rebuild.
-    """
-
-    def __init__(self, storage, segment):
-        super().__init__(storage, segment)
-        self._lengths = {}
-
-    def doc_field_length(self, docnum, fieldname, default=0):
-        lengths = self._lengths.get(fieldname)
-        if lengths is None:
-            # The column is one byte per document, nothing else.
-            filename = W3Codec.column_filename(self._segment, _lenfield(fieldname))
-            lengths = b""
-            if self._storage.file_exists(filename):
-                with self._storage.open_file(filename) as column:
-                    lengths = column.read()
-            self._lengths[fieldname] = lengths
-        return byte_to_length(lengths[docnum]) if docnum < len(lengths) else default
-
-
-class Codec(W3Codec):
-    """Whoosh's codec with the in-memory field lengths; segments record it, so their readers use it too."""
-
-    def per_document_reader(self, storage, segment):
-        return _PerDocReader(storage, segment)
-
-
-def _writer(ix, **options):
-    return ix.writer(codec=Codec(), **options)
-
-
 # The lookahead lets the scan skip plain letters at once: a third of the time of the alternatives alone.
 MARKDOWN_MARKUP = re.compile(r"(?=[#*_`>!\[])(^#+\s*|\*\*|__|[*_`>]|!?\[([^\]]*)\]\([^)]*\))", re.MULTILINE)
 
@@ -259,9 +216,23 @@ def current_dir(root):
 
 def index_exists(root):
     try:
-        return whoosh_index.exists_in(str(current_dir(root)))
-    except OSError:
+        return _open(current_dir(root)).latest_generation() > -1
+    except (whoosh_index.EmptyIndexError, OSError):
         return False
+
+
+def _open(directory):
+    """The index in a generation directory.
+
+    Segments pickle the codec class they were written with; an index whose segments name a class this code no
+    longer has (one written before 2026-12 named portal.help.search.Codec) raises EmptyIndexError like no index
+    at all: searches find nothing instead of failing, and the worker's next update or `flask search reindex`
+    builds a new generation.
+    """
+    try:
+        return whoosh_index.open_dir(str(directory))
+    except (AttributeError, ImportError, pickle.UnpicklingError) as error:
+        raise whoosh_index.EmptyIndexError(f"unreadable index in {directory}: {error}") from error
 
 
 @contextmanager
@@ -307,8 +278,8 @@ def rebuild(app, progress=None, procs=None, limitmb=None, embed_progress=None):
         directory.mkdir()
         ix = whoosh_index.create_in(str(directory), build_schema())
         procs = procs or app.config["SEARCH_INDEX_PROCS"]
-        writer = _writer(ix, procs=procs, limitmb=limitmb or app.config["SEARCH_INDEX_LIMIT_MB"],
-                         multisegment=procs > 1)
+        writer = ix.writer(procs=procs, limitmb=limitmb or app.config["SEARCH_INDEX_LIMIT_MB"],
+                           multisegment=procs > 1)
         count = 0
         try:
             for article in db.session.scalars(_published_articles().execution_options(yield_per=1000)):
@@ -319,7 +290,7 @@ def rebuild(app, progress=None, procs=None, limitmb=None, embed_progress=None):
             writer.commit()
             if procs > 1:
                 # Each process wrote its own segment; searching several costs more than one merge now.
-                _writer(ix).commit(optimize=True)
+                ix.writer().commit(optimize=True)
         except BaseException:
             writer.cancel()
             shutil.rmtree(directory, ignore_errors=True)
@@ -337,7 +308,7 @@ def rebuild(app, progress=None, procs=None, limitmb=None, embed_progress=None):
             previous = current_dir(root).name
             _write_pointer(root, name)
             _remove_old_generations(root, keep={name, previous})
-        _clear_caches()
+        clear_caches()
         log.info("search index rebuilt: %d articles in %s", count, name)
         return count
 
@@ -355,7 +326,7 @@ def _catch_up(ix):
     changed = [int(article_id) for article_id, stamp in live.items() if indexed.get(article_id) != stamp]
     if not changed and not gone:
         return set()
-    writer = _writer(ix, timeout=30)
+    writer = ix.writer(timeout=30)
     for article_id in gone:
         writer.delete_by_term("id", article_id)
     for article_id in changed:
@@ -374,11 +345,11 @@ def update_article(app, article_id):
         return f"built the index with {rebuild(app)} articles"
     article = db.session.get(Article, article_id)
     with _swap_lock(root):
-        ix = whoosh_index.open_dir(str(current_dir(root)))
+        ix = _open(current_dir(root))
         if article is not None and article.published and _indexed_stamp(ix, article_id) == _stamp(article.updated_at):
             # A rebuild after the edit already has it (e.g. `make run` seeds, then rebuilds, then runs these jobs).
             return "up to date"
-        writer = _writer(ix, timeout=30)
+        writer = ix.writer(timeout=30)
         writer.delete_by_term("id", str(article_id))
         if article is not None and article.published:
             writer.add_document(**document(article))
@@ -417,61 +388,22 @@ def _searcher(root):
         if not current.up_to_date():
             # A fresh searcher, not refresh(): refresh() reuses segment readers and so misses new deletions.
             current.close()
-            current = whoosh_index.open_dir(str(directory)).searcher()
+            current = _open(directory).searcher()
             cached[root] = (directory, current)
         return directory, current
     if held is not None:
         held[1].close()
-    current = whoosh_index.open_dir(str(directory)).searcher()
+    current = _open(directory).searcher()
     cached[root] = (directory, current)
     return directory, current
 
 
-class _LRU:
-    def __init__(self, size):
-        self.size = size
-        self.items = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key):
-        with self.lock:
-            if key in self.items:
-                self.items.move_to_end(key)
-                return self.items[key]
-        return None
-
-    def put(self, key, value):
-        with self.lock:
-            self.items[key] = value
-            self.items.move_to_end(key)
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-
-    def clear(self):
-        with self.lock:
-            self.items.clear()
-
-
-# Both depend only on the index version, so they are kept per version: the lexicon by first letter and
-# length (built once per version and field), and the fuzzy variants found for each query term.
-_lexicon_cache = _LRU(16)
-_fuzzy_cache = _LRU(20_000)
 _synonym_cache = {}
 
 
-def _clear_caches():
-    _lexicon_cache.clear()
-    _fuzzy_cache.clear()
-    _synonym_cache.clear()
-
-
 def clear_caches(query_only=False):
-    """Forget synonyms and cached look-ups (after synonyms are edited); `query_only` keeps the per-version lexicon."""
-    if query_only:
-        _fuzzy_cache.clear()
-        _synonym_cache.clear()
-    else:
-        _clear_caches()
+    """Forget the synonyms read (after synonyms are edited); nothing else is cached, so `query_only` changes nothing."""
+    _synonym_cache.clear()
 
 
 # ---- Queries ------------------------------------------------------------------------------------------
@@ -532,79 +464,6 @@ def _terms(text, locale):
     return list(seen.items())
 
 
-def _lexicon_buckets(reader, version, field):
-    """The field's ASCII terms by (first letter, length): where a typo of a word can be, and nowhere else."""
-    key = (version, field)
-    buckets = _lexicon_cache.get(key)
-    if buckets is None:
-        buckets = {}
-        for raw in reader.lexicon(field):
-            word = raw.decode("utf-8")
-            if ASCII_WORD.match(word):
-                buckets.setdefault((word[0], len(word)), []).append(word)
-        _lexicon_cache.put(key, buckets)
-    return buckets
-
-
-def _within_one_edit(a, b):
-    """True when b is one substitution, insertion, deletion or swap of neighbours away from a."""
-    if a == b or abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) > len(b):
-        a, b = b, a
-    i = 0
-    while i < len(a) and a[i] == b[i]:
-        i += 1
-    if len(a) < len(b):
-        return a[i:] == b[i + 1:]
-    return a[i + 1:] == b[i + 1:] or (i + 1 < len(a) and a[i] == b[i + 1] and a[i + 1] == b[i]
-                                      and a[i + 2:] == b[i + 2:])
-
-
-def _within_two_edits(a, b):
-    """True when b is one or two such edits away from a (their Damerau-Levenshtein distance, as Whoosh counts it).
-
-    The first letter where they differ takes part in an edit, so trying each edit there and allowing one more
-    is exact; it costs a few slices where the table of the edit distance took most of a typo query's time.
-    """
-    if a == b or abs(len(a) - len(b)) > 2:
-        return False
-    i = 0
-    while i < len(a) and i < len(b) and a[i] == b[i]:
-        i += 1
-    a, b = a[i:], b[i:]
-    if not a or not b:
-        return True  # the rest of the longer one: at most two letters
-
-    def at_most_one(x, y):
-        return x == y or _within_one_edit(x, y)
-
-    return (at_most_one(a[1:], b[1:]) or at_most_one(a[1:], b) or at_most_one(a, b[1:])
-            or (a[1:2] == b[:1] and a[:1] == b[1:2] and at_most_one(a[2:], b[2:])))
-
-
-def _fuzzy_variants(reader, version, field, term, typed):
-    """Indexed terms a small edit away from `term` (1 edit, 2 from 8 letters), most frequent first."""
-    if len(typed) < 4 or not ASCII_WORD.match(typed) or not ASCII_WORD.match(term):
-        return []
-    key = (version, field, term)
-    cached = _fuzzy_cache.get(key)
-    if cached is not None:
-        return cached
-    maxdist = 2 if len(typed) >= 8 else 1
-    buckets = _lexicon_buckets(reader, version, field)
-    candidates = []
-    # Typos rarely touch the first letter; requiring it keeps the candidates few.
-    for length in range(len(term) - maxdist, len(term) + maxdist + 1):
-        for word in buckets.get((term[0], length), ()):
-            if _within_one_edit(term, word) if maxdist == 1 else _within_two_edits(term, word):
-                candidates.append(word)
-    candidates.sort(key=lambda v: -reader.doc_frequency(field, v))
-    variants = candidates[:MAX_FUZZY_VARIANTS]
-    _fuzzy_cache.put(key, variants)
-    return variants
-
-
 @dataclass
 class _Group:
     """One word of the query (or one synonym expansion): its exact and fuzzy terms over the fields."""
@@ -613,7 +472,7 @@ class _Group:
     doc_frequency: int
 
 
-def _group(reader, version, fields, term, typed, weight=1.0):
+def _group(reader, fields, term, typed, weight=1.0):
     clauses, frequency = [], 0
     # A word found in enough articles is spelled right: its neighbours are other words, not corrections.
     attested = max(3, reader.doc_count() * ATTESTED_SHARE)
@@ -625,18 +484,18 @@ def _group(reader, version, fields, term, typed, weight=1.0):
             frequency = max(frequency, exact)
         if exact >= attested:
             continue
-        for variant in _fuzzy_variants(reader, version, field, term, typed):
+        for variant in typos.variants(reader, field, term, typed):
             clauses.append(Term(field, variant, boost=boost * FUZZY_WEIGHT))
             frequency = max(frequency, reader.doc_frequency(field, variant))
     return _Group(clauses, frequency) if clauses else None
 
 
-def _groups(reader, version, query, locale):
+def _groups(reader, query, locale):
     fields = LOCALE_FIELDS[locale]
     groups = []
     terms = _terms(query, locale)[:MAX_QUERY_TERMS]
     for term, typed in terms:
-        group = _group(reader, version, fields, term, typed)
+        group = _group(reader, fields, term, typed)
         if group:
             groups.append(group)
     lowered = query.lower()
@@ -649,121 +508,10 @@ def _groups(reader, version, query, locale):
                 if term in known:
                     continue
                 known.add(term)
-                group = _group(reader, version, fields, term, typed, weight=SYNONYM_WEIGHT)
+                group = _group(reader, fields, term, typed, weight=SYNONYM_WEIGHT)
                 if group:
                     groups.append(group)
     return groups
-
-
-def _plan(groups, doc_count):
-    """(clauses that choose the candidates, clauses per group left out of them, to add when re-scoring).
-
-    Selective words choose the articles; very common ones (in more than COMMON_TERM_SHARE of them) would
-    make every article a candidate, so they only add to the score of the candidates. With only common words,
-    a match in a title or keyword list is what makes an article a candidate.
-    """
-    threshold = max(50, doc_count * COMMON_TERM_SHARE)
-    selective = [g for g in groups if g.doc_frequency <= threshold]
-    if selective:
-        return ([c for g in selective for c in g.clauses],
-                [[] if g.doc_frequency <= threshold else g.clauses for g in groups])
-    required = [c for g in groups for c in g.clauses if not c.fieldname.startswith("body_")]
-    if not required:
-        return _everything(groups)
-    return required, [[c for c in g.clauses if c.fieldname.startswith("body_")] for g in groups]
-
-
-def _everything(groups):
-    return [c for g in groups for c in g.clauses], [[] for _g in groups]
-
-
-def _clause_scores(searcher, clause, docnums=None):
-    """{docnum: score} for one term, as the searcher's BM25F scores it times the clause's boost; only for the
-    sorted `docnums` if given, skipping the postings to them.
-
-    One loop over the postings costs a fraction of Whoosh's matcher tree and collector, which took most of a
-    query's time (about 12 µs for each matching article).
-    """
-    field, text = clause.fieldname, clause.text
-    factor = clause.boost * searcher.idf(field, text) * (BM25_K1 + 1)
-    flat = BM25_K1 * (1 - BM25_B)
-    per_length = BM25_K1 * BM25_B / (searcher.avg_field_length(field) or 1)
-    scores = {}
-    for leaf, offset in searcher.reader().leaf_readers():
-        if (field, text) not in leaf:
-            continue
-        postings, length = leaf.postings(field, text), leaf.doc_field_length
-        if docnums is None:
-            while postings.is_active():
-                docnum, frequency = postings.id(), postings.weight()
-                scores[docnum + offset] = factor * frequency / (frequency + flat + per_length
-                                                                * length(docnum, field, 1))
-                postings.next()
-            continue
-        end = offset + leaf.doc_count_all()
-        for docnum in docnums:
-            if docnum < offset or docnum >= end or not postings.is_active():
-                continue
-            postings.skip_to(docnum - offset)
-            if postings.is_active() and postings.id() == docnum - offset:
-                frequency = postings.weight()
-                scores[docnum] = factor * frequency / (frequency + flat + per_length
-                                                       * length(docnum - offset, field, 1))
-    return scores
-
-
-def _rescore(searcher, groups, left_out, scored, per_clause):
-    """Add the left-out clauses' scores and a coordination factor (favouring articles that match more of the
-    words) to the candidates, by skipping the left-out postings to just those documents."""
-    totals = dict(scored)
-    ordered = sorted(totals)
-    counts = dict.fromkeys(ordered, 0)
-    for group, extra in zip(groups, left_out, strict=True):
-        matched = set()
-        for clause in group.clauses:
-            if clause in extra:
-                for docnum, score in _clause_scores(searcher, clause, ordered).items():
-                    totals[docnum] += score
-                    matched.add(docnum)
-            else:
-                matched.update(docnum for docnum in ordered if docnum in per_clause[id(clause)])
-        for docnum in matched:
-            counts[docnum] += 1
-    size = len(groups)
-    return _best((docnum, total * (0.5 + 0.5 * counts[docnum] / size)) for docnum, total in totals.items())
-
-
-def _best(scored, depth=None):
-    """Highest score first; equal scores by document number, as Whoosh's collector ranks them."""
-    return heapq.nsmallest(depth, scored, key=_rank) if depth else sorted(scored, key=_rank)
-
-
-def _rank(pair):
-    return -pair[1], pair[0]
-
-
-def _candidates(searcher, clauses, depth):
-    """(the `depth` best documents for the clauses with their scores, {id(clause): its scores})."""
-    per_clause = {id(clause): _clause_scores(searcher, clause) for clause in clauses}
-    totals = {}
-    for scores in per_clause.values():
-        for docnum, score in scores.items():
-            totals[docnum] = totals.get(docnum, 0.0) + score
-    return _best(totals.items(), depth), per_clause
-
-
-def _run(searcher, groups, limit):
-    if not groups:
-        return []
-    clauses, left_out = _plan(groups, searcher.doc_count())
-    depth = max(limit, RERANK_DEPTH)
-    scored, per_clause = _candidates(searcher, clauses, depth)
-    if not scored and any(left_out):
-        clauses, left_out = _everything(groups)
-        scored, per_clause = _candidates(searcher, clauses, depth)
-    if scored and (len(groups) > 1 or any(left_out)):
-        scored = _rescore(searcher, groups, left_out, scored, per_clause)
-    return scored[:limit]
 
 
 def _hits(ranked, groups, locale):
@@ -796,15 +544,14 @@ def ranked_ids(query, locale, mode="hybrid", depth=RERANK_DEPTH):
     """(lexical ids, dense ids) for one locale, each best first; `mode` "lexical" or "dense" leaves the
     other list empty. For evaluation and for callers that fuse lists of their own."""
     directory, current = _searcher(str(current_app.config["SEARCH_INDEX_DIR"]))
-    version = (str(directory), current.reader().generation())
-    groups = _groups(current.reader(), version, query, locale)
+    groups = _groups(current.reader(), query, locale)
     return _ranked(directory, current, groups, query, locale, mode, depth)
 
 
 def _ranked(directory, current, groups, query, locale, mode, depth):
     lexical = []
     if mode != "dense":
-        lexical = [int(current.stored_fields(docnum)["id"]) for docnum, _score in _run(current, groups, depth)]
+        lexical = [int(current.stored_fields(docnum)["id"]) for docnum, _score in scoring.rank(current, groups, depth)]
     semantic = []
     if (mode != "lexical" and len(query) >= DENSE_MIN_CHARS and _written_for(query, locale)
             and semantic_enabled(current_app)):
@@ -838,10 +585,9 @@ def search(query, locale, limit=10, fallback=True):
         directory, current = _searcher(str(current_app.config["SEARCH_INDEX_DIR"]))
     except (whoosh_index.EmptyIndexError, OSError):
         return SearchResult(query=query, locale=locale, hits=[])
-    version = (str(directory), current.reader().generation())
     order = [locale] + ([other for other in LOCALE_FIELDS if other != locale] if fallback else [])
     for position, candidate in enumerate(order):
-        groups = _groups(current.reader(), version, query, candidate)
+        groups = _groups(current.reader(), query, candidate)
         lexical, semantic = _ranked(directory, current, groups, query, candidate, "hybrid", max(limit, RERANK_DEPTH))
         ranked = fuse(lexical, semantic, limit)
         if ranked:

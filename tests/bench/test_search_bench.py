@@ -21,10 +21,11 @@ import time
 from pathlib import Path
 
 import pytest
+from whoosh.query import AndMaybe, Or
 
 from portal import create_app
 from portal.extensions import db
-from portal.help import search
+from portal.help import scoring, search, typos
 from tests.bench import data as bench_data
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -143,6 +144,53 @@ def _like_phrase_query(connection):
     return run
 
 
+def _typo_corrections(queries):
+    """Per query, seconds to find the corrections of its words in the English fields: (ours, Whoosh's
+    `terms_within` with the same first letter and distance), and how many words each corrected."""
+    reader = search.searcher().reader()
+    ours, theirs, corrected = [], [], [0, 0]
+    for query in queries:
+        words = [(term, typed) for term, typed in search._terms(query, "en")
+                 if len(typed) >= 4 and typos.ASCII_WORD.match(typed) and typos.ASCII_WORD.match(term)]
+        started = time.perf_counter()
+        found = [typos.variants(reader, field, term, typed) for term, typed in words
+                 for field in search.LOCALE_FIELDS["en"]]
+        middle = time.perf_counter()
+        whoosh = [sorted((w for w in reader.terms_within(field, term, 2 if len(typed) >= 8 else 1, prefix=1)
+                          if w != term), key=lambda w, f=field: -reader.doc_frequency(f, w))[:typos.MAX_VARIANTS]
+                  for term, typed in words for field in search.LOCALE_FIELDS["en"]]
+        ended = time.perf_counter()
+        ours.append(middle - started)
+        theirs.append(ended - middle)
+        corrected[0] += sum(map(bool, found))
+        corrected[1] += sum(map(bool, whoosh))
+    return ours, theirs, corrected
+
+
+def _ranking(queries):
+    """Per query, seconds to rank its terms: (portal/help/scoring.py, Whoosh's own `searcher.search` over the same
+    terms, the common ones only adding to the score as in scoring._plan; without our coordination factor), and for
+    how many queries the top hit agrees."""
+    current = search.searcher()
+    ours, theirs, same_top = [], [], 0
+    for query in queries:
+        groups = search._groups(current.reader(), query, "en")
+        if not groups:
+            continue
+        started = time.perf_counter()
+        ranked = scoring.rank(current, groups, 10)
+        middle = time.perf_counter()
+        choose, left_out = scoring._plan(groups, current.doc_count())
+        add = [c for clauses in left_out for c in clauses]
+        hits = current.search(AndMaybe(Or(choose), Or(add)) if add else Or(choose), limit=scoring.RERANK_DEPTH,
+                              terms=len(groups) > 1)
+        ended = time.perf_counter()
+        ours.append(middle - started)
+        theirs.append(ended - middle)
+        same_top += bool(ranked) and not hits.is_empty() and ranked[0][0] == hits[0].docnum
+    return ours, theirs, same_top
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_search_latency_against_fts5_and_like(size, tmp_path):
     environ = _environ(tmp_path)
@@ -168,6 +216,8 @@ def test_search_latency_against_fts5_and_like(size, tmp_path):
 
         our_samples, our_hits = _time(ours, queries)
         warm_samples, _ = _time(lambda q: search.search(q, "en").hits, queries)
+        typo_ours, typo_whoosh, typo_corrected = _typo_corrections(queries)
+        rank_ours, rank_whoosh, rank_same_top = _ranking(queries)
     fts_samples, fts_hits = _time(_fts_query(connection), queries)
     like_samples, like_hits = _time(_like_query(connection), queries)
     phrase_samples, phrase_hits = _time(_like_phrase_query(connection), queries)
@@ -189,4 +239,16 @@ def test_search_latency_against_fts5_and_like(size, tmp_path):
           f"LIKE per word/ours: {like_p[2] / ours_p[2]:.1f}x (target >= 10x at 10 000; "
           f"phrase LIKE/ours: {phrase_p[2] / ours_p[2]:.1f}x)"
           + (f"; p99 target {target} ms: {'met' if ours_p[2] <= target else 'NOT met'}" if target else ""))
+    typo_ours_p, typo_whoosh_p = percentiles(typo_ours), percentiles(typo_whoosh)
+    print(f"  typo corrections per query (portal/help/typos.py, kept): ours p50 {typo_ours_p[0]:.2f} "
+          f"p99 {typo_ours_p[2]:.2f} ms, Whoosh's terms_within p50 {typo_whoosh_p[0]:.2f} "
+          f"p99 {typo_whoosh_p[2]:.2f} ms "
+          f"({typo_whoosh_p[2] / typo_ours_p[2]:.1f}x at p99); word-fields corrected: ours {typo_corrected[0]}, "
+          f"terms_within {typo_corrected[1]} (it counts a swap of neighbours as two edits)")
+    rank_ours_p, rank_whoosh_p = percentiles(rank_ours), percentiles(rank_whoosh)
+    print(f"  ranking per query (portal/help/scoring.py, kept): ours p50 {rank_ours_p[0]:.2f} "
+          f"p99 {rank_ours_p[2]:.2f} ms, "
+          f"Whoosh's searcher.search p50 {rank_whoosh_p[0]:.2f} p99 {rank_whoosh_p[2]:.2f} ms "
+          f"({rank_whoosh_p[0] / rank_ours_p[0]:.1f}x at p50, {rank_whoosh_p[2] / rank_ours_p[2]:.1f}x at p99); "
+          f"same top hit for {rank_same_top} of {len(rank_ours)} queries")
     assert our_hits > 0 and fts_hits > 0

@@ -14,7 +14,7 @@ from flask import current_app
 
 from portal import create_app, semantics
 from portal.extensions import db
-from portal.help import defaults, dense, search
+from portal.help import defaults, dense, scoring, search
 from portal.help.importer import article_files, import_files
 from portal.models import Article
 
@@ -50,8 +50,8 @@ def linear_blend(query, locale):
     """Article ids by LINEAR_DENSE_WEIGHT x dense similarity (0 at the floor, 1 at the query's best) plus the rest
     x lexical score (1 at the query's best), over both lists' candidates."""
     directory, current = search._searcher(str(current_app.config["SEARCH_INDEX_DIR"]))
-    groups = search._groups(current.reader(), (str(directory), current.reader().generation()), query, locale)
-    lexical = {int(current.stored_fields(n)["id"]): s for n, s in search._run(current, groups, search.RERANK_DEPTH)}
+    groups = search._groups(current.reader(), query, locale)
+    lexical = {int(current.stored_fields(n)["id"]): s for n, s in scoring.rank(current, groups, search.RERANK_DEPTH)}
     floor = search.DENSE_FLOOR[locale]
     near = {i: s for i, s in dense.rank(directory, query, locale, search.DENSE_DEPTH) if s >= floor}
     top_lexical = max(lexical.values(), default=1.0) or 1.0

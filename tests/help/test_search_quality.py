@@ -1,7 +1,6 @@
 """Search quality on the test FAQ corpus: stemming, misspellings, synonyms, Chinese, locale fallback."""
 
 from sqlalchemy import select
-from whoosh.query import Term
 
 from portal.help import search
 from portal.help.service import save_synonym
@@ -128,15 +127,3 @@ def test_hits_show_the_articles_text_from_the_database_and_leave_out_unpublished
 
     assert hits["refund-timing"].title == "When your refund arrives"
     assert "refund-not-received" not in hits
-
-
-def test_each_terms_score_is_whooshs_own_bm25f_score_also_when_skipping_to_some_articles(faq):
-    current = search.searcher()
-    for clause in [Term("body_en", "refund"), Term("title_en", "track", boost=3.0), Term("keywords_zh", "物流")]:
-        ours = search._clause_scores(current, clause)
-        whoosh = {hit.docnum: hit.score for hit in current.search(clause, limit=None)}
-
-        assert ours.keys() == whoosh.keys() and ours
-        assert all(abs(ours[docnum] - score) < 1e-9 for docnum, score in whoosh.items()), clause
-        some = sorted(whoosh)[::2]
-        assert search._clause_scores(current, clause, some) == {docnum: ours[docnum] for docnum in some}
