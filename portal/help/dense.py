@@ -33,6 +33,9 @@ PASSAGE_CHARS = 400
 # keyword is a passage of its own, and an article's similarity is HEAD_WEIGHT of its head's plus the rest of
 # its best keyword passage's. Measured on tests/eval/data/search_dev.yaml: fused recall@3 en 0.918 -> 0.959,
 # zh 0.900 -> 0.986 over the head alone; passages cut from the body's sections ranked worse than the head.
+# Tried for issue 14 on the dev set grown to 139 en + 75 zh queries (fused MRR en 0.899, zh 0.922), and left out:
+# HEAD_WEIGHT 0.4 (dev about +0.01 in each language; evaluation set en 0.892 -> 0.890, zh 0.916 -> 0.912); each
+# keyword alone, without the title (dev en about +0.015; evaluation set en 0.886, and random letters came nearer).
 KEYWORD_PASSAGES = 8
 HEAD_WEIGHT = 0.5
 # Only the articles with this many nearest heads have their keyword passages read (all of them up to this size):
@@ -247,6 +250,14 @@ class Held:
         rows = np.arange(ends[-1]) - np.repeat(ends - counts, counts) + np.repeat(self.starts[chosen], counts)
         best_keyword = np.maximum.reduceat(self.keywords[rows] @ vector, ends - counts)
         return chosen, HEAD_WEIGHT * heads[chosen] + (1 - HEAD_WEIGHT) * best_keyword
+
+
+def embed_ahead(directory, query, locales):
+    """Start embedding the query on the model's helper thread when one of the locales has article vectors, so
+    the caller's lexical search runs meanwhile (`rank` then takes the vector)."""
+    held = matrices(directory)
+    if any(locale in held for locale in locales):
+        semantics.embed_query_ahead(query)
 
 
 def rank(directory, query, locale, depth):

@@ -33,6 +33,7 @@ from whoosh.fields import ID, TEXT, Schema
 from whoosh.lang.porter import stem
 from whoosh.query import Term
 
+from portal import semantics
 from portal.extensions import db
 from portal.help import dense, scoring, typos
 from portal.help.scoring import RERANK_DEPTH
@@ -548,16 +549,35 @@ def ranked_ids(query, locale, mode="hybrid", depth=RERANK_DEPTH):
     return _ranked(directory, current, groups, query, locale, mode, depth)
 
 
-def _ranked(directory, current, groups, query, locale, mode, depth):
+def _ranked(directory, current, groups, dense_text, locale, mode, depth):
+    """(lexical ids, dense ids): the index answers `groups`, the model reads `dense_text`."""
     lexical = []
     if mode != "dense":
         lexical = [int(current.stored_fields(docnum)["id"]) for docnum, _score in scoring.rank(current, groups, depth)]
     semantic = []
-    if (mode != "lexical" and len(query) >= DENSE_MIN_CHARS and _written_for(query, locale)
+    if (mode != "lexical" and len(dense_text) >= DENSE_MIN_CHARS and _written_for(dense_text, locale)
             and semantic_enabled(current_app)):
-        semantic = [article_id for article_id, similarity in dense.rank(directory, query, locale, DENSE_DEPTH)
+        semantic = [article_id for article_id, similarity in dense.rank(directory, dense_text, locale, DENSE_DEPTH)
                     if similarity >= DENSE_FLOOR[locale]]
     return lexical, semantic
+
+
+def finished_words(typed):
+    """What the model reads while a visitor is still typing: the words before the last space, since a half-typed
+    word is noise to it and the vector of the finished ones is reused until the next space. Chinese is read whole:
+    it has no spaces, and an input method hands over whole words."""
+    query = clean_query(typed)
+    if _written_for(query, "zh") or str(typed)[-1:].isspace():
+        return query
+    return query.rpartition(" ")[0]
+
+
+def _ready_start(text):
+    """The longest start of the text that ends at a word (any character in Chinese), itself included, whose vector
+    is cached; "" when there is none."""
+    in_chinese = _written_for(text, "zh")
+    ends = (end for end in range(len(text), 0, -1) if end == len(text) or in_chinese or text[end] == " ")
+    return next((text[:end] for end in ends if semantics.query_ready(text[:end])), "")
 
 
 def _written_for(query, locale):
@@ -571,12 +591,15 @@ def _written_for(query, locale):
     return in_chinese if locale == "zh" else not in_chinese
 
 
-def search(query, locale, limit=10, fallback=True):
+def search(query, locale, limit=10, fallback=True, typing=False):
     """Articles for what a visitor typed, best first, in their locale or else the other one.
 
     Lexical matches from the index and the nearest articles by meaning are fused; without the model (or
-    without article vectors) the lexical list alone ranks.
+    without article vectors) the lexical list alone ranks. `typing` marks an as-you-type request: the model then
+    reads only the finished words (see `finished_words`), and not while this request waits; give it the text as
+    typed, trailing space and all.
     """
+    dense_text = finished_words(query) if typing else clean_query(query)
     query = clean_query(query)
     if not query:
         return SearchResult(query=query, locale=locale, hits=[])
@@ -586,14 +609,31 @@ def search(query, locale, limit=10, fallback=True):
     except (whoosh_index.EmptyIndexError, OSError):
         return SearchResult(query=query, locale=locale, hits=[])
     order = [locale] + ([other for other in LOCALE_FIELDS if other != locale] if fallback else [])
+    if len(dense_text) < DENSE_MIN_CHARS or not semantic_enabled(current_app):
+        return _first_with_hits(directory, current, query, dense_text, order, limit)
+    model_locales = [candidate for candidate in order if _written_for(dense_text, candidate)]
+    if not typing:
+        # The model embeds the query on its own thread while the index does the lexical part.
+        dense.embed_ahead(directory, dense_text, model_locales)
+        return _first_with_hits(directory, current, query, dense_text, order, limit)
+    # As-you-type never waits for the model, nor shares the cores with it: the longest text typed before whose
+    # vector is ready stands in for the finished words, embedded after the answer, by the next keystroke.
+    result = _first_with_hits(directory, current, query, _ready_start(dense_text), order, limit)
+    dense.embed_ahead(directory, dense_text, model_locales)
+    return result
+
+
+def _first_with_hits(directory, current, query, dense_text, order, limit):
+    """The search in the first of the locales in `order` with hits."""
     for position, candidate in enumerate(order):
         groups = _groups(current.reader(), query, candidate)
-        lexical, semantic = _ranked(directory, current, groups, query, candidate, "hybrid", max(limit, RERANK_DEPTH))
+        lexical, semantic = _ranked(directory, current, groups, dense_text, candidate, "hybrid",
+                                    max(limit, RERANK_DEPTH))
         ranked = fuse(lexical, semantic, limit)
         if ranked:
             return SearchResult(query=query, locale=candidate, hits=_hits(ranked, groups, candidate),
                                 fell_back=position > 0)
-    return SearchResult(query=query, locale=locale, hits=[])
+    return SearchResult(query=query, locale=order[0], hits=[])
 
 
 # ---- Snippets -----------------------------------------------------------------------------------------

@@ -28,7 +28,8 @@ def test_help_home_lists_categories_with_counts_and_popular_articles(client, faq
     assert 'href="/help/orders-shipping"' in page
     assert re.search(r"Orders and shipping</a>\s*<span class=\"count\">\d+ articles", page)
     assert "Most read" in page and "/help/a/lost-parcel" in page
-    assert 'hx-trigger="input changed delay:200ms, search"' in page
+    # Typing asks for results marked as typed; Enter submits the form, which searches the whole text.
+    assert 'hx-trigger="input changed delay:200ms" hx-vals=\'{"typing": "1"}\'' in page
 
 
 def test_help_home_in_chinese_counts_chinese_articles(client, faq):

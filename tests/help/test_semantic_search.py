@@ -70,6 +70,51 @@ def test_one_or_two_characters_skip_the_model(app, faq, monkeypatch):
     search.search("re", "en")
 
 
+@pytest.mark.parametrize(("typed", "read"), [("where is my parc", "where is my"), ("where is my ", "where is my"),
+                                             ("refu", ""), ("  cancel   my  ord", "cancel my"),
+                                             ("快递到哪", "快递到哪"), ("退huo怎么", "退huo怎么")])
+def test_while_typing_the_model_reads_the_finished_words(typed, read):
+    assert search.finished_words(typed) == read
+
+
+def test_as_you_type_reads_the_finished_words_once_ready_and_never_waits(app, faq, monkeypatch):
+    from collections import OrderedDict
+
+    monkeypatch.setattr(semantics, "_query_cache", OrderedDict())
+    read = []
+    real = dense.rank
+    monkeypatch.setattr(dense, "rank", lambda directory, text, *args: read.append(text) or real(directory, text, *args))
+    for typed in ["where is", "where is m", "where is my", "where is my ", "where is my p", "where is my parcel"]:
+        search.search(typed, "en", typing=True)
+        for ahead in list(semantics._ahead.values()):  # the next keystroke comes 200 ms later at the soonest
+            ahead.result()
+    search.search("where is my parcel", "en")
+
+    # "where" was not ready for the first request, which ranked by the index alone.
+    assert read == ["where", "where is", "where is", "where is my", "where is my", "where is my parcel"]
+
+
+def test_an_as_you_type_request_searches_and_keeps_the_plain_address_in_history(client, faq):
+    response = client.get("/help/search", query_string={"q": "damaged on arr", "typing": "1"},
+                          headers={"HX-Request": "true"})
+
+    assert response.status_code == 200 and "damaged-on-arrival" in response.get_data(as_text=True)
+    assert response.headers["HX-Push-Url"] == "/help/search?q=damaged+on+arr"
+
+
+def test_a_query_embedded_ahead_is_embedded_once_and_waited_for(monkeypatch):
+    calls = []
+    real = semantics._embed
+    monkeypatch.setattr(semantics, "_embed", lambda texts, as_query: calls.append(list(texts)) or real(texts, as_query))
+    semantics._query_cache.pop("box arrived crushed", None)
+
+    semantics.embed_query_ahead("box arrived crushed")
+    vector = semantics.embed_query("box arrived crushed")
+
+    assert calls == [["box arrived crushed"]]
+    assert float(vector @ semantics.embed_queries(["box arrived crushed"])[0]) > 0.999
+
+
 @pytest.mark.parametrize("query", ["", " ", "x" * 10_000, "😡😡😡🔥", "\x00\x07refund\x1b[31m",
                                    "退款 refund 환불 возврат", "a\u202eb\u200b", "' OR 1=1 --",
                                    "<script>alert(1)</script>"])
