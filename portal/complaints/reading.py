@@ -36,10 +36,10 @@ LEARNING_RATE = 2.0
 NEAREST = 9
 # Similarity differences between close examples are a few hundredths: a low temperature lets the closest count most.
 VOTE_TEMPERATURE = 0.1
-# Missing an urgent case costs most, so "high" needs only 40 % belief; below that, "low" is the default unless
-# "medium" is at least as likely, and "not angry" unless anger reaches 40 %.
-HIGH_SHARE = 0.4
-ANGRY_SHARE = 0.4
+# Missing an urgent case costs most, so "high" needs only 35 % belief; below that, "low" is the default unless
+# "medium" is at least as likely, and "not angry" unless anger (with the word signals triage adds) reaches 35 %.
+HIGH_SHARE = 0.35
+ANGRY_SHARE = 0.35
 # A complaint's opening says what it is about; the model's time grows with the length it reads.
 READ_CHARS = 600
 
@@ -54,7 +54,8 @@ class Example:
 
 @dataclass(frozen=True)
 class Reading:
-    """What the model makes of one text: urgency and anger, each with the nearest example that has it."""
+    """What the model makes of one text: urgency and anger, with the nearest example of the urgency and the
+    nearest angry one."""
 
     urgency: str
     urgency_example: Example
@@ -65,6 +66,10 @@ class Reading:
 
     def belief(self, urgency):
         return self.urgency_belief[URGENCIES.index(urgency)]
+
+    def angry_with(self, evidence):
+        """Whether anger reaches its share once `evidence` (a belief from signals the model does not see) is added."""
+        return self.anger_belief + evidence >= ANGRY_SHARE
 
 
 def _unit(matrix):
@@ -127,8 +132,7 @@ class Reader:
         angry = anger_belief >= ANGRY_SHARE
         return Reading(urgency=URGENCIES[urgency],
                        urgency_example=self._nearest(similarities, self.urgency == urgency),
-                       angry=angry, anger_example=self._nearest(similarities, self.angry & self.has_anger)
-                       if angry else None,
+                       angry=angry, anger_example=self._nearest(similarities, self.angry & self.has_anger),
                        urgency_belief=tuple(float(b) for b in urgency_belief), anger_belief=anger_belief)
 
     def _vote(self, similarities, anger=False):

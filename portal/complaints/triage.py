@@ -18,9 +18,12 @@ from portal.i18n import N_, N_plural
 
 ANGER_THRESHOLD = 3  # the score at which a text reads as angry
 # With the model on, the word rules count only where its belief in their level (urgency) or in anger is at least
-# this much; tuned on tests/eval/data/dev/triage_dev.yaml.
+# this much, and each point of the anger score (strong words, sarcasm about a problem, capitals, "!!") adds
+# ANGER_POINT_BELIEF to the model's anger, up to ANGER_THRESHOLD points: the model reads meaning but misses some
+# sarcasm and shouting. Tuned on tests/eval/data/dev/triage_dev.yaml.
 RULE_BELIEF = 0.1
 LEXICON_ANGER_BELIEF = 0.1
+ANGER_POINT_BELIEF = 0.1
 NEGATION_WINDOW_WORDS = 3
 REPEAT_CONTACTS = 2  # earlier cases about the same problem that make this one the third contact
 DEFAULT_REPEAT_WINDOW = timedelta(days=30)
@@ -373,10 +376,12 @@ def triage(text, category, order, customer, history, now=None, repeat_window=DEF
     if urgency == "low":
         reasons.append(Reason("low", N_("no sign of an urgent problem: feedback, a suggestion or a question")))
 
-    score, anger_reasons = anger(text, problem_described=bool(signals) or category_urgency != "low")
+    # Praise is sarcasm when the text is about a problem, whether a word rule or the model found the problem.
+    problem = bool(signals) or category_urgency != "low" or (judged is not None and judged.urgency != "low")
+    score, anger_reasons = anger(text, problem_described=problem)
     if judged is not None:
-        # Strong words count when the model does not rule anger out (they are quoted, or sarcasm it misses).
-        angry = judged.angry or (score >= ANGER_THRESHOLD and judged.anger_belief >= LEXICON_ANGER_BELIEF)
+        angry = judged.anger_belief >= LEXICON_ANGER_BELIEF and judged.angry_with(
+            ANGER_POINT_BELIEF * min(score, ANGER_THRESHOLD))
         if angry and judged.anger_example is not None:
             reasons.append(Reason("reads_angry", N_("reads as angry, close to “%(example)s”"),
                                   {"example": _quote(judged.anger_example)}))

@@ -6,7 +6,8 @@ from types import SimpleNamespace
 import pytest
 
 from portal.casework.priority import priority
-from portal.complaints.triage import OrderFacts, PastContact, anger, triage
+from portal.complaints.reading import ANGRY_SHARE, Example, Reading
+from portal.complaints.triage import ANGER_POINT_BELIEF, OrderFacts, PastContact, anger, triage
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 STANDARD = SimpleNamespace(is_vip=False)
@@ -128,6 +129,45 @@ def test_sincere_thanks_without_a_problem_is_not_sarcasm():
 
     assert result.angry is False
     assert "sarcasm" not in codes(result)
+
+
+class FixedReader:
+    """A model that reads every text the same way."""
+
+    def __init__(self, urgency, anger_belief):
+        angry_example = Example("the driver threw my parcel over the gate", "medium", True, "delivery")
+        self.reading = Reading(urgency=urgency, urgency_example=angry_example, angry=anger_belief >= ANGRY_SHARE,
+                               anger_example=angry_example, anger_belief=anger_belief)
+
+    def read(self, text):
+        return self.reading
+
+
+def read_by(reader, text):
+    return triage(text, "other", None, STANDARD, [], now=NOW, reader=reader)
+
+
+def test_strong_words_tip_a_borderline_reading_into_anger_and_both_are_given_as_reasons():
+    text = "the lamp flickers, ridiculous"  # two points
+    below_by_two_points = ANGRY_SHARE - 2 * ANGER_POINT_BELIEF
+
+    assert read_by(FixedReader("medium", below_by_two_points - 0.05), text).angry is False
+    assert read_by(FixedReader("medium", below_by_two_points + 0.05), "the lamp flickers").angry is False
+    result = read_by(FixedReader("medium", below_by_two_points + 0.05), text)
+    assert result.angry is True
+    assert {"reads_angry", "angry_words"} <= codes(result)
+
+
+def test_words_do_not_overrule_a_model_that_reads_no_anger_at_all():
+    assert read_by(FixedReader("medium", 0.0), "FURIOUS, ABSOLUTELY FURIOUS!!").angry is False
+
+
+def test_praise_is_sarcasm_when_the_model_reads_a_problem_the_word_rules_miss():
+    text = "Oh great, the lid of the pan came off. Thanks a lot."
+
+    about_a_problem = read_by(FixedReader("medium", 0.15), text)
+    assert about_a_problem.angry is True and "sarcasm" in codes(about_a_problem)
+    assert read_by(FixedReader("low", 0.15), text).angry is False
 
 
 @pytest.mark.parametrize("text, urgency, angry", [

@@ -4,7 +4,7 @@
 
 Reads tests/eval/data/dev/triage_dev.yaml and prints urgency accuracy, recall of "high" and anger F1 (each
 complaint filed as category "other" with no order, word rules combined as triage combines them) for each
-belief threshold, with the shipped settings marked.
+belief threshold and weight of the anger score's points, with the shipped settings marked.
 """
 
 import itertools
@@ -31,17 +31,17 @@ def main():
     texts = [item["text"] for item in items]
     cached = _Cached(reader, dict(zip(texts, reading.semantics.embed_queries(
         [text[:reading.READ_CHARS] for text in texts]), strict=True)))
-    shipped = (reading.HIGH_SHARE, reading.ANGRY_SHARE, triage.RULE_BELIEF)
+    shipped = (reading.HIGH_SHARE, reading.ANGRY_SHARE, triage.RULE_BELIEF, triage.ANGER_POINT_BELIEF)
     print(f"triage development set ({len(items)} complaints, tests/eval/data/{FILES['dev']})")
-    print(f"{'high':>5} {'angry':>5} {'rules':>5} {'accuracy':>8} {'high rec':>8} {'anger F1':>8}")
-    for setting in itertools.product((0.3, 0.4, 0.5), (0.3, 0.4, 0.5), (0.0, 0.1, 0.2, 1.01)):
-        reading.HIGH_SHARE, reading.ANGRY_SHARE, triage.RULE_BELIEF = setting
+    print(f"{'high':>5} {'angry':>5} {'rules':>5} {'point':>5} {'accuracy':>8} {'high rec':>8} {'anger F1':>8}")
+    for setting in itertools.product((0.3, 0.35, 0.4), (0.3, 0.35, 0.4, 0.45), (0.0, 0.1, 0.2), (0.0, 0.05, 0.1, 0.15)):
+        reading.HIGH_SHARE, reading.ANGRY_SHARE, triage.RULE_BELIEF, triage.ANGER_POINT_BELIEF = setting
         results = [triage.triage(text, "other", None, _Customer(), [], now=NOW, reader=cached) for text in texts]
         accuracy, recall, f1 = figures(items, results)
         mark = "  (shipped)" if setting == shipped else ""
-        high, angry, rules = setting
-        print(f"{high:>5} {angry:>5} {rules:>5} {accuracy:>8.3f} {recall['high']:>8.3f} {f1:>8.3f}{mark}")
-    reading.HIGH_SHARE, reading.ANGRY_SHARE, triage.RULE_BELIEF = shipped
+        high, angry, rules, point = setting
+        print(f"{high:>5} {angry:>5} {rules:>5} {point:>5} {accuracy:>8.3f} {recall['high']:>8.3f} {f1:>8.3f}{mark}")
+    reading.HIGH_SHARE, reading.ANGRY_SHARE, triage.RULE_BELIEF, triage.ANGER_POINT_BELIEF = shipped
 
 
 if __name__ == "__main__":
