@@ -50,7 +50,7 @@ lint: setup
 	$(BIN)/ruff check .
 
 i18n: setup
-	PYTHONPATH=. $(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -k N_plural:1,2 --no-location --sort-output -o portal/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -k N_plural:1,2 --no-location --sort-output -o portal/translations/messages.pot .
 	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching
 	$(BIN)/pybabel compile --statistics -d portal/translations
 

@@ -3,28 +3,15 @@
 
 Money is stored as integer minor units ("cents") with its currency; the currency says how many digits follow
 the decimal point (EUR two, JPY none), so nothing here or in a template divides by 100.
-
-Babel formats a date by re-reading the locale's data for every field of every value; here each pattern is
-split into its fields once, and each field remembers Babel's own text for the part of the value it shows
-(the month for "MMM", the hour for "a"). Same text as flask-babel's filters (tests/test_i18n_formats.py).
 """
 
 import functools
-import operator
-import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytz
-from babel import Locale
-from babel.dates import (
-    DateTimeFormat,
-    format_skeleton,
-    get_date_format,
-    get_datetime_format,
-    get_time_format,
-    tokenize_pattern,
-)
+from babel import dates as babel_dates
+from babel.dates import format_skeleton
 from babel.dates import format_timedelta as babel_format_timedelta
 from babel.numbers import format_currency as babel_format_currency
 from babel.numbers import get_currency_precision
@@ -78,87 +65,21 @@ def to_user_timezone(value, zone=None):
 
 # ---- Dates ---------------------------------------------------------------------------------------
 
-STANDARD_WIDTHS = ("short", "medium", "long", "full")
-# The part of a value each field's text depends on; fields not listed (time zones, weeks) ask Babel each time.
-_FIELD_SOURCES = {
-    "y": operator.attrgetter("year"),
-    "M": operator.attrgetter("month"),
-    "L": operator.attrgetter("month"),
-    "d": operator.attrgetter("day"),
-    "E": operator.methodcaller("weekday"),
-    "a": operator.attrgetter("hour"),
-    "h": operator.attrgetter("hour"),
-    "H": operator.attrgetter("hour"),
-    "K": operator.attrgetter("hour"),
-    "k": operator.attrgetter("hour"),
-    "m": operator.attrgetter("minute"),
-    "s": operator.attrgetter("second"),
-}
-
-
-def _field(name, locale):
-    source = _FIELD_SOURCES.get(name[0])
-    if source is None:
-        return lambda value: DateTimeFormat(value, locale)[name]
-    texts = {}
-
-    def field(value):
-        part = source(value)
-        text = texts.get(part)
-        if text is None:
-            text = texts[part] = DateTimeFormat(value, locale)[name]
-        return text
-
-    return field
-
-
-def _compile(pattern, locale):
-    return [value if kind == "chars" else _field(value[0] * value[1], locale)
-            for kind, value in tokenize_pattern(pattern)]
-
-
-@functools.lru_cache(maxsize=128)
-def _pattern_parts(kind, format, locale):
-    """Literal text and field functions for a named width ("medium") or a pattern ("yyyy-MM-dd")."""
-    parsed = Locale.parse(locale)
-    if format not in STANDARD_WIDTHS:
-        return _compile(format, parsed)
-    if kind == "date":
-        return _compile(get_date_format(format, parsed).pattern, parsed)
-    if kind == "time":
-        return _compile(get_time_format(format, parsed).pattern, parsed)
-    # As Babel joins them: the locale's "{1}, {0}" with its quotes dropped, the date for {1}, the time for {0}.
-    parts = []
-    for piece in re.split(r"(\{[01]\})", get_datetime_format(format, parsed).replace("'", "")):
-        if piece == "{0}":
-            parts += _pattern_parts("time", format, locale)
-        elif piece == "{1}":
-            parts += _pattern_parts("date", format, locale)
-        elif piece:
-            parts.append(piece)
-    return parts
-
-
-def _format(kind, value, format):
-    parts = _pattern_parts(kind, format, locale_tag())
-    return "".join([part if part.__class__ is str else part(value) for part in parts])
-
-
 def format_datetime(value, format="medium", zone=None):
     """A date and time in the reader's language and time zone (or `zone`)."""
-    return _format("datetime", to_user_timezone(value, zone), format)
+    return babel_dates.format_datetime(value, format, tzinfo=_zone(zone), locale=locale_tag())
 
 
 def format_date(value, format="medium", zone=None):
     """A date in the reader's language; a datetime is first moved to the reader's time zone (or `zone`)."""
     if isinstance(value, datetime):
         value = to_user_timezone(value, zone)
-    return _format("date", value, format)
+    return babel_dates.format_date(value, format, locale=locale_tag())
 
 
 def format_time(value, format="medium", zone=None):
     """A time of day in the reader's language and time zone (or `zone`)."""
-    return _format("time", to_user_timezone(value, zone), format)
+    return babel_dates.format_time(value, format, tzinfo=_zone(zone), locale=locale_tag())
 
 
 def moment(when, with_year=False, with_time=True, zone=None):

@@ -1,15 +1,10 @@
-"""What every page shares: locale, security headers, error pages, htmx fragments, the cached layout, the pool."""
+"""What every page shares: locale, security headers, error pages, htmx fragments, the pool."""
 
-import functools
 import secrets
 import time
 from urllib.parse import urlsplit
 
-from flask import Request, current_app, g, has_request_context, jsonify, render_template, request, session, url_for
-from flask_wtf.csrf import generate_csrf
-from itsdangerous import URLSafeTimedSerializer
-from jinja2 import nodes
-from jinja2.ext import Extension
+from flask import Request, current_app, g, jsonify, render_template, request, session
 from sqlalchemy import event, exc
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
@@ -74,77 +69,6 @@ def rotate_session():
     if locale:
         session["locale"] = locale
     session["sid"] = secrets.token_urlsafe(16)
-
-
-def _template_url_for(endpoint, **values):
-    """url_for for templates; the links that take no page values (the nav, static files) are built once.
-
-    Every page carries a dozen such links in its header and footer, and building one walks the URL map.
-    """
-    fixed = not values or (endpoint == "static" and set(values) == {"filename"})
-    if not fixed or endpoint.startswith(".") or not has_request_context():
-        return url_for(endpoint, **values)
-    key = (request.script_root, endpoint, values.get("filename"))
-    links = current_app.extensions.setdefault("portal_fixed_links", {})
-    if key not in links:
-        links[key] = url_for(endpoint, **values)
-    return links[key]
-
-
-@functools.lru_cache(maxsize=8192)
-def _signed_form_token(secret_key, raw_token):
-    return URLSafeTimedSerializer(secret_key, salt="wtf-csrf-token").dumps(raw_token)
-
-
-def form_token():
-    """flask-wtf's generate_csrf for templates, signing each session's token once, not once per page.
-
-    Form tokens carry no time limit here (WTF_CSRF_TIME_LIMIT is None): they last as long as the session,
-    so a signature made earlier is as good as a fresh one. Any other setting, or a session without a token
-    yet, takes flask-wtf's own way.
-    """
-    signed = g.get("csrf_token")
-    if signed is not None:
-        return signed
-    raw_token = session.get("csrf_token")
-    config = current_app.config
-    if not isinstance(raw_token, str) or config["WTF_CSRF_TIME_LIMIT"] is not None \
-            or config["WTF_CSRF_FIELD_NAME"] != "csrf_token":
-        return generate_csrf()
-    # flask-wtf reads the request's token from g, so forms rendered by WTForms show the same one.
-    g.csrf_token = _signed_form_token(config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key, raw_token)
-    return g.csrf_token
-
-
-class LayoutCache(Extension):
-    """`{% cache "footer", current_locale %}...{% endcache %}`: the body rendered once per key, then reused.
-
-    For the parts of the layout that every page repeats and that depend only on what the key names (the
-    language, the page's endpoint): never for anything personal such as a name or a CSRF token.
-    """
-
-    tags = {"cache"}
-
-    def parse(self, parser):
-        lineno = next(parser.stream).lineno
-        key = [parser.parse_expression()]
-        while parser.stream.skip_if("comma"):
-            key.append(parser.parse_expression())
-        body = parser.parse_statements(("name:endcache",), drop_needle=True)
-        return nodes.CallBlock(self.call_method("_cached", [nodes.Tuple(key, "load")]), [], [], body) \
-            .set_lineno(lineno)
-
-    def _cached(self, key, caller):
-        # Links in the body depend on where the app is mounted.
-        key = (request.script_root, *key) if has_request_context() else key
-        rendered = current_app.extensions.setdefault("portal_layout_cache", {})
-        html = rendered.get(key)
-        if html is None:
-            html = caller()
-            # An edited template must show at once while developing.
-            if not self.environment.auto_reload:
-                rendered[key] = html
-        return html
 
 
 def render_fragment(full_template, fragment_template, **context):
@@ -302,8 +226,6 @@ def init_app(app):
         # Behind a TLS-terminating proxy the app sees http; the proxy's X-Forwarded-Proto says what the browser used.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"],
                                 x_proto=app.config["TRUSTED_PROXIES"])
-    app.jinja_env.globals["url_for"] = _template_url_for
-    app.jinja_env.add_extension(LayoutCache)
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _handle_error)
     app.register_error_handler(Exception, _handle_error)
@@ -315,7 +237,6 @@ def init_app(app):
             "current_locale": locale,
             "html_lang": HTML_LANG.get(locale, locale),
             "has_endpoint": has_endpoint,
-            "csrf_token": form_token,  # in place of flask-wtf's, which its own context processor offers
             "nav_links": [(endpoint, label) for endpoint, label in NAV_LINKS if has_endpoint(endpoint)],
         }
 

@@ -44,7 +44,6 @@ def zh_catalog():
 def test_extraction_finds_the_layout_strings(source_messages):
     ids = {_forms(message.id)[0] for message in source_messages}
     assert {"Skip to content", "How can we help?", "Page not found"} <= ids
-    # Only in the layout's {% cache %} blocks, which the extractor must be told about (babel.cfg).
     assert "Footer" in ids
 
 

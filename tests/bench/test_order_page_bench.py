@@ -95,7 +95,9 @@ def prepare_data(environ):
         ).all()
         serializer = app.session_interface.get_signing_serializer(app)
         # What a signed-in customer's browser carries once it has shown them a page (the form token included).
-        cookies = {cid: serializer.dumps({"customer_id": cid, "sid": f"bench-{cid}", "locale": "en",
+        signed_in_at = int(time.time())
+        cookies = {cid: serializer.dumps({"customer_id": cid, "customer_signed_in_at": signed_in_at,
+                                          "customer_seen_at": signed_in_at, "sid": f"bench-{cid}", "locale": "en",
                                           "_permanent": True, "csrf_token": secrets.token_hex(20)})
                    for _, cid, _ in sample}
         dialect = db.engine.dialect.name
