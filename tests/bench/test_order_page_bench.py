@@ -66,7 +66,7 @@ def library_app():
     """The portal with the order page read as ORM objects (selectinload), the library's own way."""
     from sqlalchemy.orm import joinedload, selectinload
 
-    from portal.orders import service
+    from portal.orders import page, service
 
     def find_for_page(number, customer_id=None, granted=()):
         order = db.session.scalar(
@@ -80,7 +80,7 @@ def library_app():
             return None, False
         return order, is_owner
 
-    service.find_for_page = find_for_page
+    page.find_for_page = find_for_page
     import wsgi  # the same app, logging and frozen collector as the portal's own
 
     return wsgi.app
