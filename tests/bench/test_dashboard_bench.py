@@ -9,7 +9,9 @@ Sizes by environment (defaults are the issue's acceptance run):
   BENCH_RUNS=15              timed requests per page (after one warm-up)
   DATABASE_URL               PostgreSQL to use instead of the SQLite file in instance/bench/
 The daily roll-ups of the year are rebuilt from the data by `flask lead rollup` before the timing, and the
-build time is printed; today is counted live, as on any day.
+build time is printed; today is counted live, as on any day. The dashboard is also timed with every day
+counted live by the same GROUP BY queries (the roll-ups ignored), in turns with the roll-ups' timing, which
+is what the roll-ups must earn.
 Quick run: BENCH_CASES=50000 BENCH_SURVEY_ANSWERS=25000 make bench BENCH_ARGS="-k dashboard"
 """
 

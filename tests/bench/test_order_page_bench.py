@@ -13,6 +13,8 @@ Sizes by environment (defaults are the issue's acceptance run):
   BENCH_CONNECTIONS=16      concurrent connections in the closed loop
   BENCH_WEB_WORKERS=2       gunicorn workers, BENCH_WEB_THREADS=1 thread each (as `flask serve` runs it)
   DATABASE_URL              PostgreSQL to use instead of the SQLite file in instance/bench/
+The order page also runs from ORM objects (library_app), which the read model in portal/orders/page.py
+must beat by what the target needs.
 Quick run: BENCH_ORDERS=20000 BENCH_SECONDS=5 make bench BENCH_ARGS="-k order_page"
 """
 
