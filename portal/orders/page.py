@@ -1,10 +1,11 @@
 """The order page's read model: plain rows from the driver's cursor into frozen copies of the Order model.
 
 The busiest page only shows one order; it needs none of the ORM's identity map and change tracking, nor
-Core's Connection and Result. Measured in the same `make bench` run (tests/bench/test_order_page_bench.py,
-SQLite, 100,000 orders, 2 gunicorn workers on 2 loaded cores, load average 8): this read 75 req/s, 20 % of
-hello's; the same page from ORM objects with joinedload/selectinload 50 req/s, 13 %. The README's target
-(>= 25 % of hello) needs the difference. In-process, find_for_page takes 0.35 ms against 9 ms the ORM way.
+Core's Connection and Result. Measured in one `make bench` run (tests/bench/test_order_page_bench.py, SQLite,
+1,000,000 orders, 2 gunicorn workers on 2 cores at load average 11): this read 72 req/s, 21 % of hello's;
+the same page from ORM objects with joinedload/selectinload 51 req/s, 15 % (1.4x; at 100,000 orders 20 %
+against 13 %). The README's target (>= 25 % of hello) needs the difference. In-process, find_for_page takes
+0.35 ms against 9 ms the ORM way.
 
 The copies keep the model's names, so the order rules (portal/orders/service.py, the returns policy) read
 either. A column the page shows must be named here as well: tests/orders/test_page_read.py renders the page
