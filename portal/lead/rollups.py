@@ -10,6 +10,13 @@ data (an import, the benchmark's generator), which no session event sees.
 
 Counting something new means emptying the roll-ups in the same migration: a day built before the change
 would otherwise read as fresh without the new count.
+
+Why keep them: in one `make bench` run (tests/bench/test_dashboard_bench.py, SQLite, 1,000,000 cases and
+500,000 answers, load average 8 on 2 cores) the 30-day dashboard took p50 416 ms / p95 495 ms from the
+roll-ups and p50 5.4 s / p95 6.1 s with every day counted by the same GROUP BY queries over the covering
+indexes: 13x. A dashboard a lead opens cannot wait seconds. tests/lead/test_rollups.py checks that every
+figure read from the roll-ups equals the figure counted live, and that the field lists below name every
+column the counts read.
 """
 
 from collections import Counter, defaultdict

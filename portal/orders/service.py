@@ -1,20 +1,18 @@
 """Order rules: who may see an order, when it is late, what a customer may do with it."""
 
 import hmac
-from dataclasses import dataclass, fields
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from portal import shop_events
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
 from portal.jobs import schedule
-from portal.models import Customer, Order, OrderItem, ShipmentEvent
+from portal.models import Customer, Order
 from portal.models.orders import IN_TRANSIT_STATUSES
 from portal.order_lookup import normalise_number
-from portal.plain_reads import PlainQuery, plain_cursor
 from portal.returns import policy
 
 STATUS_LABELS = {
@@ -98,108 +96,6 @@ def find_for_guest(number, email):
     return row.Order if row is not None and matches and given else None
 
 
-# ---- The order page's read model ------------------------------------------------------------------
-# The busiest page reads one order and shows it; it needs none of the ORM's change tracking, nor Core's
-# result layer (see portal/plain_reads.py).
-
-@dataclass(frozen=True, slots=True)
-class PageCustomer:
-    id: int
-    name: str
-    email: str
-    timezone: str
-
-
-@dataclass(frozen=True, slots=True)
-class PageItem:
-    id: int
-    sku: str
-    name: str
-    category: str
-    price_cents: int
-    qty: int
-    returnable: bool
-
-
-@dataclass(frozen=True, slots=True)
-class PageEvent:
-    id: int
-    status: str
-    location: str
-    description: str
-    occurred_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class OrderPage:
-    """One order as its page shows it; the same names as the Order model, so the rules read either."""
-
-    id: int
-    number: str
-    customer_id: int
-    status: str
-    currency: str
-    total_cents: int
-    shipping_name: str
-    shipping_address: str
-    shipping_phone: str
-    cross_border: bool
-    carrier: str
-    tracking_number: str
-    placed_at: datetime
-    ship_by: datetime | None
-    shipped_at: datetime | None
-    estimated_delivery: date | None
-    delivered_at: datetime | None
-    last_event_at: datetime | None
-    cancel_requested_at: datetime | None
-    customer: PageCustomer
-    items: tuple
-    events: tuple  # newest first
-
-
-def _columns(view, model, skip=()):
-    return [model.__table__.c[field.name] for field in fields(view) if field.name not in skip]
-
-
-ORDER_COLUMNS = _columns(OrderPage, Order, skip=("customer", "items", "events"))
-CUSTOMER_COLUMNS = _columns(PageCustomer, Customer)
-ITEM_COLUMNS = _columns(PageItem, OrderItem)
-
-
-# The page's reads: the order with its customer and items (one row per item), then its carrier events.
-ORDER_WITH_ITEMS = PlainQuery(
-    select(*ORDER_COLUMNS, *CUSTOMER_COLUMNS, *ITEM_COLUMNS)
-    .select_from(Order.__table__.join(Customer.__table__).outerjoin(OrderItem.__table__))
-    .where(Order.number == bindparam("number"), Customer.anonymised_at.is_(None))
-    .order_by(OrderItem.id)
-)
-ORDER_EVENTS = PlainQuery(
-    select(*_columns(PageEvent, ShipmentEvent))
-    .where(ShipmentEvent.order_id == bindparam("order_id"))
-    .order_by(ShipmentEvent.occurred_at.desc(), ShipmentEvent.id.desc())
-)
-_CUSTOMER_ID = ORDER_COLUMNS.index(Order.__table__.c.customer_id)
-
-
-def find_for_page(number, customer_id=None, granted=()):
-    """(order, is_owner) for its page: the order if it belongs to `customer_id` (a signed-in customer) or is
-    among the `granted` ids of a guest's session, else (None, False)."""
-    with plain_cursor() as cursor:
-        rows = ORDER_WITH_ITEMS.rows(cursor, {"number": normalise_number(number)})
-        if not rows:
-            return None, False
-        first = rows[0]
-        is_owner = isinstance(customer_id, int) and first[_CUSTOMER_ID] == customer_id
-        if not is_owner and first[0] not in {i for i in granted or () if isinstance(i, int)}:
-            return None, False
-        event_rows = ORDER_EVENTS.rows(cursor, {"order_id": first[0]})
-    order_end = len(ORDER_COLUMNS)
-    customer_end = order_end + len(CUSTOMER_COLUMNS)
-    items = tuple(PageItem(*row[customer_end:]) for row in rows if row[customer_end] is not None)
-    order = OrderPage(*first[:order_end], customer=PageCustomer(*first[order_end:customer_end]), items=items,
-                      events=tuple(PageEvent(*row) for row in event_rows))
-    return order, is_owner
 
 
 def remember_guest_order(granted, order_id):

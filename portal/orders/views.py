@@ -9,7 +9,7 @@ from portal.extensions import db, limiter
 from portal.i18n import gettext as _
 from portal.i18n import locale_tag
 from portal.models import utcnow
-from portal.orders import bp, service
+from portal.orders import bp, page, service
 from portal.orders.forms import LookupForm
 from portal.web import no_store, render_fragment
 
@@ -32,8 +32,8 @@ def _lookup_order_key():
 def get_order_for_viewer_or_404(number):
     """(order, is_owner) for the signed-in owner or a guest who looked it up; the same 404 for everyone else."""
     # The owner's order brings the owner's row along, so the page's header needs no query of its own.
-    order, is_owner = service.find_for_page(number, customer_id=current_customer_id(),
-                                            granted=session.get(GUEST_SESSION_KEY))
+    order, is_owner = page.find_for_page(number, customer_id=current_customer_id(),
+                                         granted=session.get(GUEST_SESSION_KEY))
     if order is None:
         _not_found()
     return order, is_owner

@@ -1,9 +1,10 @@
 """The daily roll-ups: read where they hold every change, counted live elsewhere, rebuilt by the sweep."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, event, func, select, update
 
 from portal.agent import service as agent_service
 from portal.casework import service as cases
@@ -164,3 +165,41 @@ def test_the_rollup_command_builds_the_days_with_a_summary(db, runner):
     assert f"built 3 days ({yesterday - timedelta(days=2)} to {yesterday})" in result.output
     built = db.session.scalars(select(RollupDay.day).where(RollupDay.built_version == RollupDay.version)).all()
     assert sorted(built) == [yesterday - timedelta(days=n) for n in (2, 1, 0)]
+
+
+def test_every_figure_read_from_the_roll_ups_equals_the_figure_counted_live(db, world):
+    filters = metrics.Filters(PERIOD)
+    counted_live = metrics.dashboard(filters, NOW)
+
+    build_rollups()
+
+    assert _fresh() == {FIRST_DAY + timedelta(days=n) for n in range((LAST_DAY - FIRST_DAY).days + 1)}
+    assert metrics.dashboard(filters, NOW) == counted_live
+
+
+# Columns a row keeps for life: joins follow them, and no change to them has to be noticed.
+FIXED_COLUMNS = {"cases.id", "orders.id", "surveys.id", "surveys.case_id", "surveys.customer_id",
+                 "survey_answers.id", "survey_answers.survey_id"}
+WATCHED_COLUMNS = {
+    *(f"cases.{name}" for name in rollups.CASE_FIELDS), *(f"orders.{name}" for name in rollups.ORDER_FIELDS),
+    *(f"survey_answers.{name}" for name in rollups.ANSWER_FIELDS), "surveys.sent_at",
+}
+
+
+def test_every_column_a_day_is_counted_from_is_one_whose_change_is_noticed(db):
+    statements = []
+
+    def record(_connection, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        rollups.build_day(FIRST_DAY)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    db.session.rollback()
+
+    read = {match.group(0) for statement in statements
+            for match in re.finditer(r"\b(cases|orders|surveys|survey_answers)\.\w+", statement)}
+    assert {"cases.created_at", "survey_answers.score", "orders.ship_by"} <= read
+    assert read - FIXED_COLUMNS <= WATCHED_COLUMNS, "a counted column missing from the roll-ups' field lists"
