@@ -125,16 +125,19 @@ def query_ready(text):
 def embed_query_ahead(text):
     """Start embedding a query on a helper thread and return at once, so the caller's own work (the index's
     lexical search) runs meanwhile: the engine releases the GIL. `embed_query(text)` then waits for this vector
-    instead of embedding the text again. Does nothing when the vector is cached or the model is off."""
+    instead of embedding the text again. True while the vector is on its way; False when it is cached or the
+    model is off."""
     global _helper
     if not available():
-        return
+        return False
     with _query_cache_lock:
-        if text in _query_cache or text in _ahead:
-            return
-        if _helper is None:
-            _helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-query")
-        _ahead[text] = _helper.submit(_embed_and_keep, text)
+        if text in _query_cache:
+            return False
+        if text not in _ahead:
+            if _helper is None:
+                _helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-query")
+            _ahead[text] = _helper.submit(_embed_and_keep, text)
+        return True
 
 
 def _forget_helper():

@@ -254,10 +254,10 @@ class Held:
 
 def embed_ahead(directory, query, locales):
     """Start embedding the query on the model's helper thread when one of the locales has article vectors, so
-    the caller's lexical search runs meanwhile (`rank` then takes the vector)."""
+    the caller's lexical search runs meanwhile (`rank` then takes the vector). True while the vector is on its
+    way, False when it is ready or will not come."""
     held = matrices(directory)
-    if any(locale in held for locale in locales):
-        semantics.embed_query_ahead(query)
+    return any(locale in held for locale in locales) and semantics.embed_query_ahead(query)
 
 
 def rank(directory, query, locale, depth):

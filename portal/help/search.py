@@ -426,6 +426,9 @@ class SearchResult:
     locale: str  # the locale of the hits: the visitor's, or the other one as a fallback
     hits: list
     fell_back: bool = False
+    # False when an as-you-type answer ranked with a stand-in for the finished words (their vector was not ready):
+    # the page then asks once more, waiting for the vector, so what it shows at rest is what the text says.
+    settled: bool = True
 
     @property
     def total(self):
@@ -591,13 +594,13 @@ def _written_for(query, locale):
     return in_chinese if locale == "zh" else not in_chinese
 
 
-def search(query, locale, limit=10, fallback=True, typing=False):
+def search(query, locale, limit=10, fallback=True, typing=False, wait=False):
     """Articles for what a visitor typed, best first, in their locale or else the other one.
 
     Lexical matches from the index and the nearest articles by meaning are fused; without the model (or
     without article vectors) the lexical list alone ranks. `typing` marks an as-you-type request: the model then
-    reads only the finished words (see `finished_words`), and not while this request waits; give it the text as
-    typed, trailing space and all.
+    reads only the finished words (see `finished_words`), and not while this request waits unless `wait` says so;
+    give it the text as typed, trailing space and all.
     """
     dense_text = finished_words(query) if typing else clean_query(query)
     query = clean_query(query)
@@ -618,8 +621,10 @@ def search(query, locale, limit=10, fallback=True, typing=False):
         return _first_with_hits(directory, current, query, dense_text, order, limit)
     # As-you-type never waits for the model, nor shares the cores with it: the longest text typed before whose
     # vector is ready stands in for the finished words, embedded after the answer, by the next keystroke.
-    result = _first_with_hits(directory, current, query, _ready_start(dense_text), order, limit)
-    dense.embed_ahead(directory, dense_text, model_locales)
+    stand_in = dense_text if wait else _ready_start(dense_text)
+    result = _first_with_hits(directory, current, query, stand_in, order, limit)
+    if stand_in != dense_text and dense.embed_ahead(directory, dense_text, model_locales):
+        result.settled = False
     return result
 
 

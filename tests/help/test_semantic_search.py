@@ -1,5 +1,7 @@
 """Hybrid help search with the real bundled model: paraphrases, colloquial Chinese, fallbacks, hostile input."""
 
+import html
+import re
 from pathlib import Path
 
 import pytest
@@ -100,6 +102,22 @@ def test_an_as_you_type_request_searches_and_keeps_the_plain_address_in_history(
 
     assert response.status_code == 200 and "damaged-on-arrival" in response.get_data(as_text=True)
     assert response.headers["HX-Push-Url"] == "/help/search?q=damaged+on+arr"
+
+
+def test_an_answer_ranked_before_the_words_were_read_asks_once_more_and_that_ask_waits_for_them(client, faq,
+                                                                                             monkeypatch):
+    from collections import OrderedDict
+
+    monkeypatch.setattr(semantics, "_query_cache", OrderedDict())
+    htmx = {"HX-Request": "true"}
+    first = client.get("/help/search", query_string={"q": "the box came smashed to bits ", "typing": "1"},
+                       headers=htmx).get_data(as_text=True)
+
+    again = re.search(r'<span hidden hx-get="([^"]+)" hx-trigger="load delay:300ms"', first)
+    assert again is not None and "settle=1" in again.group(1)
+    second = client.get(html.unescape(again.group(1)), headers=htmx).get_data(as_text=True)
+    assert "settle=1" not in second
+    assert "damaged-on-arrival" in second
 
 
 def test_a_query_embedded_ahead_is_embedded_once_and_waited_for(monkeypatch):
