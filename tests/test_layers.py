@@ -16,8 +16,9 @@ LAYERS = {
     "shared by journeys": ["portal.casework", "portal.order_lookup"],
     "base": ["portal.auth", "portal.business_hours", "portal.config", "portal.embedded_redis", "portal.extensions",
              "portal.formatting", "portal.hours", "portal.i18n", "portal.jobs", "portal.logs", "portal.mail",
-             "portal.masking", "portal.metrics", "portal.models", "portal.numbers", "portal.redirects", "portal.semantics", "portal.settings", "portal.shop_events", "portal.storable",
-             "portal.supervisor", "portal.web"],
+             "portal.masking", "portal.metrics", "portal.models", "portal.numbers", "portal.redirects",
+             "portal.semantics", "portal.settings", "portal.shop_events", "portal.storable", "portal.supervisor",
+             "portal.web"],
 }
 
 
