@@ -402,8 +402,8 @@ def _searcher(root):
 _synonym_cache = {}
 
 
-def clear_caches(query_only=False):
-    """Forget the synonyms read (after synonyms are edited); nothing else is cached, so `query_only` changes nothing."""
+def clear_caches():
+    """Forget the synonyms read (after synonyms are edited); nothing else is cached between queries."""
     _synonym_cache.clear()
 
 

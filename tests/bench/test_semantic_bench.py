@@ -98,7 +98,6 @@ def test_semantic_search_triage_and_embedding(tmp_path):
         search.search("warm up the searcher", "en")
 
         def cold(query):
-            search.clear_caches(query_only=True)
             semantics._query_cache.clear()
             search.search(query, "en")
 
