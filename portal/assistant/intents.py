@@ -1,6 +1,6 @@
 """Which intent a customer's message has: nearest examples of the bank in intents.json, by meaning.
 
-The bank is embedded once per process (`embed_passages`) and each message once (`embed_queries`); an
+The bank is embedded once per process (`embed_passages`) and each message once (`embed_query`); an
 intent's score is the mean cosine of its two nearest examples. When the model is off, the same bank is
 compared by shared words (English) and character pairs (Chinese), so the assistant still answers.
 """
@@ -85,7 +85,8 @@ class Bank:
     def _similarities(self, text):
         if self.vectors is not None:
             try:
-                return self.vectors @ semantics.embed_queries([text])[0], "semantic"
+                # The per-process cache: triage and the help search read the same message.
+                return self.vectors @ semantics.embed_query(" ".join(text.split())), "semantic"
             except semantics.SemanticsUnavailable:
                 pass
         wanted = _features(text)

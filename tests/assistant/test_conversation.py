@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from portal.models import Case, Conversation, Turn, utcnow
@@ -208,3 +209,27 @@ def test_a_lookup_the_assistant_did_not_ask_for_reveals_nothing(client, customer
 def test_the_panel_on_the_help_center_posts_to_the_assistant(client):
     html = client.get("/help/").get_data(as_text=True)
     assert 'hx-post="/assistant/"' in html and 'action="/assistant/"' in html
+
+
+def test_a_message_is_read_by_the_model_once_for_its_intent_triage_and_search(app, client, faq, monkeypatch):
+    from portal import semantics
+    from portal.assistant import intents
+    from portal.complaints import reading
+
+    if not semantics.available():
+        pytest.skip("the bundled embedding model is not installed")
+    with app.app_context():  # the intent and triage banks are embedded once per process, before any message
+        intents.bank()
+        reading.current_reader()
+    semantics._query_cache.clear()
+    read = []
+    real_embed = semantics._embed
+
+    def counting(texts, as_query):
+        texts = list(texts)
+        read.extend(texts)
+        return real_embed(texts, as_query)
+
+    monkeypatch.setattr(semantics, "_embed", counting)
+    assert say(client, "the box turned up all squashed, what now").status_code == 200
+    assert read == ["the box turned up all squashed, what now"]

@@ -131,3 +131,16 @@ def test_only_a_lead_can_remove_an_example(app, db, client, agent, customer):
 def test_hostile_example_ids_are_404_not_500(app, client, lead, path):
     sign_in_staff(client, lead)
     assert client.post(path).status_code == 404
+
+
+def test_triage_reads_a_text_the_complaint_forms_suggestions_embedded_from_the_cache(app, monkeypatch):
+    from portal.help import service as help_service
+
+    text = "The kettle trips the breaker\n\nand smells of   burning"
+    reading.current_reader()
+    semantics.embed_query(help_service.clean_query(text))  # what the suggestions' search leaves in the cache
+    read = []
+    real_embed = semantics._embed
+    monkeypatch.setattr(semantics, "_embed", lambda texts, as_query: read.append(texts) or real_embed(texts, as_query))
+    assert run(text).urgency == "high"
+    assert read == []
