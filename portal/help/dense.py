@@ -260,12 +260,13 @@ class Held:
         return chosen, HEAD_WEIGHT * heads[chosen] + (1 - HEAD_WEIGHT) * best_keyword
 
 
-def embed_ahead(directory, query, locales):
+def embed_ahead(directory, query, locales, until_started=False):
     """Start embedding the query on the model's helper thread when one of the locales has article vectors, so
-    the caller's lexical search runs meanwhile (`rank` then takes the vector). True while the vector is on its
-    way, False when it is ready or will not come."""
+    the caller's lexical search runs meanwhile (`rank` then takes the vector; `until_started`: see
+    `semantics.embed_query_ahead`). True while the vector is on its way, False when it is ready or will not
+    come."""
     held = matrices(directory)
-    return any(locale in held for locale in locales) and semantics.embed_query_ahead(query)
+    return any(locale in held for locale in locales) and semantics.embed_query_ahead(query, until_started)
 
 
 def rank(directory, query, locale, depth):

@@ -617,7 +617,7 @@ def search(query, locale, limit=10, fallback=True, typing=False, wait=False):
     model_locales = [candidate for candidate in order if _written_for(dense_text, candidate)]
     if not typing:
         # The model embeds the query on its own thread while the index does the lexical part.
-        dense.embed_ahead(directory, dense_text, model_locales)
+        dense.embed_ahead(directory, dense_text, model_locales, until_started=True)
         return _first_with_hits(directory, current, query, dense_text, order, limit)
     # As-you-type never waits for the model, nor shares the cores with it: the longest text typed before whose
     # vector is ready stands in for the finished words, embedded after the answer, by the next keystroke.

@@ -225,10 +225,10 @@ def test_a_message_is_read_by_the_model_once_for_its_intent_triage_and_search(ap
     read = []
     real_embed = semantics._embed
 
-    def counting(texts, as_query):
+    def counting(texts, as_query, **kw):
         texts = list(texts)
         read.extend(texts)
-        return real_embed(texts, as_query)
+        return real_embed(texts, as_query, **kw)
 
     monkeypatch.setattr(semantics, "_embed", counting)
     assert say(client, "the box turned up all squashed, what now").status_code == 200

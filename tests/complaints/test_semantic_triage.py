@@ -141,6 +141,7 @@ def test_triage_reads_a_text_the_complaint_forms_suggestions_embedded_from_the_c
     semantics.embed_query(help_service.clean_query(text))  # what the suggestions' search leaves in the cache
     read = []
     real_embed = semantics._embed
-    monkeypatch.setattr(semantics, "_embed", lambda texts, as_query: read.append(texts) or real_embed(texts, as_query))
+    monkeypatch.setattr(semantics, "_embed",
+                        lambda texts, as_query, **kw: read.append(texts) or real_embed(texts, as_query, **kw))
     assert run(text).urgency == "high"
     assert read == []

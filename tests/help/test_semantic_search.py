@@ -2,6 +2,7 @@
 
 import html
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -123,7 +124,8 @@ def test_an_answer_ranked_before_the_words_were_read_asks_once_more_and_that_ask
 def test_a_query_embedded_ahead_is_embedded_once_and_waited_for(monkeypatch):
     calls = []
     real = semantics._embed
-    monkeypatch.setattr(semantics, "_embed", lambda texts, as_query: calls.append(list(texts)) or real(texts, as_query))
+    monkeypatch.setattr(semantics, "_embed",
+                        lambda texts, as_query, **kw: calls.append(list(texts)) or real(texts, as_query, **kw))
     semantics._query_cache.pop("box arrived crushed", None)
 
     semantics.embed_query_ahead("box arrived crushed")
@@ -131,6 +133,24 @@ def test_a_query_embedded_ahead_is_embedded_once_and_waited_for(monkeypatch):
 
     assert calls == [["box arrived crushed"]]
     assert float(vector @ semantics.embed_queries(["box arrived crushed"])[0]) > 0.999
+
+
+def test_a_search_that_embeds_ahead_goes_on_once_the_engine_has_its_query(monkeypatch):
+    # Waiting for the engine to start hands the helper the GIL for the lines before the engine call, which a busy
+    # request thread would lend it only every switch interval.
+    semantics._query_cache.pop("parcel stuck at the depot", None)
+    monkeypatch.setattr(semantics, "START_WAIT_SECONDS", 0.05)
+    with semantics._engine_lock:  # the engine busy with another text: the wait ends at the timeout, not before
+        started = time.perf_counter()
+        assert semantics.embed_query_ahead("parcel stuck at the depot", until_started=True)
+        assert time.perf_counter() - started >= 0.05
+    monkeypatch.setattr(semantics, "START_WAIT_SECONDS", 30)
+    semantics.embed_query("parcel stuck at the depot")
+
+    semantics._query_cache.pop("parcel stuck at the depot", None)
+    assert semantics.embed_query_ahead("parcel stuck at the depot", until_started=True)
+    assert semantics._engine_lock.locked() or semantics.query_ready("parcel stuck at the depot")
+    semantics.embed_query("parcel stuck at the depot")
 
 
 @pytest.mark.parametrize("query", ["", " ", "x" * 10_000, "😡😡😡🔥", "\x00\x07refund\x1b[31m",
