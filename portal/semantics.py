@@ -112,8 +112,15 @@ def embed_queries(texts):
     return _embed(texts, as_query=True)
 
 
+def _cache_key(text):
+    """Texts that differ only in spacing are one query to the cache: the help search, the assistant's intent and
+    triage each pass the customer's words in their own way and should meet on one vector."""
+    return " ".join(str(text or "").split())
+
+
 def embed_query(text):
-    """One query's vector, from a small per-process cache keyed by the text."""
+    """One query's vector, from a small per-process cache keyed by the text (spacing aside)."""
+    text = _cache_key(text)
     with _query_cache_lock:
         vector = _query_cache.get(text)
         if vector is not None:
@@ -127,6 +134,7 @@ def embed_query(text):
 
 def query_ready(text):
     """Whether the query's vector is cached, so `embed_query` returns at once."""
+    text = _cache_key(text)
     with _query_cache_lock:
         return text in _query_cache
 
@@ -140,6 +148,7 @@ def embed_query_ahead(text, until_started=False):
     global _helper
     if not available():
         return False
+    text = _cache_key(text)
     started = None
     with _query_cache_lock:
         if text in _query_cache:

@@ -86,7 +86,7 @@ class Bank:
         if self.vectors is not None:
             try:
                 # The per-process cache: triage and the help search read the same message.
-                return self.vectors @ semantics.embed_query(" ".join(text.split())), "semantic"
+                return self.vectors @ semantics.embed_query(text), "semantic"
             except semantics.SemanticsUnavailable:
                 pass
         wanted = _features(text)

@@ -120,8 +120,8 @@ class Reader:
         self.anger_model = _fit(self.features[self.has_anger], self.angry[self.has_anger].astype(int), 2)
 
     def read(self, text):
-        # Through the per-process cache, whitespace collapsed as a search query's is: the assistant's intent and
-        # help search, and the complaint form's suggestions, have often embedded this very text already.
+        # Through the per-process cache: the assistant's intent and help search, and the complaint form's
+        # suggestions, have often embedded this very text already.
         return self.read_vector(semantics.embed_query(" ".join(str(text or "").split())[:READ_CHARS]))
 
     def read_vector(self, vector):
