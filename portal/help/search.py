@@ -9,6 +9,7 @@ Queries are built here, not parsed: what a customer types is never query syntax.
 """
 
 import fcntl
+import hashlib
 import logging
 import os
 import pickle
@@ -435,6 +436,12 @@ class SearchResult:
     @property
     def total(self):
         return len(self.hits)
+
+    @property
+    def ranking_key(self):
+        """A short mark of what the answer lists, in order: a settled answer with the same mark shows nothing new."""
+        listed = "|".join([self.locale, str(self.fell_back), *(hit.slug for hit in self.hits)])
+        return hashlib.blake2s(listed.encode(), digest_size=6).hexdigest()
 
 
 def clean_query(text):

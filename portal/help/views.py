@@ -89,13 +89,14 @@ def search():
     query = search_index.clean_query(request.args.get("q", ""))
     typing = bool(htmx) and request.args.get("typing") == "1"
     settling = typing and request.args.get("settle") == "1"  # the results' own second ask, see _results.html
-    result, search_id, cards, more_url, categories = None, None, [], None, []
+    result, search_id, cards, more_url, categories, ranking = None, None, [], None, [], None
     shown = min(max(request.args.get("shown", RESULTS_PAGE, type=int), RESULTS_PAGE), MAX_RESULTS)
     if query:
         # One more than shown tells whether a "Show more" link leads anywhere.
         # The box's as-you-type requests carry `typing`; Enter, the button and a page load search the whole text.
         result = search_index.search(request.args.get("q", ""), _locale(), limit=shown + 1, typing=typing,
                                      wait=settling)
+        ranking = result.ranking_key
         if len(result.hits) > shown:
             result.hits = result.hits[:shown]
             if shown < MAX_RESULTS:
@@ -109,9 +110,15 @@ def search():
         cards = service.action_cards(service.intent_actions(query, scenarios))
         if not result.hits:
             categories = _categories()
+    if settling and ranking == request.args.get("seen"):
+        # The list on screen is already right: swapping in the same list would re-announce it to a screen reader
+        # and could swallow a click on a result. Only the second ask goes.
+        response = make_response("")
+        response.headers.update({"HX-Retarget": "this", "HX-Reswap": "delete"})
+        return response
     response = render_fragment("help/search.html", "help/_results.html", query=query, result=result,
                                search_id=search_id, cards=cards, more_url=more_url, categories=categories,
-                               typed=request.args.get("q", ""))
+                               typed=request.args.get("q", ""), ranking=ranking)
     if typing:  # the address in history is the search's, without the marker
         response.headers["HX-Push-Url"] = url_for("help.search", q=query)
     return response

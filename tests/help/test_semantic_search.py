@@ -15,9 +15,10 @@ pytestmark = pytest.mark.skipif(not semantics.available(), reason="the bundled e
 
 
 def test_a_paraphrase_sharing_no_word_with_the_article_finds_it(app, faq):
-    query = "I no longer live at that flat, can the parcel go to my new place"
-    assert not set(query.lower().split()) & {"change", "the", "delivery", "address"} - {"the"}
-    assert "change-delivery-address" in slugs(search.search(query, "en"))[:3]
+    # Not a query the fused score ranks by a hair: the engine's floats differ in the fourth decimal between CPUs.
+    query = "my bank shows the same purchase taken out two times"
+    assert not set(query.lower().split()) & {"charged", "twice", "for", "one", "order"}
+    assert "charged-twice" in slugs(search.search(query, "en"))[:3]
 
 
 def test_a_colloquial_chinese_query_finds_the_chinese_article(app, faq):
@@ -114,11 +115,26 @@ def test_an_answer_ranked_before_the_words_were_read_asks_once_more_and_that_ask
     first = client.get("/help/search", query_string={"q": "the box came smashed to bits ", "typing": "1"},
                        headers=htmx).get_data(as_text=True)
 
-    again = re.search(r'<span hidden hx-get="([^"]+)" hx-trigger="load delay:300ms"', first)
+    again = re.search(r'<span hidden hx-get="([^"]+)"\s+hx-trigger="load delay:300ms"', first)
     assert again is not None and "settle=1" in again.group(1)
-    second = client.get(html.unescape(again.group(1)), headers=htmx).get_data(as_text=True)
+    second = client.get(html.unescape(again.group(1)).replace("seen=", "seen=other"),
+                        headers=htmx).get_data(as_text=True)
     assert "settle=1" not in second
     assert "damaged-on-arrival" in second
+
+
+def test_a_settled_answer_that_lists_what_the_page_shows_only_removes_the_second_ask(client, faq):
+    htmx = {"HX-Request": "true"}
+    typed = "damaged on arrival "
+    settled = search.search(typed, "en", limit=11, typing=True, wait=True)
+    ask = {"q": typed, "typing": "1", "settle": "1"}
+
+    same = client.get("/help/search", query_string={**ask, "seen": settled.ranking_key}, headers=htmx)
+    other = client.get("/help/search", query_string={**ask, "seen": "0" * 12}, headers=htmx)
+
+    assert same.status_code == 200 and same.get_data(as_text=True) == ""
+    assert same.headers["HX-Retarget"] == "this" and same.headers["HX-Reswap"] == "delete"
+    assert "HX-Reswap" not in other.headers and "damaged-on-arrival" in other.get_data(as_text=True)
 
 
 def test_a_query_embedded_ahead_is_embedded_once_and_waited_for(monkeypatch):
