@@ -26,6 +26,7 @@ from portal.extensions import redis_connection
 log = logging.getLogger(__name__)
 
 DEVICE_COOKIE = "staff_device"
+UNTIL_KEY_SLACK_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,8 @@ def record_failure(attempt_buckets, now=None):
             counts.append(failures)
             if failures > bucket.free_failures:
                 delay = min(2 ** (failures - bucket.free_failures - 1), cap)
-                redis.set(f"{bucket.key}:until", now + delay, ex=math.ceil(delay))
+                # The stored time decides when the wait ends; the key only has to outlive it to be cleaned up.
+                redis.set(f"{bucket.key}:until", now + delay, ex=math.ceil(delay) + UNTIL_KEY_SLACK_SECONDS)
     except RedisError:
         log.warning("staff sign-in throttle: Redis unreachable, failure not counted")
     return counts[0] if counts else 0
