@@ -65,6 +65,12 @@ class PortalWorker(SimpleWorker):
         outbox.stopping.set()  # a batch stops between rows; the row at hand finishes
         super().request_stop(signum, frame)
 
+    def set_shutdown_requested_date(self):
+        # RQ writes this date to Redis from the SIGTERM handler. The signal can land while redis-py holds its
+        # event dispatcher's lock (not reentrant) in this same thread, and the write then waited on it forever:
+        # the worker never stopped. The date only feeds `rq info`; the stop itself is a flag.
+        pass
+
     def execute_job(self, job, queue):
         with self.app.app_context():
             try:

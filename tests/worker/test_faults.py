@@ -237,3 +237,36 @@ def test_sigterm_finishes_the_mail_at_hand_gives_the_rest_back_and_exits_cleanly
     assert "gave back" in output
     assert len(smtp_server.messages) == 1
     assert not Redis.from_url(app.config["REDIS_URL"]).keys("portal:worker:heartbeat:*")
+
+
+def test_a_stop_signal_that_lands_inside_a_redis_call_still_stops_the_worker(app, redis):
+    import threading
+
+    from rq.worker import WorkerStatus
+
+    worker = runtime.make_worker(app, Redis.from_url(app.config["REDIS_URL"]))
+    worker.set_state(WorkerStatus.BUSY)
+    # redis-py holds this lock while it hands a connection back; a SIGTERM landing then runs the handler inside
+    # it. Held here by another thread for 3 s: a handler that calls Redis waits for it (in the same thread, for ever).
+    dispatcher_lock = worker.connection.connection_pool._event_dispatcher._lock
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with dispatcher_lock:
+            held.set()
+            release.wait(3)
+
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    held.wait(5)
+    started = time.monotonic()
+    try:
+        worker.request_stop(signal.SIGTERM, None)
+        took = time.monotonic() - started
+    finally:
+        release.set()
+        holder.join(5)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    assert worker._stop_requested
+    assert took < 1, f"the stop request waited {took:.1f} s on redis-py's lock"
