@@ -8,14 +8,13 @@ categories, return reasons) use `_l()`. Bold phrases elsewhere (amounts, deadlin
 """
 
 import re
-from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-CONTENT = PROJECT_ROOT / "portal" / "help" / "content"
-ZH_CATALOG = PROJECT_ROOT / "portal" / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
+from portal.demo import CONTENT_DIR as CONTENT
+from portal.help.importer import article_files, parse_article
+from tests.test_i18n import ZH_CATALOG, _forms
 
 BOLD = r"\*\*([^*\n]+)\*\*"
 # English: an action verb, then at most "the" (or "the e-mail", for an e-mail's subject line) before the label;
@@ -43,19 +42,12 @@ def _catalog_labels():
     for message in catalog:
         if not message.id:
             continue
-        ids = message.id if isinstance(message.id, tuple) else (message.id,)
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        english.update(ids)
-        chinese.update(text for text in strings if text)
+        english.update(_forms(message.id))
+        chinese.update(text for text in _forms(message.string) if text)
     return {"en": english, "zh": chinese}
 
 
 LABELS = _catalog_labels()
-
-
-def _body(path):
-    text = path.read_text(encoding="utf-8")
-    return text.split("---", 2)[2] if text.startswith("---") else text
 
 
 def ui_phrases(body, locale):
@@ -78,7 +70,7 @@ def test_every_shipped_article_is_checked():
 @pytest.mark.parametrize("path", ARTICLES, ids=lambda path: f"{path.parent.name}/{path.stem}")
 def test_bold_ui_names_exist_in_the_portal(path):
     locale = path.parent.name
-    unknown = [phrase for phrase in ui_phrases(_body(path), locale)
+    unknown = [phrase for phrase in ui_phrases(parse_article(path).body, locale)
                if phrase not in LABELS[locale] and phrase not in ALLOWED[locale]]
     assert not unknown, f"{path.name} names UI the portal does not show: {unknown}"
 
@@ -101,3 +93,17 @@ def test_ui_phrases_are_the_ones_after_a_ui_verb_or_in_a_path(body, locale, expe
 def test_an_invented_label_is_caught():
     body = "Go to **Account** > **Wallet** and select **Start a return**."
     assert [p for p in ui_phrases(body, "en") if p not in LABELS["en"]] == ["Account", "Wallet"]
+
+
+def test_each_shipped_chinese_translation_names_an_english_article_on_the_same_topic():
+    # The language switch on an article follows `translation_of`; a missing or wrong one strands the reader.
+    articles = {path.stem: parse_article(path) for path in article_files(CONTENT)}
+    translations = [article for article in articles.values() if article.translation_of]
+
+    assert len(translations) >= 20
+    for article in translations:
+        english = articles.get(article.translation_of)
+        assert english is not None and english.locale == "en", article.slug
+        assert (english.category, english.scenario) == (article.category, article.scenario), article.slug
+    named = [article.translation_of for article in translations]
+    assert len(named) == len(set(named)), "an English article has two Chinese translations"
