@@ -19,6 +19,8 @@ from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
 
+import click
+
 SCENARIOS = Path(__file__).with_name("assistant_scenarios.json")
 DEV_SCENARIOS = Path(__file__).resolve().parent / "data" / "dev" / "assistant_dev.json"
 FAQ_DIR = Path(__file__).resolve().parent.parent / "data" / "faq"
@@ -241,34 +243,33 @@ def run(verbose=False, out=sys.stdout, path=SCENARIOS):
         stats = defaultdict(lambda: defaultdict(int))
         failures = []
         started = time.perf_counter()
-        for number, scenario in enumerate(scenarios, start=1):
-            with app.test_request_context("/assistant/"), force_locale(scenario["lang"]):
-                verdict, _at, conversation = replay(scenario, world)
-                row = stats[scenario["lang"]]
-                row["scenarios"] += 1
-                expect = scenario["expect"]
-                if expect["outcome"] == "handover":
-                    row["handover_expected"] += 1
-                    row["urgent_expected"] += bool(expect.get("first") and (expect.get("urgency") or
-                                                                              expect.get("angry")))
-                    if verdict == "handover_right":
-                        row["handover_right"] += 1
-                        row["urgent_first"] += bool(expect.get("urgency") or expect.get("angry"))
-                else:
-                    row["self_service"] += 1
-                    row["resolved"] += verdict == "resolved"
-                row["wrong"] += verdict in ("wrong", "handover_missed", "handed_over_needlessly")
-                row["dead_ends"] += _dead_end(conversation)
-                row["baseline"] += search_alone(scenario)
-                row["baseline_possible"] += expect["outcome"] == "article"
-                if verdict not in ("resolved", "handover_right"):
-                    said = [f"{t.author}: {t.text[:70]} [{t.intent} {t.payload.get('kind', '')}]"
-                            for t in conversation.turns]
-                    failures.append((scenario["id"], verdict, expect, said))
-                db.session.rollback()
-            print(f"\r{number}/{len(scenarios)} scenarios", end="", file=sys.stderr, flush=True)
+        with click.progressbar(scenarios, label="scenarios", show_pos=True, file=sys.stderr) as bar:
+            for scenario in bar:
+                with app.test_request_context("/assistant/"), force_locale(scenario["lang"]):
+                    verdict, _at, conversation = replay(scenario, world)
+                    row = stats[scenario["lang"]]
+                    row["scenarios"] += 1
+                    expect = scenario["expect"]
+                    if expect["outcome"] == "handover":
+                        row["handover_expected"] += 1
+                        row["urgent_expected"] += bool(expect.get("first") and (expect.get("urgency") or
+                                                                                  expect.get("angry")))
+                        if verdict == "handover_right":
+                            row["handover_right"] += 1
+                            row["urgent_first"] += bool(expect.get("urgency") or expect.get("angry"))
+                    else:
+                        row["self_service"] += 1
+                        row["resolved"] += verdict == "resolved"
+                    row["wrong"] += verdict in ("wrong", "handover_missed", "handed_over_needlessly")
+                    row["dead_ends"] += _dead_end(conversation)
+                    row["baseline"] += search_alone(scenario)
+                    row["baseline_possible"] += expect["outcome"] == "article"
+                    if verdict not in ("resolved", "handover_right"):
+                        said = [f"{t.author}: {t.text[:70]} [{t.intent} {t.payload.get('kind', '')}]"
+                                for t in conversation.turns]
+                        failures.append((scenario["id"], verdict, expect, said))
+                    db.session.rollback()
         elapsed = time.perf_counter() - started
-    print(file=sys.stderr)
     mode = "semantic" if semantics.available() else "lexical (model off)"
     print(f"Assistant scenarios ({Path(path).name}): {len(scenarios)} in {elapsed:.1f} s, intent by {mode}", file=out)
     print(f"{'':4}{'n':>4}  {'resolved (self-service)':>24}  {'right hand-over':>17}  {'urgent/angry 1st':>17}  "
