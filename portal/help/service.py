@@ -108,6 +108,17 @@ def translation_of(article):
     return db.session.scalar(published().where(Article.translation_of == article.slug))
 
 
+def same_topic_in(article, locale):
+    """For an article with no translation: the article in `locale` about the same scenario (of the same category
+    first, then the most read), so a reader of the other language is not left with the help center's front page."""
+    if not article.scenario:
+        return None
+    return db.session.scalars(
+        published(locale).where(Article.scenario == article.scenario, Article.id != article.id)
+        .order_by((Article.category == article.category).desc(), Article.view_count.desc(), Article.title).limit(1)
+    ).first()
+
+
 # ---- Readers: views, votes, escalations -----------------------------------------------------------------
 
 def record_view(article, visitor, now=None):

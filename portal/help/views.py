@@ -143,9 +143,13 @@ def _article_or_404(slug):
 
 def _article_page(article, status=200, comment="", comment_error=None):
     feedback = service.feedback_of(article, visitor_id())
+    translation = service.translation_of(article)
+    locale = _locale()
+    same_topic = (service.same_topic_in(article, locale)
+                  if translation is None and article.locale != locale else None)
     context = {
         "article": article, "body": render_markdown(article.body, article.locale), "feedback": feedback,
-        "related": service.related_articles(article), "translation": service.translation_of(article),
+        "related": service.related_articles(article), "translation": translation, "same_topic": same_topic,
         "cards": service.action_cards(service.intent_actions(scenarios=[article.scenario])),
         "comment": comment, "comment_error": comment_error,
     }

@@ -150,6 +150,37 @@ def test_the_chinese_article_links_back_to_its_english_source(client, faq):
     assert 'href="/help/a/allergic-reaction-cosmetics"' in page
 
 
+def _untranslated_pair(db, same_scenario=True):
+    """A Chinese article with no translation and an English one that is, or is not, about the same scenario."""
+    db.session.add_all([
+        Article(slug="zh-only-broken", locale="zh", title="收到的东西坏了", category="returns-exchanges",
+                scenario="arrived-broken", keywords=[], body="拍照后提交申请。"),
+        Article(slug="en-broken", locale="en", title="It came broken", category="returns-exchanges",
+                scenario="arrived-broken" if same_scenario else "something-else", keywords=[],
+                body="Send us a photo."),
+    ])
+    db.session.commit()
+
+
+def test_an_untranslated_article_offers_the_readers_article_on_the_same_topic(client, db, faq):
+    _untranslated_pair(db)
+
+    page = client.get("/help/a/zh-only-broken").get_data(as_text=True)
+    chinese_page = client.get("/help/a/en-broken", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+
+    assert "This article is not available in English yet." in page
+    assert re.search(r'On the same topic in English:\s*<a href="/help/a/en-broken">It came broken</a>', page)
+    assert re.search(r'同一主题的中文文章：\s*<a href="/help/a/zh-only-broken">收到的东西坏了</a>', chinese_page)
+
+
+def test_an_untranslated_article_with_nothing_on_its_topic_offers_the_help_center(client, db, faq):
+    _untranslated_pair(db, same_scenario=False)
+
+    page = client.get("/help/a/zh-only-broken").get_data(as_text=True)
+
+    assert "On the same topic" not in page and "Browse the English help center" in page
+
+
 def test_article_html_is_sanitised(client, db, faq):
     db.session.add(Article(slug="hostile", locale="en", title="<b>Hostile</b>", category="orders-shipping",
                            scenario="x", keywords=[], body="Hi <script>alert(1)</script> [x](javascript:alert(2))"
