@@ -1,5 +1,6 @@
 import html as html_module
 import re
+from urllib.parse import urlsplit
 
 import markdown
 import nh3
@@ -120,8 +121,15 @@ def search():
                                search_id=search_id, cards=cards, more_url=more_url, categories=categories,
                                typed=request.args.get("q", ""), ranking=ranking)
     if typing:  # the address in history is the search's, without the marker
-        response.headers["HX-Push-Url"] = url_for("help.search", q=query)
+        response.headers[_history_header()] = url_for("help.search", q=query)
     return response
+
+
+def _history_header():
+    """Words typed on another page start one history entry; what is typed after a pause on the results only
+    corrects it, so Back leaves the search instead of stepping through each pause."""
+    current = urlsplit(request.headers.get("HX-Current-URL", "")).path
+    return "HX-Replace-Url" if current == url_for("help.search") else "HX-Push-Url"
 
 
 @bp.get("/<category>")

@@ -106,6 +106,15 @@ def test_an_as_you_type_request_searches_and_keeps_the_plain_address_in_history(
     assert response.headers["HX-Push-Url"] == "/help/search?q=damaged+on+arr"
 
 
+def test_words_typed_on_the_results_page_replace_its_address_instead_of_adding_one(client, faq):
+    response = client.get("/help/search", query_string={"q": "damaged on arrival", "typing": "1"},
+                          headers={"HX-Request": "true",
+                                   "HX-Current-URL": "http://localhost/help/search?q=damaged+on+arr"})
+
+    assert response.headers["HX-Replace-Url"] == "/help/search?q=damaged+on+arrival"
+    assert "HX-Push-Url" not in response.headers
+
+
 def test_an_answer_ranked_before_the_words_were_read_asks_once_more_and_that_ask_waits_for_them(client, faq,
                                                                                              monkeypatch):
     from collections import OrderedDict
