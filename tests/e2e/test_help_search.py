@@ -40,8 +40,28 @@ def test_live_search_updates_without_reload_then_no_vote_offers_comment_and_acti
     comment = page.get_by_label("What was missing or unclear? (optional)")
     comment.wait_for()
     assert page.evaluate("window.notReloaded") is True
+    # The button pressed is gone with the swap: the keyboard carries on from what replaced it, not from the top.
+    assert page.evaluate("document.activeElement.className") == "feedback-thanks"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "feedback-comment"
     assert page.locator("#feedback-body").get_by_role("link", name="Start a quality return").is_visible()
     comment.fill("Which address do I send it to?")
     page.get_by_role("button", name="Send comment").click()
     page.get_by_text("We use every comment to improve our answers").wait_for()
     screenshot(page, "help-feedback-no")
+
+
+def test_back_leaves_a_search_typed_in_pauses_and_forward_shows_its_words(app, db, live_server, page):
+    _prepare(app, db)
+    page.goto(f"{live_server.url}/help/")
+    box = page.get_by_label("Describe your problem in your own words")
+    box.press_sequentially("damaged", delay=60)
+    page.wait_for_url("**/help/search?q=damaged")
+    box.press_sequentially(" on arrival", delay=60)
+    page.wait_for_url("**/help/search?q=damaged+on+arrival")
+
+    page.go_back()
+    page.wait_for_url("**/help/")
+    page.go_forward()
+    page.wait_for_url("**/help/search?q=damaged+on+arrival")
+    assert page.get_by_label("Describe your problem in your own words").input_value() == "damaged on arrival"
