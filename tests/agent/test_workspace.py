@@ -408,3 +408,33 @@ def test_the_summary_speaks_the_agents_language_and_is_absent_when_nothing_was_r
     summary, _at_the_top = _summary_and_rest(html)
     assert "未保存任何内容" in summary and 'href="#urgency-reason"' in summary
 
+
+def test_resolving_an_untaken_case_is_its_first_response_and_makes_it_the_agents(signed_in, db, case, agent):
+    assert (case.assignee_id, case.first_response_at) == (None, None)
+
+    response = signed_in.post(f"/agent/cases/{case.reference}/resolve",
+                              data={"resolution_type": "refund", "amount": "12,50", "note": "Refunded in full."})
+
+    assert response.status_code == 302
+    fresh = _case(db, case)
+    assert fresh.status == "resolved" and fresh.resolution_amount_cents == 1250
+    assert fresh.first_response_at == fresh.resolved_at
+    assert fresh.assignee_id == agent.id
+    event = db.session.query(CaseEvent).filter_by(case_id=case.id, field="assignee").one()
+    assert (event.new_value, event.staff_id) == (agent.email, agent.id)
+    html = signed_in.get(f"/agent/cases/{case.reference}").get_data(as_text=True)
+    first_response = re.search(r"<dt>First response</dt><dd>(.*?)</dd>", html).group(1)
+    assert first_response == "met"
+    assert re.search(r"<dt>Assignee</dt><dd>(.*?)</dd>", html).group(1) == agent.name
+
+
+def test_resolving_a_colleagues_case_leaves_it_theirs_and_keeps_the_first_reply(signed_in, db, case, make_staff):
+    colleague = make_staff("agent")
+    answered_at = utcnow() - timedelta(minutes=3)
+    case.assignee_id, case.first_response_at = colleague.id, answered_at
+    db.session.commit()
+
+    signed_in.post(f"/agent/cases/{case.reference}/resolve", data={"resolution_type": "explanation", "note": "x"})
+
+    fresh = _case(db, case)
+    assert (fresh.status, fresh.assignee_id, fresh.first_response_at) == ("resolved", colleague.id, answered_at)
