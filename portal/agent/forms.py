@@ -1,4 +1,7 @@
-"""The agents' forms; CSRFProtect checks every POST, so the forms only validate what was typed."""
+"""The agents' forms; CSRFProtect checks every POST, so the forms only validate what was typed.
+
+Each field's id is the id of its input on the case workspace: the error summary links to it.
+"""
 
 import re
 
@@ -24,25 +27,25 @@ class _Form(FlaskForm):
         csrf = False
 
 
-def _message(label, required):
-    return TextAreaField(label, validators=[
+def _message(label, required, field_id):
+    return TextAreaField(label, id=field_id, validators=[
         DataRequired(required),
         Length(max=MAX_MESSAGE_CHARS, message=_l("Write at most %(max)d characters.", max=MAX_MESSAGE_CHARS)),
     ])
 
 
 class ReplyForm(_Form):
-    body = _message(_l("Reply to the customer"), _l("Write the reply first."))
+    body = _message(_l("Reply to the customer"), _l("Write the reply first."), "reply-body")
 
 
 class NoteForm(_Form):
-    body = _message(_l("Internal note"), _l("Write the note first."))
+    body = _message(_l("Internal note"), _l("Write the note first."), "note-body")
 
 
 class ReturnDecisionForm(_Form):
     decision = SelectField(_l("Decision"), choices=[("approve", _l("Approve")), ("reject", _l("Reject"))],
-                           validators=[InputRequired()])
-    reason = TextAreaField(_l("Reason (the customer reads it)"), validators=[
+                           id="decision", validators=[InputRequired()])
+    reason = TextAreaField(_l("Reason (the customer reads it)"), id="decision-reason", validators=[
         Length(max=MAX_REASON_CHARS, message=_l("Write at most %(max)d characters.", max=MAX_REASON_CHARS))])
 
     def validate_reason(self, field):
@@ -70,9 +73,11 @@ def parse_amount(text, currency="USD"):
 
 
 class ResolveForm(_Form):
-    resolution_type = SelectField(_l("Resolution"), choices=RESOLUTION_CHOICES, validators=[InputRequired()])
-    amount = StringField(_l("Amount (refund or coupon value)"), validators=[Optional(), Length(max=20)])
-    note = TextAreaField(_l("What we did (the customer reads it)"), validators=[
+    resolution_type = SelectField(_l("Resolution"), choices=RESOLUTION_CHOICES, id="resolution-type",
+                                  validators=[InputRequired()])
+    amount = StringField(_l("Amount (refund or coupon value)"), id="resolution-amount",
+                         validators=[Optional(), Length(max=20)])
+    note = TextAreaField(_l("What we did (the customer reads it)"), id="resolution-note", validators=[
         DataRequired(_l("Say what was done.")),
         Length(max=MAX_MESSAGE_CHARS, message=_l("Write at most %(max)d characters.", max=MAX_MESSAGE_CHARS))])
 
@@ -92,13 +97,13 @@ class ResolveForm(_Form):
 
 
 class ReassignForm(_Form):
-    staff_id = SelectField(_l("Hand over to"), coerce=int, validators=[InputRequired()])
-    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=MAX_REASON_CHARS)])
+    staff_id = SelectField(_l("Hand over to"), coerce=int, id="reassign-to", validators=[InputRequired()])
+    reason = StringField(_l("Reason"), id="reassign-reason", validators=[Optional(), Length(max=MAX_REASON_CHARS)])
 
 
 class UrgencyForm(_Form):
-    urgency = SelectField(_l("Urgency"), choices=URGENCY_CHOICES, validators=[InputRequired()])
-    reason = StringField(_l("Reason"), validators=[
+    urgency = SelectField(_l("Urgency"), choices=URGENCY_CHOICES, id="urgency", validators=[InputRequired()])
+    reason = StringField(_l("Reason"), id="urgency-reason", validators=[
         DataRequired(_l("Say why the urgency changes.")), Length(max=MAX_REASON_CHARS)])
 
 

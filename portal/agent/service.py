@@ -249,8 +249,7 @@ def reply(case, staff, body, now=None):
                           internal=False, created_at=now)
     db.session.add(message)
     db.session.flush()
-    if case.first_response_at is None:
-        case.first_response_at = now
+    cases.record_first_response(case, now)
     if case.status == "reopened":
         cases.transition(case, "escalated", actor_type="staff", staff=staff, reason="an agent picked it up")
     if case.can_transition("answered"):

@@ -73,7 +73,12 @@ def take(reference):
     return redirect(url_for("agent.workspace", reference=case.reference))
 
 
-def _workspace_context(case, reply_form=None, revealed=None, draft=None, **forms_given):
+def _field_errors(form):
+    """{input id: first message} of a refused form, for the summary at the top of the workspace."""
+    return {form[name].id: messages[0] for name, messages in form.errors.items() if name and messages}
+
+
+def _workspace_context(case, reply_form=None, revealed=None, draft=None, field_errors=None, **forms_given):
     staff = current_staff()
     now = utcnow()
     reply_form = reply_form or forms.ReplyForm(formdata=None, body=draft or "")
@@ -98,7 +103,7 @@ def _workspace_context(case, reply_form=None, revealed=None, draft=None, **forms
         "reassign_form": reassign, "revealed": revealed or {},
         "mask_email": masking.mask_email, "mask_phone": masking.mask_phone,
         "return_kinds": service.RETURN_KINDS, "resolved": service.is_resolved(case),
-        "photos": case.attachments,
+        "photos": case.attachments, "field_errors": field_errors or {},
     }
 
 
@@ -143,7 +148,8 @@ def draft(reference):
 
 
 def _act(case, form_name, form, action, done_message):
-    """Validate, run the service action, commit and go back to the case; errors re-render the page (400)."""
+    """Validate, run the service action, commit and go back to the case; errors re-render the page (400) with
+    a summary at its top, since the form itself may be a screen or two further down."""
     if form.validate_on_submit():
         try:
             action(form)
@@ -154,7 +160,7 @@ def _act(case, form_name, form, action, done_message):
             db.session.commit()
             flash(done_message, "success")
             return redirect(url_for("agent.workspace", reference=case.reference))
-    context = _workspace_context(case, **{form_name: form})
+    context = _workspace_context(case, field_errors=_field_errors(form), **{form_name: form})
     return render_template("agent/workspace.html", **context), 400
 
 

@@ -80,9 +80,22 @@ def _escalate(case, now):
     schedule("case.escalated", case.id, key=f"case:{case.id}:escalated:{count}")
 
 
-def _resolve(case, now):
+def record_first_response(case, now):
+    """A person's answer reached the customer: the first one stops the first-response clock."""
+    if case.first_response_at is None:
+        case.first_response_at = now
+
+
+def _resolve(case, now, staff=None):
     config = current_app.config
     case.resolved_at = now
+    if staff is not None:
+        # An agent's resolution is an answer the customer reads (the resolution e-mail), so it is a first
+        # response too; resolved without being taken, the case is that agent's, in the leads' per-agent figures.
+        record_first_response(case, now)
+        if case.assignee_id is None:
+            case.assignee_id = staff.id
+            record_event(case, "assignee", "", staff.email, staff=staff, now=now)
     if case.status in UNSERVED_STATUSES:
         return
     count = _entries(case, RESOLVED_STATUSES)
@@ -116,7 +129,7 @@ def transition(case, to_status, *, actor_type="system", staff=None, reason="", n
     if to_status in ESCALATING_STATUSES and old not in ESCALATING_STATUSES:
         _escalate(case, now)
     if to_status in RESOLVED_STATUSES and old not in RESOLVED_STATUSES:
-        _resolve(case, now)
+        _resolve(case, now, staff)
     if to_status == "closed":
         case.closed_at = now
     if to_status == "reopened":

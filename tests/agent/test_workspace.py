@@ -1,5 +1,6 @@
 """The case workspace: the customer beside the case, reveal, canned replies, and every action audited."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -360,3 +361,80 @@ def test_an_unknown_category_is_shown_as_it_was_stored(signed_in, db, customer):
     case = make_case(customer, category="from-the-old-system")
 
     assert "from-the-old-system" in signed_in.get(f"/agent/cases/{case.reference}").get_data(as_text=True)
+
+
+def _summary_and_rest(html):
+    """The error summary at the top of the workspace, and whether it comes before the case itself."""
+    summary = re.search(r'<div class="form-errors" role="alert" tabindex="-1" autofocus>(.*?)</div>', html, re.S)
+    assert summary is not None, "the refused page opens on an error summary"
+    return summary.group(1), summary.start() < html.index('<div class="workspace">')
+
+
+def test_a_refused_urgency_change_opens_on_a_summary_linked_to_the_reason(signed_in, db, case):
+    response = signed_in.post(f"/agent/cases/{case.reference}/urgency", data={"urgency": "medium", "reason": ""})
+
+    assert response.status_code == 400
+    assert _case(db, case).urgency == "high"
+    assert db.session.query(CaseEvent).filter_by(case_id=case.id, field="urgency").count() == 0
+    html = response.get_data(as_text=True)
+    summary, at_the_top = _summary_and_rest(html)
+    assert at_the_top
+    assert "Nothing was saved: correct the marked values." in summary
+    assert '<a href="#urgency-reason">Say why the urgency changes.</a>' in summary
+    assert 'id="urgency-reason"' in html and 'aria-describedby="urgency-error"' in html
+
+
+def test_a_refused_resolution_opens_on_a_summary_linked_to_the_amount(signed_in, db, case):
+    response = signed_in.post(f"/agent/cases/{case.reference}/resolve",
+                              data={"resolution_type": "refund", "amount": "-50", "note": "Refunded."})
+
+    assert response.status_code == 400
+    fresh = _case(db, case)
+    assert (fresh.status, fresh.resolution_type, fresh.resolved_at) == ("escalated", "", None)
+    assert db.session.query(OutboxRow).count() == 0
+    html = response.get_data(as_text=True)
+    summary, at_the_top = _summary_and_rest(html)
+    assert at_the_top
+    assert '<a href="#resolution-amount">Enter an amount greater than 0, like 15 or 15.50.</a>' in summary
+    assert 'id="resolution-amount"' in html and 'value="-50"' in html  # what was typed stays
+
+
+def test_the_summary_speaks_the_agents_language_and_is_absent_when_nothing_was_refused(signed_in, case):
+    assert 'class="form-errors"' not in signed_in.get(f"/agent/cases/{case.reference}").get_data(as_text=True)
+    signed_in.post("/locale", data={"locale": "zh", "next": "/"})
+    html = signed_in.post(f"/agent/cases/{case.reference}/urgency",
+                          data={"urgency": "low", "reason": ""}).get_data(as_text=True)
+
+    summary, _at_the_top = _summary_and_rest(html)
+    assert "未保存任何内容" in summary and 'href="#urgency-reason"' in summary
+
+
+def test_resolving_an_untaken_case_is_its_first_response_and_makes_it_the_agents(signed_in, db, case, agent):
+    assert (case.assignee_id, case.first_response_at) == (None, None)
+
+    response = signed_in.post(f"/agent/cases/{case.reference}/resolve",
+                              data={"resolution_type": "refund", "amount": "12,50", "note": "Refunded in full."})
+
+    assert response.status_code == 302
+    fresh = _case(db, case)
+    assert fresh.status == "resolved" and fresh.resolution_amount_cents == 1250
+    assert fresh.first_response_at == fresh.resolved_at
+    assert fresh.assignee_id == agent.id
+    event = db.session.query(CaseEvent).filter_by(case_id=case.id, field="assignee").one()
+    assert (event.new_value, event.staff_id) == (agent.email, agent.id)
+    html = signed_in.get(f"/agent/cases/{case.reference}").get_data(as_text=True)
+    first_response = re.search(r"<dt>First response</dt><dd>(.*?)</dd>", html).group(1)
+    assert first_response == "met"
+    assert re.search(r"<dt>Assignee</dt><dd>(.*?)</dd>", html).group(1) == agent.name
+
+
+def test_resolving_a_colleagues_case_leaves_it_theirs_and_keeps_the_first_reply(signed_in, db, case, make_staff):
+    colleague = make_staff("agent")
+    answered_at = utcnow() - timedelta(minutes=3)
+    case.assignee_id, case.first_response_at = colleague.id, answered_at
+    db.session.commit()
+
+    signed_in.post(f"/agent/cases/{case.reference}/resolve", data={"resolution_type": "explanation", "note": "x"})
+
+    fresh = _case(db, case)
+    assert (fresh.status, fresh.assignee_id, fresh.first_response_at) == ("resolved", colleague.id, answered_at)

@@ -119,6 +119,31 @@ def test_a_reopened_case_goes_back_to_agents_and_its_next_resolution_gets_a_new_
     assert len(outbox(db, "survey.invite")) == 1
 
 
+def test_an_agents_resolution_is_the_first_response_and_makes_an_untaken_case_theirs(db, customer, agent):
+    case = new_case(db, customer, "escalated")
+    now = utcnow()
+
+    service.transition(case, "resolved", actor_type="staff", staff=agent, reason="refund sent", now=now)
+    db.session.commit()
+
+    assert (case.first_response_at, case.assignee_id) == (now, agent.id)
+    assigned = db.session.scalar(select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.field == "assignee"))
+    assert (assigned.new_value, assigned.staff_id) == (agent.email, agent.id)
+
+
+def test_a_rejection_answers_the_customer_too_but_a_case_they_solved_themselves_has_no_first_response(
+        db, customer, agent):
+    rejected = new_case(db, customer, "needs_review", kind="return")
+    solved = new_case(db, customer, "acknowledged", urgency="medium")
+
+    service.transition(rejected, "rejected", actor_type="staff", staff=agent, reason="outside the window")
+    service.mark_solved(solved)
+    db.session.commit()
+
+    assert rejected.first_response_at is not None and rejected.assignee_id == agent.id
+    assert (solved.first_response_at, solved.assignee_id) == (None, None)
+
+
 def test_reopening_is_refused_after_the_reopen_window(app, db, customer):
     case = new_case(db, customer, "escalated")
     resolved = utcnow() - timedelta(days=app.config["REOPEN_WINDOW_DAYS"], minutes=1)

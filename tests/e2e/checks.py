@@ -62,6 +62,12 @@ def sideways_overflow(page):
       .slice(0, 5).map(element => element.tagName.toLowerCase() + (element.id ? '#' + element.id : ''))""")
 
 
+def page_scroll_width(page):
+    """How wide the page scrolls: above the window's width it scrolls sideways. Unlike sideways_overflow, this
+    also catches what escapes a table's scroll region (its absolutely positioned, visually hidden text)."""
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
 def check_page(page, name, screenshots):
     """Screenshot the page into `screenshots` (a pytest tmp dir), then fail on a blocking accessibility
     violation or an internal code on it."""

@@ -15,9 +15,9 @@ from werkzeug.datastructures import FileStorage
 
 from portal.casework import photos
 from portal.extensions import db
-from portal.models import Article, ArticleFeedback, CannedReply, CaseAttachment, Staff, utcnow
+from portal.models import Article, ArticleFeedback, Callback, CannedReply, CaseAttachment, Staff, utcnow
 from tests.agent.helpers import make_case
-from tests.e2e.checks import check_page, sideways_overflow
+from tests.e2e.checks import check_page, page_scroll_width, sideways_overflow
 
 PASSWORD = "correct horse battery"
 WALKS = [("en", "desktop"), ("zh", "desktop"), ("en", "mobile"), ("zh", "mobile")]
@@ -82,6 +82,7 @@ def _check(page, name, screenshots):
     """axe, internal codes and a screenshot; and nothing sticks out sideways, at either width."""
     check_page(page, name, screenshots)
     assert sideways_overflow(page) == [], f"{name}: parts of the page stick out past its right edge"
+    assert page_scroll_width(page) <= page.viewport_size["width"], f"{name}: the page scrolls sideways"
 
 
 def _sign_in(page, base, email, language):
@@ -174,3 +175,24 @@ def test_a_lead_reads_the_dashboard_downloads_a_csv_and_fixes_an_article(module_
     page.wait_for_selector(".staff-flashes")
     assert "We pay the return postage" in page.locator("#a-body").input_value()
     _check(page, f"{name}-4-saved", screenshots)
+
+
+def test_no_staff_table_makes_the_page_scroll_sideways_on_a_phone(module_server, world, new_page, screenshots):
+    """A table scrolls inside its own box at 390 px; the hidden words in its cells ("Take C-…") stay in it."""
+    from portal.models import Customer
+
+    # A case nobody took (the walks above resolve theirs) and a call to make: the queue and callbacks tables.
+    customer = db.session.scalar(db.select(Customer).where(Customer.email == "walk@example.com"))
+    case = make_case(customer, category="late_or_lost", description="Where is my parcel?")
+    db.session.add(Callback(case_id=case.id, customer_id=customer.id, reason="Rated the service 2",
+                            phone="+1 555 0100", due_at=utcnow() - timedelta(minutes=5)))
+    db.session.commit()
+    base = module_server.url
+    page = new_page("mobile")
+    _sign_in(page, base, world["lead"], "en")
+    page.wait_for_url(f"{base}/lead")
+    for path in ("/agent", "/agent/callbacks", "/lead", "/lead/knowledge", "/staff/sessions"):
+        page.goto(f"{base}{path}")
+        assert page.locator("table").count() > 0, path
+        page.screenshot(path=str(screenshots / f"staff-390{path.replace('/', '-')}.png"), full_page=True)
+        assert page_scroll_width(page) <= 390, f"{path} is {page_scroll_width(page)} px wide at 390 px"

@@ -118,6 +118,20 @@ def test_taking_a_case_in_one_statement_moves_its_times_to_the_agent(db, rolled_
     assert "unassigned" not in by_agent
 
 
+def test_a_case_resolved_without_being_taken_counts_under_the_agent_who_resolved_it(db, rolled_up, make_customer):
+    _ann, bob = rolled_up["agents"]
+    filed = at(25)
+    untaken = make_case(make_customer(), urgency="high", created_at=filed,
+                        first_response_due=filed + timedelta(minutes=10), resolution_due=filed + timedelta(hours=24))
+    cases.transition(untaken, "resolved", actor_type="staff", staff=bob, now=filed + timedelta(minutes=5))
+    db.session.commit()
+
+    by_agent = {row[0]: row[1:] for row in metrics.response_times(PERIOD)[1].rows}
+    # Bob's first responses 8, 30 and now 5 min; resolutions 20 h, 5 h and now 5 min: all within target.
+    assert by_agent["Bob"] == [3, 8.0, 30.0, 100.0, 3, 5.0, 20.0, 100.0]
+    assert by_agent["unassigned"] == [1, 120.0, 120.0, 100.0, 0, None, None, None]  # case E alone, as before
+
+
 def test_deleting_an_answer_in_one_statement_takes_it_off_its_days(db, rolled_up):
     db.session.execute(delete(SurveyAnswer).where(SurveyAnswer.comment == "Nobody listened"))
     db.session.commit()

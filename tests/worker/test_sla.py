@@ -86,6 +86,26 @@ def test_cases_answered_resolved_or_not_escalated_are_left_alone(app, db, custom
     assert sla.sweep() == "0 escalated, 0 warned, 0 breached, 0 late orders"
 
 
+def test_a_case_an_agent_resolved_in_time_never_misses_its_first_response(app, db, customer, agent):
+    from portal.agent import service as agent_service
+    from portal.casework import service as casework
+
+    now = utcnow()
+    case = _escalated(customer, minutes_ago=6, due_in_minutes=4)
+    agent_service.resolve(case, agent, "refund", 1250, "Refunded in full.")
+    db.session.commit()
+
+    assert sla.sweep(now=now + timedelta(minutes=10)) == "0 escalated, 0 warned, 0 breached, 0 late orders"
+    # Reopened after its target passed, it is back with the agents, answered already as a replied case is.
+    casework.reopen(case, now=now + timedelta(minutes=15))
+    db.session.commit()
+    sla.sweep(now=now + timedelta(hours=1))
+    db.session.commit()
+
+    assert not case.first_response_breached and case.first_response_warned_at is None
+    assert _rows(db, "sla.warn_lead") == []
+
+
 def test_the_lead_gets_the_warning_by_mail(app, db, redis, customer, lead, mail_sink):
     case = _escalated(customer, minutes_ago=9, due_in_minutes=1)
     schedule("sla.sweep", key="sla.sweep:test")
