@@ -99,7 +99,8 @@ class Clock:
 def clocks(case, now):
     """The first-response and resolution clocks of a case; running ones on business hours say, outside those
     hours, when they start again."""
-    first = Clock(case.first_response_due, case.first_response_at, now)
+    # A case the customer solved (or that expired) before anyone answered needs no first response any more.
+    first = Clock(case.first_response_due, case.first_response_at or case.resolved_at, now)
     resolution = Clock(case.resolution_due, case.resolved_at, now, paused=case.status in CLOCK_PAUSED_STATUSES)
     if first.running or resolution.running:
         resumes_at = clock_resumes_at(case.urgency, now)

@@ -54,6 +54,13 @@ def test_the_first_response_clock_stops_once_answered(signed_in, customer):
     assert resolution.running
 
 
+def test_the_first_response_clock_stops_when_the_customer_solves_the_case_before_anyone_answered(signed_in, customer):
+    solved = utcnow() - timedelta(hours=2)
+    case = make_case(customer, status="resolved", resolved_at=solved, created_at=solved - timedelta(minutes=5))
+    first, _resolution = service.clocks(case, utcnow())
+    assert not first.running and not first.breached  # due after the case was solved: met, and never overdue
+
+
 @pytest.mark.parametrize("args, expected", [
     ({"kind": "return"}, {"ret"}),
     ({"urgency": "low"}, {"low"}),
