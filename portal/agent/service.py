@@ -250,7 +250,7 @@ def reply(case, staff, body, now=None):
                           internal=False, created_at=now)
     db.session.add(message)
     db.session.flush()
-    cases.record_first_response(case, now)
+    cases.record_first_response(case, staff, now)
     if case.status == "reopened":
         cases.transition(case, "escalated", actor_type="staff", staff=staff, reason="an agent picked it up")
     if case.can_transition("answered"):

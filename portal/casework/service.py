@@ -9,7 +9,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from portal import settings
 from portal.extensions import db
@@ -80,22 +80,28 @@ def _escalate(case, now):
     schedule("case.escalated", case.id, key=f"case:{case.id}:escalated:{count}")
 
 
-def record_first_response(case, now):
-    """A person's answer reached the customer: the first one stops the first-response clock."""
+def record_first_response(case, staff, now):
+    """A person's answer reached the customer: the first one stops the first-response clock, and a case nobody
+    had taken becomes that person's (the leads' per-agent figures count it). One conditional UPDATE claims it, so
+    a colleague who takes it at the same moment keeps it."""
     if case.first_response_at is None:
         case.first_response_at = now
+    if case.assignee_id is not None:
+        return
+    claimed = db.session.execute(
+        update(Case).where(Case.id == case.id, Case.assignee_id.is_(None)).values(assignee_id=staff.id)
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.expire(case, ["assignee_id", "assignee"])
+    if claimed == 1:
+        record_event(case, "assignee", "", staff.email, staff=staff, now=now)
 
 
 def _resolve(case, now, staff=None):
     config = current_app.config
     case.resolved_at = now
     if staff is not None:
-        # An agent's resolution is an answer the customer reads (the resolution e-mail), so it is a first
-        # response too; resolved without being taken, the case is that agent's, in the leads' per-agent figures.
-        record_first_response(case, now)
-        if case.assignee_id is None:
-            case.assignee_id = staff.id
-            record_event(case, "assignee", "", staff.email, staff=staff, now=now)
+        # An agent's resolution is an answer the customer reads (the resolution e-mail).
+        record_first_response(case, staff, now)
     if case.status in UNSERVED_STATUSES:
         return
     count = _entries(case, RESOLVED_STATUSES)

@@ -103,6 +103,21 @@ def test_a_reply_reaches_the_customer_and_stops_the_first_response_clock(signed_
     assert db.session.query(OutboxRow).filter_by(job_name="case.notify").count() == 1
 
 
+def test_a_reply_to_an_untaken_case_makes_it_the_agents_and_a_colleagues_case_stays_theirs(signed_in, db, case,
+                                                                                             agent, make_staff):
+    signed_in.post(f"/agent/cases/{case.reference}/reply", data={"body": "We are on it."})
+    assert _case(db, case).assignee_id == agent.id
+    event = db.session.query(CaseEvent).filter_by(case_id=case.id, field="assignee").one()
+    assert (event.new_value, event.staff_id) == (agent.email, agent.id)
+
+    colleague = make_staff("agent")
+    case.assignee_id = colleague.id
+    db.session.commit()
+    signed_in.post(f"/agent/cases/{case.reference}/reply", data={"body": "One more thing."})
+    assert _case(db, case).assignee_id == colleague.id
+    assert db.session.query(CaseEvent).filter_by(case_id=case.id, field="assignee").count() == 1
+
+
 def test_a_second_reply_keeps_the_first_response_time(signed_in, db, case):
     signed_in.post(f"/agent/cases/{case.reference}/reply", data={"body": "First."})
     first_at = _case(db, case).first_response_at
