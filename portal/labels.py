@@ -122,6 +122,18 @@ JOB_LABELS = {
     "return.expire": _l("Return drop-off deadline"),
     "sla.warn_lead": _l("Deadline warning to leads"),
     "search.reindex_article": _l("Search update"),
+    "mail.staff_invite": _l("Staff invitation e-mail"),
+    "mail.staff_reset": _l("Staff password reset e-mail"),
+    "mail.staff_signin_alert": _l("Staff sign-in alert e-mail"),
+    "booking.reminder": _l("Appointment reminder"),
+    "sla.sweep": _l("Deadline check"),
+    "lead.rollup_sweep": _l("Dashboard figures update"),
+    "inbound.process": _l("Sorting an incoming e-mail"),
+    "inbound.answer": _l("Answer to an incoming e-mail"),
+    "cleanup.run": _l("Clean-up of old data"),
+    "ops.alert_sweep": _l("Alert check"),
+    "ops.alert_mail": _l("Alert e-mail to leads"),
+    "shop.deliver": _l("Message to the shop"),
 }
 
 WORDS = {

@@ -19,7 +19,7 @@ def sweep(now=None):
 def subject_of(episode):
     """The e-mail's subject: what is wrong, in a line."""
     subjects = {
-        "complaint_spike": lambda: _("Complaint spike: %(category)s", category=episode.subject or _("uncategorised")),
+        "complaint_spike": lambda: _("Complaint spike: %(category)s", category=alerts.subject_words(episode)),
         "outbox_backlog": lambda: _("Work is stuck: the oldest waiting job is %(minutes)d minutes late",
                                     minutes=episode.evidence.get("oldest_minutes", 0)),
         "mail_failing": lambda: _("E-mail delivery is failing: %(count)d messages not sent",

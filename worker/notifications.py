@@ -4,7 +4,7 @@ from flask import render_template
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from portal import mail
+from portal import labels, mail
 from portal.extensions import db
 from portal.formatting import format_date, format_datetime, money
 from portal.i18n import force_locale
@@ -195,7 +195,7 @@ def alert_escalation(case_id):
         return "no case" if case is None else "no leads"
     with force_locale("en"):
         subject = _("Case %(reference)s was escalated (%(urgency)s urgency)", reference=case.reference,
-                    urgency=case.urgency)
+                    urgency=labels.label(case.urgency, "urgency"))
         message = _("A customer's case needs a person. It is in the agents' queue.")
         return send_to_staff(leads, subject, "staff_alert", link=staff_case_link(case), case=case, message=message)
 

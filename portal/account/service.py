@@ -151,7 +151,10 @@ def anonymise(customer, now):
     leftover_photos = _forget_case_texts(customer)
     assistant.forget(customer)
     db.session.execute(delete(Notification).where(Notification.customer_id == customer.id))
-    db.session.execute(delete(LoginToken).where(LoginToken.customer_id == customer.id))
+    # The link that deleted the account stays, spent, so opening it again says it was used rather than
+    # that it was never ours; it names no one. Every other link goes.
+    spent_deletion_link = (LoginToken.purpose == "delete_account") & LoginToken.used_at.is_not(None)
+    db.session.execute(delete(LoginToken).where(LoginToken.customer_id == customer.id, ~spent_deletion_link))
     _audit(customer, "account.deleted")
     return leftover_photos
 

@@ -119,6 +119,21 @@ def same_topic_in(article, locale):
     ).first()
 
 
+def scenario_titles(scenarios, locale):
+    """{scenario: a name a person reads}: the title of its most read article in `locale`, published ones first,
+    else its article in another language, else the scenario's words without hyphens."""
+    scenarios = set(scenarios)
+    rows = db.session.execute(
+        select(Article.scenario, Article.title).where(Article.scenario.in_(scenarios))
+        .order_by((Article.locale == locale).desc(), Article.published.desc(), Article.view_count.desc(),
+                  Article.title)
+    ).all() if scenarios else []
+    titles = {}
+    for scenario, title in rows:
+        titles.setdefault(scenario, title)
+    return {scenario: titles.get(scenario) or scenario.replace("-", " ").capitalize() for scenario in scenarios}
+
+
 # ---- Readers: views, votes, escalations -----------------------------------------------------------------
 
 def record_view(article, visitor, now=None):

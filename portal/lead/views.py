@@ -10,9 +10,11 @@ from portal.auth.staff import current_staff, staff_required
 from portal.extensions import db
 from portal.formatting import format_datetime
 from portal.help.defaults import ACTIONS
+from portal.help.service import scenario_titles
 from portal.help.views import render_markdown
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
+from portal.i18n import locale_tag
 from portal.lead import bp, charts, forms, knowledge, metrics
 from portal.models import Article, CannedReply, IntentAction, Synonym, TriageExample, utcnow
 from portal.models.knowledge import CATEGORIES, LOCALES
@@ -121,10 +123,12 @@ def dashboard():
     filters, error = _filters()
     figures = metrics.dashboard(filters)
     status = 400 if error else 200
+    # A scenario is an article's slug-like code: shown by its article's title in the reader's language.
+    column_names = {"scenario": scenario_titles(figures["tables"]["top_scenarios"].column("scenario"), locale_tag())}
     return render_template("lead/dashboard.html", filters=filters, error=error, figures=figures,
                            tables=figures["tables"], args=_filter_args(filters), charts=charts,
                            geometry=charts.GEOMETRY, column_labels=COLUMN_LABELS, moment_columns=MOMENT_COLUMNS,
-                           column_words=COLUMN_WORDS,
+                           column_words=COLUMN_WORDS, column_names=column_names,
                            measure_labels=MEASURE_LABELS), status
 
 

@@ -11,8 +11,9 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from portal import metrics
+from portal import labels, metrics
 from portal.extensions import db
+from portal.i18n import gettext as _
 from portal.jobs import schedule
 from portal.lead.metrics import complaint_spikes
 from portal.models import AlertEpisode, Case, OutboxRow, ShopDelivery, ShopEndpoint, utcnow
@@ -164,6 +165,14 @@ def _open(kind, subject, evidence, now):
     schedule("ops.alert_mail", episode.id, key=f"alert:episode:{episode.id}")
     metrics.alerts_opened_total.labels(kind).inc()
     return episode
+
+
+def subject_words(episode):
+    """What an episode concerns, as a person reads it: a complaint spike's category by its label (the episode
+    keeps the code), an endpoint by its address; "" for kinds about the whole portal."""
+    if episode.kind == "complaint_spike":
+        return str(labels.label(episode.subject, "category")) if episode.subject else _("uncategorised")
+    return episode.subject
 
 
 def open_episodes():

@@ -67,6 +67,10 @@ def alert_kind(kind):
     return KIND_LABELS.get(kind, kind)
 
 
+def alert_subject(episode):
+    return alerts.subject_words(episode)
+
+
 def row_state(status):
     return ROW_STATES.get(status, status)
 

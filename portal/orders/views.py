@@ -60,14 +60,22 @@ def track():
         g.order_lookup_failed = True
         flash(_("We could not find that order. Check the order number and the e-mail address you ordered "
                 "with, and try again."), "warning")
-        return redirect(url_for("orders.track"), 303)
+        # The form again with what was typed, so a typo is corrected rather than retyped. The answer is the
+        # same whichever field is wrong, and holds nothing the visitor did not type.
+        return no_store(render_template("orders/track.html", form=form))
     session[GUEST_SESSION_KEY] = service.remember_guest_order(session.get(GUEST_SESSION_KEY), order.id)
     return redirect(url_for("orders.detail", number=order.number), 303)
 
 
-def _detail_context(order, is_owner):
+def _use_owner_zone(order):
+    """Times on an order's pages are in its customer's zone; the zone's name, as stored."""
     timezone = order.customer.timezone
     g.timezone = timezone if timezone in pytz.all_timezones_set else "UTC"
+    return timezone
+
+
+def _detail_context(order, is_owner):
+    timezone = _use_owner_zone(order)
     now = utcnow()
     return {
         "order": order,
@@ -110,22 +118,41 @@ def timeline(number):
                                     **_detail_context(order, is_owner)))
 
 
-@bp.post("/<number>/cancel")
-def cancel(number):
-    """Cancel before shipping: the signed-in owner only (a guest is asked to sign in)."""
+def _owned_order_or_404(number):
     order = order_lookup.find_for_customer(number, current_customer())
     if order is None:
         _not_found()
+    return order
+
+
+def _cannot_cancel(order):
+    """Back to the order page, saying why it cannot be cancelled (any more)."""
+    if order.cancel_requested_at is not None:
+        flash(_("You have already asked to cancel this order. We will e-mail you when the shop confirms."), "info")
+    else:
+        flash(_("This order has already left our warehouse, so it can no longer be cancelled. "
+                "You can return it once it arrives."), "warning")
+    return redirect(url_for("orders.detail", number=order.number), 303)
+
+
+@bp.get("/<number>/cancel")
+def cancel_confirm(number):
+    """Ask before cancelling: a request to the shop cannot be taken back. Changes nothing."""
+    order = _owned_order_or_404(number)
+    if not service.can_cancel(order):
+        return _cannot_cancel(order)
+    _use_owner_zone(order)
+    return no_store(render_fragment("orders/cancel_confirm.html", "orders/_cancel_confirm.html", order=order))
+
+
+@bp.post("/<number>/cancel")
+def cancel(number):
+    """Cancel before shipping, once confirmed: the signed-in owner only (a guest is asked to sign in)."""
+    order = _owned_order_or_404(number)
     try:
         service.cancel(order, utcnow())
     except service.CannotCancel:
-        if order.cancel_requested_at is not None:
-            flash(_("You have already asked to cancel this order. We will e-mail you when the shop confirms."),
-                  "info")
-            return redirect(url_for("orders.detail", number=order.number), 303)
-        flash(_("This order has already left our warehouse, so it can no longer be cancelled. "
-                "You can return it once it arrives."), "warning")
-        return redirect(url_for("orders.detail", number=order.number), 303)
+        return _cannot_cancel(order)
     db.session.commit()
     flash(_("We have asked the shop to cancel order %(number)s. It is not cancelled yet: we will e-mail you "
             "when the shop confirms.", number=order.number), "success")

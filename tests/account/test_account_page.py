@@ -150,7 +150,9 @@ def test_deleting_the_account_takes_a_confirmed_link_and_keeps_the_orders(app, c
     assert kept.total_cents == 2400 and len(kept.items) == 1
     assert (kept.shipping_name, kept.shipping_address, kept.shipping_phone) == ("", "", "")
     assert db.session.scalars(select(Notification)).all() == []
-    assert db.session.scalars(select(LoginToken)).all() == []
+    # Only the spent deletion link is left, so opening it again can say it was used.
+    [spent] = db.session.scalars(select(LoginToken)).all()
+    assert (spent.purpose, spent.used_at is not None) == ("delete_account", True)
     assert audit_actions(db, alice.id) == ["account.deletion_requested", "account.deleted"]
     with client.session_transaction() as session:
         assert "customer_id" not in session
@@ -173,8 +175,48 @@ def test_an_unknown_delete_link_changes_nothing(client, db, alice, token):
     response = client.post(f"/account/delete/{token}")
 
     assert response.status_code == 410
+    assert "We do not recognise this link" in response.text
     assert "Your account was not changed" in response.text
     assert db.session.get(Customer, alice.id).anonymised_at is None
+
+
+def _deletion_link(db, alice, lifetime=timedelta(hours=1)):
+    from portal.auth import tokens
+
+    raw = tokens.issue(alice.id, "delete_account", lifetime)
+    db.session.commit()
+    return f"/account/delete/{raw}"
+
+
+def test_a_used_delete_link_says_it_was_used_and_that_nothing_is_left_to_do(client, db, alice):
+    link = _deletion_link(db, alice)
+    assert client.post(link).status_code == 200
+
+    for again in (client.get(link), client.post(link)):
+        assert again.status_code == 410
+        assert "This link was already used: your account is deleted. There is nothing more to do." in again.text
+        assert "We do not recognise this link" not in again.text
+        assert "Your account was not changed" not in again.text
+    chinese = client.get(link, headers={"Accept-Language": "zh"}).text
+    assert "此链接已经用过：您的账户已删除，无需再做任何操作。" in chinese
+
+
+def test_an_expired_delete_link_says_it_expired_and_changes_nothing(client, db, alice):
+    link = _deletion_link(db, alice, lifetime=timedelta(seconds=-1))
+
+    for response in (client.get(link), client.post(link)):
+        assert response.status_code == 410
+        assert "This link has expired" in response.text and "Your account was not changed" in response.text
+    assert db.session.get(Customer, alice.id).anonymised_at is None
+
+
+def test_a_garbled_delete_link_keeps_the_unrecognised_message(client, db, alice):
+    link = _deletion_link(db, alice)
+
+    response = client.get(link[:-5])
+
+    assert response.status_code == 410 and "We do not recognise this link" in response.text
+    assert "already used" not in response.text and "expired" not in response.text
 
 
 def test_a_sign_in_link_cannot_delete_an_account(client, db, alice):

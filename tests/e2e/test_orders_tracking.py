@@ -70,6 +70,9 @@ def test_a_wrong_email_gets_the_same_plain_answer(live_server, page, stalled_ord
 
     assert page.get_by_text("We could not find that order").is_visible()
     assert page.url == f"{live_server.url}/orders/track"
+    # What was typed stays, so a typo is corrected, not retyped.
+    assert page.get_by_label("Order number").input_value() == "100777"
+    assert page.get_by_label("E-mail address used for the order").input_value() == "someone@example.com"
 
 
 def test_a_customer_signs_in_with_the_mailed_link_and_sees_their_orders(live_server, page, stalled_order, db,

@@ -42,7 +42,7 @@ def test_a_complaint_spike_is_mailed_once_per_episode(app, db, redis, customer, 
     sweep_and_deliver(app, db, start + timedelta(minutes=1))
     sweep_and_deliver(app, db, start + timedelta(minutes=30))
 
-    [mail] = alert_mails(mail_sink, lead, "Complaint spike: damaged")
+    [mail] = alert_mails(mail_sink, lead, "Complaint spike: Arrived damaged")
     [episode] = episodes(db, "complaint_spike")
     assert episode.is_open and episode.evidence["last_24h"] == 3
     assert f"http://portal.test/lead/alerts/{episode.id}" in mail.get_body(("plain",)).get_content()
@@ -55,7 +55,7 @@ def test_a_complaint_spike_is_mailed_once_per_episode(app, db, redis, customer, 
     sweep_and_deliver(app, db, later + timedelta(hours=1))
     sweep_and_deliver(app, db, later + timedelta(hours=1, minutes=1))
 
-    assert len(alert_mails(mail_sink, lead, "Complaint spike: damaged")) == 2
+    assert len(alert_mails(mail_sink, lead, "Complaint spike: Arrived damaged")) == 2
     assert [e.is_open for e in episodes(db, "complaint_spike")] == [False, True]
 
 

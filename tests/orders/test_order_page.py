@@ -193,11 +193,78 @@ def test_a_shipped_order_cannot_be_cancelled(client, db, make_order, wei):
     assert db.session.scalars(select(OutboxRow)).all() == []
 
 
-def test_cancel_is_not_possible_by_get(client, make_order, wei):
-    order = make_order(customer=wei)
+def _nothing_asked(db, order):
+    db.session.refresh(order)
+    assert (order.status, order.cancel_requested_at) == ("paid", None)
+    assert db.session.scalars(select(OutboxRow)).all() == []
+
+
+def test_cancel_this_order_first_asks_for_confirmation_and_changes_nothing(client, db, make_order, wei):
+    order = make_order(customer=wei, status="paid")
+    sign_in_as(client, wei)
+    page = client.get(f"/orders/{order.number}").text
+    assert f'href="/orders/{order.number}/cancel"' in page
+    assert f'action="/orders/{order.number}/cancel"' not in page  # the order page itself posts nothing
+
+    confirmation = client.get(f"/orders/{order.number}/cancel")
+
+    assert confirmation.status_code == 200 and "<html" in confirmation.text
+    assert f"Cancel order {order.number}?" in confirmation.text
+    assert f'<form method="post" action="/orders/{order.number}/cancel">' in confirmation.text
+    assert "Yes, cancel the order" in confirmation.text
+    assert f'href="/orders/{order.number}">Keep my order</a>' in confirmation.text
+    assert confirmation.headers["Cache-Control"] == "private, no-store"
+    _nothing_asked(db, order)
+
+
+def test_with_htmx_the_confirmation_comes_alone_in_place_of_the_actions(client, db, make_order, wei):
+    order = make_order(customer=wei, status="paid")
+    sign_in_as(client, wei)
+    assert 'hx-target="#order-actions"' in client.get(f"/orders/{order.number}").text
+
+    fragment = client.get(f"/orders/{order.number}/cancel", headers={"HX-Request": "true"})
+
+    assert "<html" not in fragment.text and 'id="order-actions"' in fragment.text
+    assert "Yes, cancel the order" in fragment.text and "HX-Request" in fragment.headers["Vary"]
+    _nothing_asked(db, order)
+
+
+def test_confirming_cancels_and_keeping_the_order_changes_nothing(client, db, make_order, wei):
+    kept, cancelled = make_order(customer=wei, status="paid"), make_order(customer=wei, status="paid")
     sign_in_as(client, wei)
 
-    assert client.get(f"/orders/{order.number}/cancel").status_code == 405
+    client.get(f"/orders/{kept.number}/cancel")
+    back = client.get(f"/orders/{kept.number}")  # "Keep my order" is a link back to the order
+    client.get(f"/orders/{cancelled.number}/cancel")
+    done = client.post(f"/orders/{cancelled.number}/cancel", follow_redirects=True)
+
+    assert "Cancel this order" in back.text
+    db.session.refresh(kept)
+    assert kept.cancel_requested_at is None
+    assert "asked the shop to cancel" in done.text
+    db.session.refresh(cancelled)
+    assert cancelled.cancel_requested_at is not None
+
+
+def test_the_confirmation_reads_in_chinese(client, make_order, wei):
+    order = make_order(customer=wei, status="paid")
+    sign_in_as(client, wei)
+
+    page = client.get(f"/orders/{order.number}/cancel", headers={"Accept-Language": "zh"}).text
+
+    assert f"取消订单 {order.number}？" in page and "是的，取消订单" in page and "保留订单" in page
+
+
+def test_only_the_owner_of_an_order_not_yet_shipped_reaches_the_confirmation(client, db, make_order, wei,
+                                                                               make_customer):
+    shipped = make_order(customer=wei, status="shipped", last_event_at=utcnow())
+    someone_elses = make_order(customer=make_customer(), status="paid")
+    assert client.get(f"/orders/{someone_elses.number}/cancel").status_code == 404  # a guest
+    sign_in_as(client, wei)
+
+    assert client.get(f"/orders/{someone_elses.number}/cancel").status_code == 404
+    refused = client.get(f"/orders/{shipped.number}/cancel", follow_redirects=True)
+    assert "can no longer be cancelled" in refused.text and "Yes, cancel the order" not in refused.text
 
 
 def test_the_timeline_fragment_comes_alone_for_htmx_and_as_the_page_otherwise(client, make_order, wei):

@@ -154,4 +154,4 @@ def test_an_escalation_alert_goes_to_every_active_lead_in_one_message(app, db, r
     [message] = mail_sink.messages()
     assert message["To"] == f"{first.email}, {second.email}"
     assert case.reference in message["Subject"]
-    assert "high" in message["Subject"]
+    assert "(High urgency)" in message["Subject"]
