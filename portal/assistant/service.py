@@ -23,7 +23,7 @@ from portal.extensions import db
 from portal.formatting import format_date, format_datetime, money
 from portal.help import search as help_search
 from portal.help import service as help_service
-from portal.i18n import force_locale
+from portal.i18n import force_locale, ngettext
 from portal.i18n import gettext as _
 from portal.models import Article, Case, Conversation, Order, OrderItem, Turn, utcnow
 from portal.models.orders import IN_TRANSIT_STATUSES
@@ -472,11 +472,15 @@ def _refund_status(conversation, text, customer, now):
         text = _("Your refund of %(amount)s for %(reference)s has been paid. Card refunds can take a few more days "
                  "to show on your statement.", amount=amount, reference=case.reference)
     elif case.status == "received":
-        text = _("We received the item for %(reference)s. Your refund of %(amount)s is paid within %(days)s days.",
-                 reference=case.reference, amount=amount, days=days)
+        text = ngettext("We received the item for %(reference)s. Your refund of %(amount)s is paid within "
+                        "%(num)d day.",
+                        "We received the item for %(reference)s. Your refund of %(amount)s is paid within "
+                        "%(num)d days.", days, reference=case.reference, amount=amount)
     elif case.status in ("approved", "awaiting_item", "item_in_transit"):
-        text = _("Your return %(reference)s is approved. Once we receive the item, your refund of %(amount)s is "
-                 "paid within %(days)s days.", reference=case.reference, amount=amount, days=days)
+        text = ngettext("Your return %(reference)s is approved. Once we receive the item, your refund of "
+                        "%(amount)s is paid within %(num)d day.",
+                        "Your return %(reference)s is approved. Once we receive the item, your refund of "
+                        "%(amount)s is paid within %(num)d days.", days, reference=case.reference, amount=amount)
     else:
         text = _("A person is reviewing your request %(reference)s; the refund follows their decision.",
                  reference=case.reference)

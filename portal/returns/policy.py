@@ -42,6 +42,10 @@ SEALED_CATEGORIES = {
     "beauty": _l("Cosmetics can be returned for a change of mind only if unopened and sealed."),
 }
 
+# Categories a technician can repair: electronics and appliances (the kettle is sold as electronics). The help
+# articles promise a repair for these only; clothing, shoes and home goods with a fault are refunded or exchanged.
+REPAIRABLE_CATEGORIES = frozenset({"electronics"})
+
 REFUND_METHODS = {
     "original": _l("Refund to your original payment method"),
     "store_credit": _l("Store credit"),
@@ -167,6 +171,11 @@ def _any_reason(order, item, today, opened, settings):
              "if it is faulty, damaged or not what you ordered.", date=_date(quality.deadline))
     return Decision(True, str(why), code="quality_only", deadline=quality.deadline, refund_cents=item.price_cents,
                     condition=str(_l("Only if it is faulty, damaged or not what you ordered.")))
+
+
+def repairable(items):
+    """Whether a repair may be offered for `items`: every one of them is of a category we repair."""
+    return bool(items) and all(item.category in REPAIRABLE_CATEGORIES for item in items)
 
 
 def refund_days(method, settings=None):

@@ -30,6 +30,7 @@ OUTCOME_KIND = {"refund": "return", "store_credit": "return", "exchange": "excha
 REFUND_METHOD = {"refund": "original", "store_credit": "store_credit"}
 STEPS = (1, 2, 3, 4)
 SLOT_TAKEN = _l("Sorry, someone has just booked the last place at that time. Please choose another time.")
+NOT_REPAIRABLE = _l("We repair electronics and appliances only. Please choose another option.")
 # Statuses in which an earlier request still holds its items (a rejected one gave them back).
 HOLDING_STATUSES = ("submitted", "needs_review", "escalated", "answered", "approved", "awaiting_item",
                     "received", "refunded", "exchanged", "repaired", "resolved", "reopened", "closed")
@@ -225,14 +226,20 @@ def _opened(raw):
 
 # ---- Step 3: what the customer wants ---------------------------------------------------------------------
 
+def repair_offered(order, chosen):
+    """Whether a repair may be chosen for the items of step 1 ({order item id (str): qty})."""
+    return policy.repairable([item for item in order.items if str(item.id) in chosen])
+
+
 def repair_slots(now, zone_name):
     """Free repair appointments from the settings' calendar, daytime ones for the customer's zone first."""
     return bookings.free_slots("repair", now, zone_name)
 
 
-def check_outcome(outcome, exchange_for, repair_slot, now, zone_name, must_be_free=False):
-    """The outcome step's answers; a repair's time must be one of the slots (and still free at step 3: the
-    seat itself is taken at submission, where the database decides)."""
+def check_outcome(outcome, exchange_for, repair_slot, now, zone_name, repairable, must_be_free=False):
+    """The outcome step's answers; a repair only when `repairable` (every chosen item is), at a time that is
+    one of the slots (and still free at step 3: the seat itself is taken at submission, where the database
+    decides)."""
     errors = {}
     exchange_for = " ".join((exchange_for or "").split())
     slot = None
@@ -242,6 +249,8 @@ def check_outcome(outcome, exchange_for, repair_slot, now, zone_name, must_be_fr
         errors["exchange_for"] = _l("Please tell us which size or colour you would like instead.")
     elif outcome == "exchange" and len(exchange_for) > MAX_EXCHANGE_CHARS:
         errors["exchange_for"] = _l("Please keep this under %(count)s characters.", count=MAX_EXCHANGE_CHARS)
+    elif outcome == "repair" and not repairable:
+        errors["outcome"] = NOT_REPAIRABLE
     elif outcome == "repair":
         slot = bookings.parse_slot(repair_slot)
         offered = {start for start, _end in bookings.slot_times("repair", now)}
@@ -256,9 +265,10 @@ def check_outcome(outcome, exchange_for, repair_slot, now, zone_name, must_be_fr
             "repair_slot": slot.isoformat() if slot else ""}
 
 
-def save_outcome(customer, order, form, now):
+def save_outcome(customer, order, draft, form, now):
+    repairable = repair_offered(order, draft.data.get("items", {}))
     return _save(customer, order, 3, check_outcome(form.get("outcome"), form.get("exchange_for"),
-                                                   form.get("repair_slot"), now, customer.timezone,
+                                                   form.get("repair_slot"), now, customer.timezone, repairable,
                                                    must_be_free=True))
 
 
@@ -270,7 +280,8 @@ def review(order, data, today):
     reason, _description, opened = check_reason(order, chosen, data.get("reason"), data.get("description"),
                                                 data.get("opened"), today)
     outcome = check_outcome(data.get("outcome"), data.get("exchange_for"), data.get("repair_slot"),
-                            datetime.combine(today, time(0), tzinfo=UTC), order.customer.timezone)["outcome"]
+                            datetime.combine(today, time(0), tzinfo=UTC), order.customer.timezone,
+                            repair_offered(order, chosen))["outcome"]
     chosen_lines = [line for line in lines(order, today, reason, chosen, opened) if line.qty]
     value = sum(line.item.price_cents * line.qty for line in chosen_lines)
     fee, customer_pays = policy.parcel_fee(order, reason)

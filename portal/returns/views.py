@@ -44,8 +44,10 @@ def _context(order, step, draft, errors=None, form=None):
         context["needs_opened"] = service.needs_opened_answer(order, data.get("items", {}))
     elif step == 3:
         now, zone = utcnow(), current_customer().timezone
-        context["slot_days"] = bookings.by_day(service.repair_slots(now, zone))
-        context["slot_zone"] = hours.zone_label(zone, locale_tag(), now)
+        context["repair_offered"] = service.repair_offered(order, data.get("items", {}))
+        if context["repair_offered"]:
+            context["slot_days"] = bookings.by_day(service.repair_slots(now, zone))
+            context["slot_zone"] = hours.zone_label(zone, locale_tag(), now)
     elif step == 4 and not errors:
         context["review"] = service.review(order, data, today)
         context["repair_slot"] = datetime.fromisoformat(data["repair_slot"]) if data.get("repair_slot") else None
@@ -124,7 +126,7 @@ def save(number, step):
         elif step == 2:
             service.save_reason(customer, order, draft, request.form, request.files.getlist("photos"), today)
         elif step == 3:
-            service.save_outcome(customer, order, request.form, utcnow())
+            service.save_outcome(customer, order, draft, request.form, utcnow())
         else:
             case = service.submit(customer, order, draft)
     except service.StepInvalid as invalid:

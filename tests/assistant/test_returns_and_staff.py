@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from portal.assistant import service
@@ -84,6 +85,25 @@ def test_refund_status_reads_the_customers_return(client, sign_in, customer, mak
     sign_in(customer)
     html = say(client, "where is my refund?").get_data(as_text=True)
     assert "C-REFUND22" in html and "$24.00" in html
+
+
+@pytest.mark.parametrize("method, status, words", [
+    ("store_credit", "received", "Your refund of $24.00 is paid within 1 day."),
+    ("original", "received", "Your refund of $24.00 is paid within 10 days."),
+    ("store_credit", "awaiting_item", "your refund of $24.00 is paid within 1 day."),
+])
+def test_refund_status_counts_the_days_in_words_that_fit_the_number(client, sign_in, customer, make_order, db,
+                                                                    method, status, words):
+    order = delivered(make_order, customer)
+    db.session.add(Case(reference="C-REFUND23", kind="return", status=status, customer_id=customer.id,
+                        order_id=order.id, refund_method=method, refund_estimate_cents=2400, currency="USD"))
+    db.session.commit()
+    sign_in(customer)
+
+    html = say(client, "where is my refund?").get_data(as_text=True)
+
+    assert words in html
+    assert "1 days" not in html
 
 
 def test_the_agent_sees_the_transcript_in_the_workspace(client, app, sign_in, customer, agent, db):

@@ -195,3 +195,15 @@ def test_the_order_page_shows_the_return_deadline_inside_the_window(app, client,
     assert page.count("Only if it is faulty, damaged or not what you ordered.") == 1
     assert page.count("You can return this until") == len(shop_order.items)
     assert "Cosmetics can be returned for a change of mind only if unopened and sealed." in page
+
+
+@pytest.mark.parametrize("category", CATEGORIES)
+def test_a_repair_is_for_electronics_and_appliances_only(category):
+    # The help articles promise a technician for electronics and appliances (the kettle is sold as electronics).
+    assert policy.repairable([item(category)]) is (category == "electronics")
+
+
+def test_a_repair_needs_every_item_to_be_repairable():
+    assert policy.repairable([item("electronics"), item("electronics")])
+    assert not policy.repairable([item("electronics"), item("apparel")])
+    assert not policy.repairable([])

@@ -77,6 +77,32 @@ def test_the_review_shows_policy_fee_refund_and_timing_before_submitting(signed_
     assert "approved as soon as you send it" in page
 
 
+@pytest.mark.parametrize("outcome, words", [("store_credit", "$19.00, within 1 day after the parcel reaches us"),
+                                             ("refund", "$19.00, within 10 days after the parcel reaches us")])
+def test_the_review_counts_the_refund_days_in_words_that_fit_the_number(signed_in, app, order, outcome, words):
+    # The configured timing (1 day for store credit, 10 for a refund), as the help articles promise it.
+    assert (app.config["REFUND_DAYS_STORE_CREDIT"], app.config["REFUND_DAYS_ORIGINAL_PAYMENT"]) == (1, 10)
+    signed_in.post(url(order, 1), data={f"qty-{item_named(order, 'TSH-001').id}": "1"})
+    signed_in.post(url(order, 2), data={"reason": "no_reason"})
+    signed_in.post(url(order, 3), data={"outcome": outcome})
+
+    page = signed_in.get(url(order, 4)).text
+
+    assert words in page
+    assert "within 1 days" not in page
+
+
+def test_the_chinese_review_counts_the_refund_days(signed_in, order):
+    signed_in.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
+    signed_in.post(url(order, 1), data={f"qty-{item_named(order, 'TSH-001').id}": "1"})
+    signed_in.post(url(order, 2), data={"reason": "no_reason"})
+    signed_in.post(url(order, 3), data={"outcome": "store_credit"})
+
+    page = signed_in.get(url(order, 4)).text
+
+    assert "包裹到达我们仓库后 1 天内退回" in page
+
+
 def test_a_quality_return_with_a_photo_goes_to_review_and_is_escalated(signed_in, db, order):
     headphones = item_named(order, "HPH-900")
 
@@ -259,7 +285,8 @@ def test_a_huge_description_is_refused_and_kept_out(signed_in, db, order):
 
 
 def test_a_forged_reason_or_outcome_is_refused(signed_in, order):
-    signed_in.post(url(order, 1), data={f"qty-{item_named(order, 'TSH-001').id}": "1"})
+    # Headphones can be repaired: the repair's forged time is what is refused, not the repair itself.
+    signed_in.post(url(order, 1), data={f"qty-{item_named(order, 'HPH-900').id}": "1"})
 
     bad_reason = signed_in.post(url(order, 2), data={"reason": "<script>alert(1)</script>"})
     signed_in.post(url(order, 2), data={"reason": "no_reason"})
