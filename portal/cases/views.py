@@ -3,7 +3,7 @@ booking, moving or cancelling a repair appointment or an agent's call."""
 
 from datetime import timedelta
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 
 from portal import bookings, hours, labels
 from portal.auth.customers import current_customer, customer_required
@@ -17,7 +17,7 @@ from portal.help import service as help_service
 from portal.i18n import gettext as _
 from portal.i18n import locale_tag, ngettext
 from portal.models import CaseAttachment, utcnow
-from portal.returns import label, parcel
+from portal.returns import label, parcel, policy
 from portal.surveys import followups
 from portal.web import no_store, render_fragment
 
@@ -72,6 +72,10 @@ def _page_context(case, message_error=None, draft="", sent_error=None, sent_form
         "events": service.timeline(case),
         "messages": service.visible_messages(case),
         "can_reopen": service.can_reopen(case, now),
+        "reopen_days": current_app.config["REOPEN_WINDOW_DAYS"],
+        # Only a change of mind from abroad has the customer pay the postage back; a size or a fault does not.
+        "pays_return_shipping": bool(case.order and case.order.cross_border
+                                     and policy.parcel_fee(case.order, case.category)[1]),
         "answer_soon": case.first_response_due is not None and case.first_response_due - now < timedelta(hours=20),
         "message_error": message_error,
         "draft": draft,

@@ -167,6 +167,16 @@ def test_a_resolved_case_can_be_reopened_within_the_window_and_not_after(client,
     assert case.status == "resolved"
 
 
+@pytest.mark.parametrize("days, words", [(14, "for 14 days after"), (1, "for 1 day after")])
+def test_the_reopen_offer_names_the_window_in_force(client, db, case, customer, app, days, words):
+    app.config["REOPEN_WINDOW_DAYS"] = days
+    service.transition(case, "resolved", now=utcnow() - timedelta(hours=1))
+    db.session.commit()
+    sign_in_as(client, customer)
+
+    assert f"You can reopen this case {words} it was resolved." in client.get(f"/cases/{case.reference}").text
+
+
 def test_the_account_page_links_each_case(client, case, customer):
     sign_in_as(client, customer)
 
