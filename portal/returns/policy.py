@@ -45,6 +45,8 @@ SEALED_CATEGORIES = {
 # Categories a technician can repair: electronics and appliances (the kettle is sold as electronics). The help
 # articles promise a repair for these only; clothing, shoes and home goods with a fault are refunded or exchanged.
 REPAIRABLE_CATEGORIES = frozenset({"electronics"})
+# A repair puts right a fault: not a change of mind, a size, or the wrong item sent.
+REPAIR_REASONS = frozenset({"quality", "damaged"})
 
 REFUND_METHODS = {
     "original": _l("Refund to your original payment method"),
@@ -176,6 +178,13 @@ def _any_reason(order, item, today, opened, settings):
 def repairable(items):
     """Whether a repair may be offered for `items`: every one of them is of a category we repair."""
     return bool(items) and all(item.category in REPAIRABLE_CATEGORIES for item in items)
+
+
+def repair_refusal(items, reason):
+    """Why a repair is not offered for `items` returned for `reason` ("category" or "reason"); None if it is."""
+    if not repairable(items):
+        return "category"
+    return None if reason in REPAIR_REASONS else "reason"
 
 
 def refund_days(method, settings=None):

@@ -30,7 +30,13 @@ OUTCOME_KIND = {"refund": "return", "store_credit": "return", "exchange": "excha
 REFUND_METHOD = {"refund": "original", "store_credit": "store_credit"}
 STEPS = (1, 2, 3, 4)
 SLOT_TAKEN = _l("Sorry, someone has just booked the last place at that time. Please choose another time.")
-NOT_REPAIRABLE = _l("We repair electronics and appliances only. Please choose another option.")
+# Why step 3 offers no repair: (the hint under the greyed choice, the error for a repair sent all the same).
+REPAIR_REFUSALS = {
+    "category": (_l("We repair electronics and appliances only."),
+                 _l("We repair electronics and appliances only. Please choose another option.")),
+    "reason": (_l("A repair is for an item that is faulty or arrived damaged."),
+               _l("A repair is for an item that is faulty or arrived damaged. Please choose another option.")),
+}
 # Statuses in which an earlier request still holds its items (a rejected one gave them back).
 HOLDING_STATUSES = ("submitted", "needs_review", "escalated", "answered", "approved", "awaiting_item",
                     "received", "refunded", "exchanged", "repaired", "resolved", "reopened", "closed")
@@ -226,9 +232,10 @@ def _opened(raw):
 
 # ---- Step 3: what the customer wants ---------------------------------------------------------------------
 
-def repair_offered(order, chosen):
-    """Whether a repair may be chosen for the items of step 1 ({order item id (str): qty})."""
-    return policy.repairable([item for item in order.items if str(item.id) in chosen])
+def repair_refusal(order, chosen, reason):
+    """Why no repair may be chosen for the items of step 1 ({order item id (str): qty}) and the reason of step 2
+    (a key of REPAIR_REFUSALS), or None when it may."""
+    return policy.repair_refusal([item for item in order.items if str(item.id) in chosen], reason)
 
 
 def repair_slots(now, zone_name):
@@ -236,8 +243,8 @@ def repair_slots(now, zone_name):
     return bookings.free_slots("repair", now, zone_name)
 
 
-def check_outcome(outcome, exchange_for, repair_slot, now, zone_name, repairable, must_be_free=False):
-    """The outcome step's answers; a repair only when `repairable` (every chosen item is), at a time that is
+def check_outcome(outcome, exchange_for, repair_slot, now, zone_name, repair_refused, must_be_free=False):
+    """The outcome step's answers; a repair only when not `repair_refused` (see repair_refusal), at a time that is
     one of the slots (and still free at step 3: the seat itself is taken at submission, where the database
     decides)."""
     errors = {}
@@ -249,8 +256,8 @@ def check_outcome(outcome, exchange_for, repair_slot, now, zone_name, repairable
         errors["exchange_for"] = _l("Please tell us which size or colour you would like instead.")
     elif outcome == "exchange" and len(exchange_for) > MAX_EXCHANGE_CHARS:
         errors["exchange_for"] = _l("Please keep this under %(count)s characters.", count=MAX_EXCHANGE_CHARS)
-    elif outcome == "repair" and not repairable:
-        errors["outcome"] = NOT_REPAIRABLE
+    elif outcome == "repair" and repair_refused:
+        errors["outcome"] = REPAIR_REFUSALS[repair_refused][1]
     elif outcome == "repair":
         slot = bookings.parse_slot(repair_slot)
         offered = {start for start, _end in bookings.slot_times("repair", now)}
@@ -266,9 +273,9 @@ def check_outcome(outcome, exchange_for, repair_slot, now, zone_name, repairable
 
 
 def save_outcome(customer, order, draft, form, now):
-    repairable = repair_offered(order, draft.data.get("items", {}))
+    refused = repair_refusal(order, draft.data.get("items", {}), draft.data.get("reason"))
     return _save(customer, order, 3, check_outcome(form.get("outcome"), form.get("exchange_for"),
-                                                   form.get("repair_slot"), now, customer.timezone, repairable,
+                                                   form.get("repair_slot"), now, customer.timezone, refused,
                                                    must_be_free=True))
 
 
@@ -281,7 +288,7 @@ def review(order, data, today):
                                                 data.get("opened"), today)
     outcome = check_outcome(data.get("outcome"), data.get("exchange_for"), data.get("repair_slot"),
                             datetime.combine(today, time(0), tzinfo=UTC), order.customer.timezone,
-                            repair_offered(order, chosen))["outcome"]
+                            repair_refusal(order, chosen, reason))["outcome"]
     chosen_lines = [line for line in lines(order, today, reason, chosen, opened) if line.qty]
     value = sum(line.item.price_cents * line.qty for line in chosen_lines)
     fee, customer_pays = policy.parcel_fee(order, reason)

@@ -44,7 +44,9 @@ def _context(order, step, draft, errors=None, form=None):
         context["needs_opened"] = service.needs_opened_answer(order, data.get("items", {}))
     elif step == 3:
         now, zone = utcnow(), current_customer().timezone
-        context["repair_offered"] = service.repair_offered(order, data.get("items", {}))
+        refused = service.repair_refusal(order, data.get("items", {}), data.get("reason"))
+        context["repair_offered"] = refused is None
+        context["repair_unavailable"] = service.REPAIR_REFUSALS[refused][0] if refused else ""
         if context["repair_offered"]:
             context["slot_days"] = bookings.by_day(service.repair_slots(now, zone))
             context["slot_zone"] = hours.zone_label(zone, locale_tag(), now)

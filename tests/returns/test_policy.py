@@ -203,6 +203,13 @@ def test_a_repair_is_for_electronics_and_appliances_only(category):
     assert policy.repairable([item(category)]) is (category == "electronics")
 
 
+@pytest.mark.parametrize("reason, refusal", [("quality", None), ("damaged", None), ("no_reason", "reason"),
+                                             ("size", "reason"), ("wrong_item", "reason")])
+def test_a_repair_is_for_a_fault(reason, refusal):
+    assert policy.repair_refusal([item("electronics")], reason) == refusal
+    assert policy.repair_refusal([item("apparel")], reason) == "category"
+
+
 def test_a_repair_needs_every_item_to_be_repairable():
     assert policy.repairable([item("electronics"), item("electronics")])
     assert not policy.repairable([item("electronics"), item("apparel")])

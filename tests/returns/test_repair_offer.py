@@ -1,4 +1,5 @@
-"""A repair is offered, and accepted, only when every chosen item is electronics or an appliance."""
+"""A repair is offered, and accepted, only when every chosen item is electronics or an appliance and the reason
+is a fault."""
 
 import pytest
 from sqlalchemy import func, select
@@ -21,10 +22,10 @@ def url(order, step):
     return f"/returns/{order.number}/step/{step}"
 
 
-def to_step_three(client, order, *skus):
+def to_step_three(client, order, *skus, reason="quality"):
     items = {f"qty-{item_named(order, sku).id}": "1" for sku in skus}
     assert client.post(url(order, 1), data=items).status_code == 303
-    assert client.post(url(order, 2), data={"reason": "quality", "description": "The zip broke on the second day."}
+    assert client.post(url(order, 2), data={"reason": reason, "description": "The zip broke on the second day."}
                        ).status_code == 303
 
 
@@ -56,6 +57,22 @@ def test_step_three_shows_no_repair_when_any_item_is_not_repairable(signed_in, m
     assert "We repair electronics and appliances only." in page
     assert 'id="repair-slot"' not in page
     assert 'value="refund"' in page and 'value="exchange"' in page
+
+
+@pytest.mark.parametrize("reason", ["no_reason", "size"])
+def test_no_repair_for_an_appliance_returned_without_a_fault(signed_in, db, make_order, customer, reason):
+    order = delivered_order(make_order, customer, items=APPLIANCES)
+    to_step_three(signed_in, order, "HPH-900", reason=reason)
+
+    page = signed_in.get(url(order, 3)).text
+    slot = bookings.free_slots("repair", utcnow())[0]
+    forged = signed_in.post(url(order, 3), data={"outcome": "repair", "repair_slot": slot.value})
+
+    assert '<input type="radio" name="outcome" value="repair" disabled aria-describedby="repair-unavailable">' in page
+    assert "A repair is for an item that is faulty or arrived damaged." in page
+    assert forged.status_code == 400
+    assert "A repair is for an item that is faulty or arrived damaged. Please choose another option." in forged.text
+    assert stored(db) == (0, 0)
 
 
 @pytest.mark.parametrize("headers", [{}, {"HX-Request": "true"}], ids=["page", "htmx"])
