@@ -31,6 +31,7 @@ from portal.models import (
     utcnow,
 )
 from portal.returns import parcel
+from portal.returns.policy import REPAIRABLE_CATEGORIES
 
 CONTENT_DIR = Path(__file__).parent / "help" / "content"
 
@@ -605,7 +606,12 @@ def seed_service_history(customers, now=None):
             # A late parcel arrives after its complaint; the rest are complained about once they are in.
             delivered_at = (min(created_at + timedelta(hours=rng.uniform(12, 48)), now - timedelta(hours=1))
                             if category == "late_or_lost" else created_at - timedelta(hours=rng.uniform(6, 72)))
-            order = _history_order(f"H{200101 + index}", customer, rng.choice(returnable), delivered_at, late, rng)
+            product = rng.choice(returnable)
+            if kind == "repair":
+                # Only electronics are repaired; picked without another draw, so the rest of the history is unchanged.
+                repairable = [p for p in PRODUCTS if p[2] in REPAIRABLE_CATEGORIES]
+                product = repairable[PRODUCTS.index(product) % len(repairable)]
+            order = _history_order(f"H{200101 + index}", customer, product, delivered_at, late, rng)
             db.session.add(order)
             db.session.flush()
         case = _build_case(_reference(rng, taken), kind, category, created_at, customer, order, agent, rng,

@@ -84,6 +84,8 @@ def test_service_history_is_resolved_plausible_and_added_once(app, db, monkeypat
     history = db.session.scalars(select(Case).where(Case.reference.like("H-%"))).all()
     assert 60 <= len(history) <= 90
     assert {case.kind for case in history} == {"return", "exchange", "repair", "complaint"}
+    assert {item.category for case in history if case.kind == "repair" for item in case.order.items} == {
+        "electronics"}
     assert {case.urgency for case in history} == {"high", "medium", "low"}
     demo_emails = [email for email, *_ in demo.DEMO_CUSTOMERS]
     assert not any(case.customer.email in demo_emails for case in history)
