@@ -40,8 +40,9 @@ def test_live_search_updates_without_reload_then_no_vote_offers_comment_and_acti
     comment = page.get_by_label("What was missing or unclear? (optional)")
     comment.wait_for()
     assert page.evaluate("window.notReloaded") is True
-    # The button pressed is gone with the swap: the keyboard carries on from what replaced it, not from the top.
-    assert page.evaluate("document.activeElement.className") == "feedback-thanks"
+    # The button pressed is gone with the swap: the keyboard carries on from what replaced it, not from the top
+    # (the focus moves once htmx has settled the swap, a moment after the new content is in).
+    page.wait_for_function("document.activeElement.classList.contains('feedback-thanks')")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "feedback-comment"
     assert page.locator("#feedback-body").get_by_role("link", name="Start a quality return").is_visible()
