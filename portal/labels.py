@@ -1,11 +1,17 @@
 """Words for every stored code a person may read (case kind, status, urgency, category, reason, resolution,
 timeline events, callback reasons), in the reader's language. Pages never show the codes themselves."""
 
+import re
+
+from sqlalchemy import select
+
 from portal.complaints.forms import CATEGORY_LABELS as COMPLAINT_CATEGORY_LABELS
 from portal.complaints.forms import OUTCOME_LABELS as COMPLAINT_OUTCOME_LABELS
+from portal.extensions import db
 from portal.help.views import CATEGORY_LABELS as ARTICLE_CATEGORY_LABELS
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
+from portal.models import Case, Order
 from portal.orders.service import EVENT_LABELS as SHIPMENT_EVENT_LABELS
 from portal.orders.service import STATUS_LABELS as ORDER_STATUS_LABELS
 from portal.returns.policy import REASONS as RETURN_REASONS
@@ -136,6 +142,17 @@ JOB_LABELS = {
     "shop.deliver": _l("Message to the shop"),
 }
 
+# Why a job gave up, from the class of its stored error ("MailError: SMTP ..."); the worker's log keeps the message.
+FAILURE_LABELS = {
+    "mail": _l("The mail server refused it or could not be reached"),
+    "shop": _l("The shop's address did not accept it"),
+    "unreachable": _l("A service it needs did not answer"),
+    "other": _l("It stopped with an error; the worker's log has the details"),
+}
+_FAILURE_OF_ERROR = {"MailError": "mail", "DeliveryFailed": "shop", "ConnectionError": "unreachable",
+                     "ConnectionRefusedError": "unreachable", "TimeoutError": "unreachable",
+                     "OperationalError": "unreachable"}
+
 WORDS = {
     "kind": KIND_LABELS,
     "status": STATUS_LABELS,
@@ -159,12 +176,60 @@ WORDS = {
     "shop_event_outcome": SHOP_EVENT_OUTCOME_LABELS,
     "shop_refusal": SHOP_REFUSAL_LABELS,
     "refund_method": REFUND_METHOD_LABELS,
+    "failure": FAILURE_LABELS,
 }
 
 
 def label(code, kind):
     """A stored code of the given kind in words; an unknown code as it is (free text stored in the same place)."""
     return WORDS.get(kind, {}).get(code, code)
+
+
+def failure(error):
+    """The kind of a job's stored error ("MailError: ...", or a traceback ending in one), a FAILURE_LABELS key;
+    "" when there is none."""
+    if not error:
+        return ""
+    lines = error.strip().splitlines() or [""]
+    for line in (lines[0], lines[-1]):
+        name = line.split(":", 1)[0].strip().rsplit(".", 1)[-1]
+        if name.startswith("SMTP"):
+            return "mail"
+        if name in _FAILURE_OF_ERROR:
+            return _FAILURE_OF_ERROR[name]
+    return "other"
+
+
+_HTTP_STATUS = re.compile(r"^DeliveryFailed: HTTP (\d{3})\b")
+
+
+def failure_text(error):
+    """Why a job failed, in words; a shop that answered gets its HTTP status named, which its admin can act on."""
+    kind = failure(error)
+    status = _HTTP_STATUS.match(error or "")
+    if status:
+        return _("The shop's address answered with an error (HTTP %(status)s)", status=status[1])
+    return str(FAILURE_LABELS[kind]) if kind else ""
+
+
+# The outbox keys that name what a job was about: "case:12:event:40", "survey:case:12", "order:7:shipped", ...
+_SUBJECT_KEY = re.compile(r"^(?:survey:|followup:)?(case|return|order):(\d+)(?::|$)")
+
+
+def job_subjects(keys):
+    """{outbox key: the case reference or order number its job was about} for the keys that name one."""
+    wanted = {"case": {}, "order": {}}
+    for key in keys:
+        found = _SUBJECT_KEY.match(key or "")
+        if found:
+            wanted["order" if found[1] == "order" else "case"][key] = int(found[2])
+    references = dict(db.session.execute(select(Case.id, Case.reference).where(
+        Case.id.in_(set(wanted["case"].values())))).all()) if wanted["case"] else {}
+    numbers = dict(db.session.execute(select(Order.id, Order.number).where(
+        Order.id.in_(set(wanted["order"].values())))).all()) if wanted["order"] else {}
+    subjects = {key: references[i] for key, i in wanted["case"].items() if i in references}
+    subjects.update({key: numbers[i] for key, i in wanted["order"].items() if i in numbers})
+    return subjects
 
 
 def category(kind, code):

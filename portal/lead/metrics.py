@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask import current_app
 from sqlalchemy import and_, case, func, literal, or_, select
 
+from portal import labels
 from portal.extensions import db
 from portal.lead import rollups
 from portal.models import (
@@ -408,8 +409,9 @@ def failed_notifications(period):
         .where(OutboxRow.status == "failed", OutboxRow.created_at >= period.start, OutboxRow.created_at < period.end)
         .order_by(OutboxRow.id.desc()).limit(LIST_LIMIT)
     ).all()
-    return Table("failed_notifications", ["key", "job", "attempts", "failed_at", "error"],
-                 [[k, j, a, f.isoformat() if f else "", (e or "").splitlines()[-1][:200] if e else ""]
+    subjects = labels.job_subjects(key for key, *_rest in rows)
+    return Table("failed_notifications", ["about", "job", "attempts", "failed_at", "failure"],
+                 [[subjects.get(k), j, a, f.isoformat() if f else "", labels.failure(e) or None]
                   for k, j, a, f, e in rows])
 
 

@@ -56,8 +56,8 @@ COLUMN_LABELS = {
     "escalations": _l("Escalations"), "escalation_percent": _l("Escalation %"), "query": _l("Search"),
     "locale": _l("Language"), "searches": _l("Searches"), "order": _l("Order"), "status": _l("Status"),
     "ship_by": _l("Ship by"), "shipped_at": _l("Shipped"), "customer": _l("Customer"), "orders": _l("Orders"),
-    "key": _l("Key"), "job": _l("Job"), "attempts": _l("Attempts"), "failed_at": _l("Failed at"),
-    "error": _l("Error"), "tier": _l("Tier"), "complaints_in_window": _l("Complaints (30 days)"),
+    "about": _l("About"), "job": _l("Job"), "attempts": _l("Attempts"), "failed_at": _l("Failed at"),
+    "failure": _l("Why it failed"), "tier": _l("Tier"), "complaints_in_window": _l("Complaints (30 days)"),
     "lowest_rating": _l("Lowest rating"), "due_at": _l("Due"), "case": _l("Case"), "reason": _l("Reason"),
     "answered_at": _l("Answered"), "comment": _l("Comment"), "last_24h": _l("Last 24 h"),
     "daily_average_before": _l("Daily average before"), "factor": _l("Factor"),
@@ -76,7 +76,8 @@ MEASURE_LABELS = {
 }
 # Columns that hold stored codes, and the kind of words (portal.labels) each is shown in.
 COLUMN_WORDS = {"category": "category", "urgency": "urgency", "status": "order", "reason": "callback",
-                "tier": "tier", "locale": "locale", "job": "job", "agent": "assignee"}
+                "tier": "tier", "locale": "locale", "job": "job", "agent": "assignee",
+                "failure": "failure"}
 # Columns that hold a moment: shown to the minute, while the CSV keeps the whole ISO 8601 value.
 MOMENT_COLUMNS = {"ship_by", "shipped_at", "failed_at", "due_at", "answered_at"}
 def table_moment(value):

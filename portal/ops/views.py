@@ -2,9 +2,11 @@
 
 import hmac
 import ipaddress
+from datetime import datetime
 
 from flask import Blueprint, abort, current_app, render_template, request
 
+from portal import labels
 from portal.auth.staff import staff_required
 from portal.extensions import csrf, db
 from portal.i18n import lazy_gettext as _l
@@ -82,4 +84,21 @@ def alert(episode_id):
     episode = db.session.get(AlertEpisode, episode_id)
     if episode is None:
         abort(404)
-    return render_template("ops/alert.html", episode=episode)
+    return render_template("ops/alert.html", episode=episode, jobs=_job_rows((episode.evidence or {}).get("rows")))
+
+
+def _job_rows(rows):
+    """The evidence's outbox rows as a lead reads them: what each was about (a case or an order), the job and its
+    state in words, and why it failed or since when it waits; never the key or the error's text."""
+    rows = rows or []
+    subjects = labels.job_subjects(row.get("key") for row in rows)
+    return [{"subject": subjects.get(row.get("key")), "case": (row.get("key") or "").split(":", 1)[0] != "order",
+             "job": row.get("job"), "status": row.get("status"), "failure": labels.failure_text(row.get("error")),
+             "due": _moment(row.get("due"))} for row in rows]
+
+
+def _moment(text):
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None

@@ -89,8 +89,9 @@ def world(db, make_customer, make_order, make_staff):
                  due_at=at(25)),
         Callback(case_id=cases["F"].id, customer_id=cases["F"].customer_id, reason="rated 2", phone="+1",
                  due_at=at(24), status="done"),
-        OutboxRow(key="case:1:event:1", job_name="case.notify", args=[1, 1], status="failed", attempts=4,
-                  created_at=at(20), last_error="Traceback...\nSMTPServerDisconnected: gone"),
+        OutboxRow(key=f"case:{cases['A'].id}:event:1", job_name="case.notify", args=[cases["A"].id, 1],
+                  status="failed", attempts=4, created_at=at(20),
+                  last_error="Traceback...\nSMTPServerDisconnected: gone"),
         OutboxRow(key="case:1:event:2", job_name="case.notify", args=[1, 2], status="done", created_at=at(20)),
     ])
     db.session.commit()

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from portal import labels
 from portal.i18n import force_locale
 from portal.jobs import JOBS
 from portal.labels import JOB_LABELS
@@ -121,3 +122,44 @@ def test_the_escalation_e_mail_gives_the_case_in_words(app, customer, lead, mail
 
 def test_every_job_has_words_for_the_pages_that_list_jobs():
     assert set(JOBS) <= set(JOB_LABELS)
+
+
+@pytest.mark.parametrize("locale, reason", [("en", "The mail server refused it or could not be reached"),
+                                            ("zh", None)])
+def test_the_alert_page_says_what_each_failed_job_was_about_and_why_never_its_key_or_error(
+        client, lead, db, customer, locale, reason):
+    case = make_case(customer, category="late_or_lost")
+    db.session.add_all(OutboxRow(key=f"case:{case.id}:event:{n}", job_name="case.notify", args=[case.id, n],
+                                 status="failed", attempts=4, finished_at=utcnow() - timedelta(minutes=2),
+                                 last_error="MailError: SMTP 127.0.0.1:2525: [Errno 111] Connection refused")
+                       for n in range(3))
+    alerts.sweep()
+    db.session.commit()
+    episode = db.session.scalars(select(AlertEpisode).where(AlertEpisode.kind == "mail_failing")).one()
+    sign_in_staff(client, lead)
+    if locale == "zh":
+        client.post("/locale", data={"locale": "zh", "next": "/"})
+
+    text = _visible_text(client.get(f"/lead/alerts/{episode.id}").text)
+
+    assert text.count(case.reference) == 3
+    if reason:
+        assert text.count(reason) == 3
+    for leak in (f"case:{case.id}", "MailError", "Errno", "127.0.0.1"):
+        assert leak not in text
+    _assert_no_code(text)
+
+
+@pytest.mark.parametrize("error, kind", [
+    ("MailError: SMTP 127.0.0.1:25: [Errno 111] Connection refused", "mail"),
+    ("Traceback (most recent call last):\n  ...\nsmtplib.SMTPServerDisconnected: gone", "mail"),
+    ("DeliveryFailed: HTTP 503: busy", "shop"),
+    ("ConnectionRefusedError: [Errno 111] Connection refused", "unreachable"),
+    ("KeyError: 'case'", "other"),
+    ("", ""),
+])
+def test_a_failed_jobs_error_is_read_as_a_kind_with_words(app, error, kind):
+    assert labels.failure(error) == kind
+    with force_locale("zh"):
+        assert (labels.failure_text(error) != "") is bool(kind)
+        assert "Error" not in labels.failure_text(error)
