@@ -61,8 +61,8 @@ def track():
         flash(_("We could not find that order. Check the order number and the e-mail address you ordered "
                 "with, and try again."), "warning")
         # The form again with what was typed, so a typo is corrected rather than retyped. The answer is the
-        # same whichever field is wrong, and holds nothing the visitor did not type.
-        return no_store(render_template("orders/track.html", form=form))
+        # same whichever field is wrong, and holds nothing the visitor did not type; 404, as no order matches.
+        return no_store((render_template("orders/track.html", form=form), 404))
     session[GUEST_SESSION_KEY] = service.remember_guest_order(session.get(GUEST_SESSION_KEY), order.id)
     return redirect(url_for("orders.detail", number=order.number), 303)
 

@@ -53,7 +53,7 @@ def test_a_wrong_number_and_a_wrong_email_get_byte_identical_answers(app, order,
         lookup(app.test_client(), other.number, "alice@example.com"),       # right e-mail, wrong order
     ]
 
-    assert {a.status_code for a in answers} == {200}
+    assert {a.status_code for a in answers} == {404}
     # Each answer differs only by what its visitor typed (and the session's CSRF token).
     typed = [("T424242", "alice@example.com"), (order.number, "someone@example.com"),
              (order.number, "other@example.com"), (other.number, "alice@example.com")]
@@ -75,7 +75,7 @@ def test_a_failed_lookup_says_so_plainly_and_grants_nothing(client, order):
 def test_a_failed_lookup_keeps_what_was_typed_so_a_typo_can_be_corrected(client, order):
     response = lookup(client, "100102", " Alice@Example.org ")
 
-    assert response.status_code == 200 and "We could not find that order" in response.text
+    assert response.status_code == 404 and "We could not find that order" in response.text
     assert 'id="track-number"' in response.text and 'value="100102"' in response.text
     assert 'value="Alice@Example.org"' in response.text
     assert response.headers["Cache-Control"] == "private, no-store"
@@ -110,7 +110,7 @@ def test_a_deleted_customers_order_cannot_be_looked_up_by_the_old_address(client
     db.session.commit()
 
     answer = lookup(client, order.number, "alice@example.com")
-    assert answer.status_code == 200 and "We could not find that order" in answer.text
+    assert answer.status_code == 404 and "We could not find that order" in answer.text
 
 
 def test_the_eleventh_failed_lookup_in_a_minute_from_one_ip_is_refused(test_environ, redis, order):
@@ -118,7 +118,7 @@ def test_the_eleventh_failed_lookup_in_a_minute_from_one_ip_is_refused(test_envi
 
     statuses = [lookup(client, f"T9{n:05d}", "alice@example.com").status_code for n in range(11)]
 
-    assert statuses == [200] * 10 + [429]
+    assert statuses == [404] * 10 + [429]
     assert "Too many attempts" in lookup(client, order.number, "alice@example.com").text
 
 
@@ -128,7 +128,7 @@ def test_failed_lookups_of_one_order_from_many_ips_are_limited_too(test_environ,
     statuses = [lookup(client, order.number, f"guess{n}@example.com",
                        environ_base={"REMOTE_ADDR": f"10.1.0.{n}"}).status_code for n in range(11)]
 
-    assert statuses == [200] * 10 + [429]
+    assert statuses == [404] * 10 + [429]
 
 
 def test_successful_lookups_do_not_count_towards_the_limit(test_environ, redis, order):
