@@ -7,7 +7,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from redis.exceptions import RedisError
 from rq import Queue
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.extensions import db, redis_connection
@@ -25,10 +25,13 @@ class Readings:
 
 
 def outbox_due(now=None):
-    """(how many rows are due and not yet run, the oldest one's due time or None)."""
+    """(how many rows are due and not yet run, since when the longest-waiting one has waited, or None)."""
     now = now or utcnow()
+    # A row written for a slot already past (the hour's clean-up, at a first start) waits from its writing.
+    waiting_since = case((OutboxRow.created_at > OutboxRow.not_before, OutboxRow.created_at),
+                         else_=OutboxRow.not_before)
     count, oldest = db.session.execute(
-        select(func.count(OutboxRow.id), func.min(OutboxRow.not_before))
+        select(func.count(OutboxRow.id), func.min(waiting_since))
         .where(OutboxRow.status.in_(("pending", "enqueued")), OutboxRow.not_before <= now)
     ).one()
     return count, oldest

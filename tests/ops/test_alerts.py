@@ -2,10 +2,10 @@
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from portal.jobs import schedule
-from portal.models import AlertEpisode, utcnow
+from portal.models import AlertEpisode, OutboxRow, utcnow
 from tests.agent.helpers import make_case, sign_in_staff
 from worker import alerts, runtime
 
@@ -59,10 +59,28 @@ def test_a_complaint_spike_is_mailed_once_per_episode(app, db, redis, customer, 
     assert [e.is_open for e in episodes(db, "complaint_spike")] == [False, True]
 
 
+def _written_at(db, key, moment):
+    db.session.execute(update(OutboxRow).where(OutboxRow.key == key).values(created_at=moment))
+    db.session.commit()
+
+
+def test_a_job_written_for_a_slot_already_past_waits_from_its_writing_not_the_slot(app, db, redis, customer,
+                                                                                  lead, mail_sink):
+    # A first start writes the hour's clean-up for the hour already begun: it has not waited that long.
+    now = utcnow()
+    schedule("mail.welcome", customer.id, key="welcome:slot", not_before=now - timedelta(minutes=40))
+    db.session.commit()
+
+    sweep_and_deliver(app, db, now + timedelta(minutes=1), queues=["high"])
+
+    assert episodes(db, "outbox_backlog") == []
+    assert alert_mails(mail_sink, lead, "Work is stuck") == []
+
+
 def test_an_outbox_backlog_is_mailed_once_and_again_after_it_recurs(app, db, redis, customer, lead, mail_sink):
     now = utcnow()
     schedule("mail.welcome", customer.id, key="welcome:stuck", not_before=now - timedelta(minutes=15))
-    db.session.commit()
+    _written_at(db, "welcome:stuck", now - timedelta(minutes=15))
 
     # Only the high queue runs (the alerts'): the welcome mail stays stuck behind a worker that does not run it.
     sweep_and_deliver(app, db, now, queues=["high"])

@@ -6,9 +6,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from portal.jobs import schedule
-from portal.models import utcnow
+from portal.models import OutboxRow, utcnow
 from tests.agent.helpers import make_case
 from tests.complaints.test_complaint_form import VALID
 from tests.ops.helpers import scrape, value
@@ -64,6 +65,8 @@ def test_failed_mail_and_sla_breaches_are_counted(app, client, db, redis, custom
 def test_outbox_and_queue_gauges_read_the_stores(app, client, db, redis, customer):
     schedule("mail.welcome", customer.id, key="welcome:late", not_before=utcnow() - timedelta(minutes=7))
     schedule("mail.welcome", customer.id, key="welcome:later", not_before=utcnow() + timedelta(days=1))
+    db.session.execute(update(OutboxRow).where(OutboxRow.key == "welcome:late")
+                       .values(created_at=utcnow() - timedelta(minutes=7)))
     db.session.commit()
 
     text = scrape(client)
