@@ -128,7 +128,8 @@ def answer(conversation, text, customer, now=None):
     """Store the customer's message and the assistant's answer; returns the new turns, oldest first."""
     now = now or utcnow()
     text = check_message(text)
-    language = language_of(text, conversation.locale)
+    page_language = conversation.locale
+    language = language_of(text, page_language)
     conversation.locale = language
     # The intent is read without order numbers: their digits say nothing about what is asked, yet moved the
     # message's vector enough to lose "where is order T000009" below the threshold.
@@ -139,24 +140,52 @@ def answer(conversation, text, customer, now=None):
     before = len(conversation.turns)
     # One flush at the end: the answer's reads (search hits, orders) need none of the turns written before them.
     with force_locale(language), db.session.no_autoflush:
-        _respond(conversation, text, guess, customer, now)
+        unclear = _respond(conversation, text, guess, customer, now) is NOTHING_TO_READ
+    if unclear:
+        # Nothing in it to read, so nothing says which language it is in: ask again in the page's.
+        conversation.locale = page_language
+        with force_locale(page_language):
+            _unclear(conversation)
     conversation.updated_at = now
     db.session.flush()
     return conversation.turns[before - 1:]
 
 
+def _unclear(conversation):
+    _offer(conversation, "person")
+    return _say(conversation, _("I could not read a question in that. Could you tell me in a few words what "
+                                "you need? For example: “where is my parcel?”"), intent="unclear")
+
+
+NOTHING_TO_READ = object()
+# Reasons the model gives on its own: it reads every text as something, gibberish included.
+_MODEL_REASONS = {"reads_like", "reads_angry", "low"}
+
+
+def _nothing_to_read(text, guess, result, language):
+    """Whether a message says nothing the portal can read: no clear intent beyond small talk, no word rule or
+    fact behind its triage, and no word the help centre knows. The model alone reads "asdkj qwpoe" or "啊啊啊
+    哦哦" as angry about as often as not, which is no reason to call a person."""
+    if guess.intent not in ("", "greeting", "thanks"):
+        return False
+    if any(reason.code not in _MODEL_REASONS for reason in result.reasons):
+        return False
+    return not help_search.knows_words(text, language)
+
+
 def _respond(conversation, text, guess, customer, now):
+    """Say the answer, or return NOTHING_TO_READ for the caller to ask again."""
     if conversation.status == "handed_over":
         return _already_handed_over(conversation, text, now)
     if not _LETTER.search(text):
-        _offer(conversation, "person")
-        return _say(conversation, _("I could not read a question in that. Could you tell me in a few words what "
-                                    "you need? For example: “where is my parcel?”"), intent="unclear")
+        return NOTHING_TO_READ
     meant = intents.intent(guess.intent)
     result = triage(text, "", None, customer, [], now=now)
     # "Where is my parcel?" is answered from the order's own events, the fact that says whether it is late or
     # lost; the text alone reading like a lost parcel is no reason to skip that answer.
     urgent = result.urgency == "high" and guess.intent != "order_status"
+    if (urgent or result.angry) and _nothing_to_read(text, guess, result, conversation.locale):
+        return NOTHING_TO_READ
     if urgent or result.angry or len(conversation.turns) > MAX_TURNS:
         # Asking for a person is the reason when nothing urgent was read: "I want a person" may sound curt.
         reason = ("urgent" if result.urgency == "high" else "asked" if guess.intent == "person"

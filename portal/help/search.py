@@ -561,6 +561,16 @@ def ranked_ids(query, locale, mode="hybrid", depth=RERANK_DEPTH):
     return _ranked(directory, current, groups, query, locale, mode, depth)
 
 
+def knows_words(query, locale):
+    """Whether any word of the query (or a near spelling of one) is in the locale's articles; True when there
+    is no index to ask, since then nothing can be told."""
+    try:
+        _directory, current = _searcher(str(current_app.config["SEARCH_INDEX_DIR"]))
+    except (whoosh_index.EmptyIndexError, OSError):
+        return True
+    return bool(scoring.rank(current, _groups(current.reader(), clean_query(query), locale), 1))
+
+
 def _ranked(directory, current, groups, dense_text, locale, mode, depth):
     """(lexical ids, dense ids): the index answers `groups`, the model reads `dense_text`."""
     lexical = []

@@ -233,3 +233,26 @@ def test_a_message_is_read_by_the_model_once_for_its_intent_triage_and_search(ap
     monkeypatch.setattr(semantics, "_embed", counting)
     assert say(client, "the box turned up all squashed, what now").status_code == 200
     assert read == ["the box turned up all squashed, what now"]
+
+
+@pytest.mark.parametrize("locale, gibberish, ask_again", [
+    ("en", "asdkj qwpoe zzxq blorf", "I could not read a question in that"),
+    ("zh", "asdkj qwpoe zzxq blorf", "我没看懂您的问题"),
+    ("zh", "啊啊啊 哦哦 嗯嗯嗯", "我没看懂您的问题"),
+])
+def test_gibberish_is_asked_about_again_in_the_pages_language_not_handed_to_a_person(
+        client, sign_in, customer, faq, db, locale, gibberish, ask_again):
+    sign_in(customer)
+    client.post("/locale", data={"locale": locale, "next": "/assistant/"})
+
+    html = say(client, gibberish).get_data(as_text=True)
+
+    assert ask_again in html
+    assert db.session.scalar(select(Case)) is None
+    assert db.session.scalar(select(Conversation.locale)) == locale
+
+
+def test_a_short_angry_message_still_goes_to_a_person(client, sign_in, customer, faq, db):
+    sign_in(customer)
+    say(client, "你们这群骗子")
+    assert db.session.scalar(select(Case)) is not None
