@@ -54,6 +54,7 @@ JOBS = {
     # Mail that reached us (portal/inbound): what it becomes, and our one answer when one is due.
     "inbound.process": JobSpec("worker.inbound.process", queue="high"),  # (inbound_message_id,)
     "inbound.answer": JobSpec("worker.inbound.answer"),  # (inbound_message_id,)
+    "inbound.files_not_kept": JobSpec("worker.inbound.files_not_kept"),  # (inbound_message_id, case_id, names)
     # Hourly: old periodic rows and abandoned return drafts (worker/runtime.PERIODIC).
     "cleanup.run": JobSpec("worker.cleanup.run", queue="low", timeout=600),  # ()
     # Every minute: alert episodes (portal/ops/alerts.py); each new one e-mails the leads once.

@@ -136,6 +136,7 @@ JOB_LABELS = {
     "lead.rollup_sweep": _l("Dashboard figures update"),
     "inbound.process": _l("Sorting an incoming e-mail"),
     "inbound.answer": _l("Answer to an incoming e-mail"),
+    "inbound.files_not_kept": _l("E-mail about files not kept"),
     "cleanup.run": _l("Clean-up of old data"),
     "ops.alert_sweep": _l("Alert check"),
     "ops.alert_mail": _l("Alert e-mail to leads"),

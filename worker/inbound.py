@@ -6,12 +6,14 @@ import re
 from flask import render_template
 
 from portal import mail
+from portal.casework import photos
 from portal.extensions import db
 from portal.i18n import force_locale
 from portal.i18n import gettext as _
 from portal.inbound import parse, service
-from portal.models import InboundMessage
+from portal.models import Case, InboundMessage
 from portal.web import external_url
+from worker import notifications
 
 log = logging.getLogger("worker.inbound")
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -42,6 +44,24 @@ def answer(inbound_id):
             subject, template = _("We could not add your e-mail to a case"), "inbound_refused"
         body = render_template(f"emails/{template}.txt", subject=subject, **context)
     return mail.send(mail.build_message(row.sender, subject, body, headers=headers))
+
+
+def files_not_kept(inbound_id, case_id, names):
+    """Tell the customer which files of their e-mail were not kept on the case, and what is kept: a photo they
+    believe sent would otherwise be missed until an agent asks for it. Answering this mail reaches the case."""
+    case = db.session.get(Case, case_id)
+    customer = case.customer if case is not None else None
+    if customer is None or customer.anonymised_at is not None:
+        return "nothing to tell"
+    original = parse.read(db.session.get(InboundMessage, inbound_id).raw) if inbound_id else None
+    headers = {"Auto-Submitted": "auto-replied"}
+    if original is not None and original.get("Message-ID"):
+        headers["In-Reply-To"] = headers["References"] = str(original["Message-ID"]).strip()
+    with force_locale(customer.locale):
+        subject = _("Case %(reference)s: we could not keep some of your files", reference=case.reference)
+        return notifications.deliver(customer, "files_not_kept", subject, "inbound_files_not_kept",
+                                     link=notifications.case_link(case), case=case, headers=headers, names=names,
+                                     max_mb=photos.max_bytes() // (1024 * 1024), max_photos=photos.MAX_PHOTOS)
 
 
 def _guess_locale(message):

@@ -156,7 +156,7 @@ def _new_conversation(row, mail, customer, now):
         return _finish(row, "dropped", "empty")
     description = f"{mail.subject}\n\n{text}".strip() if mail.subject and mail.subject not in text else text
     case = complaints.file_complaint(customer, "other", description[:cases.MAX_MESSAGE_CHARS], "other", now=now)
-    _store_attachments(case, mail)
+    _store_attachments(case, mail, row, now)
     _clear_failing(customer)
     return _finish(row, "opened", "", case)
 
@@ -175,7 +175,7 @@ def _land(row, case, customer, mail, now):
             follow_up = complaints.file_complaint(
                 customer, case.category or "other", f"{case.reference}: {body}"[:cases.MAX_MESSAGE_CHARS],
                 case.desired_outcome or "other", order=case.order, now=now)
-            _store_attachments(follow_up, mail)
+            _store_attachments(follow_up, mail, row, now)
             db.session.add(CaseMessage(case=case, author_type="system", internal=True, created_at=now,
                                        body=f"The customer replied by e-mail after the reopen window: "
                                             f"{follow_up.reference}"))
@@ -183,7 +183,7 @@ def _land(row, case, customer, mail, now):
             return _finish(row, "opened", "follow_up", follow_up)
     message = cases.customer_reply(case, body, now=now)
     message.channel = "email"
-    _store_attachments(case, mail)
+    _store_attachments(case, mail, row, now)
     _clear_failing(customer)
     return _finish(row, "landed", "", case)
 
@@ -197,12 +197,17 @@ def _clear_failing(customer):
     customer.email_failing_reason = ""
 
 
-def _store_attachments(case, mail):
-    """Photos under the photo rules (type by content, size, count, re-encoded without EXIF); the rest is left."""
+def _store_attachments(case, mail, row=None, now=None):
+    """Photos under the photo rules (type by content, size, count, re-encoded without EXIF). A file left out is
+    named in a note for the agent and, when `row` is given, in an e-mail to the customer: nobody should think a
+    photo arrived that did not."""
     room = photos.MAX_PHOTOS - len(case.attachments)
+    not_kept = []
     for attachment in mail.attachments:
+        name = (attachment.filename or "").strip()[:120] or "(no name)"
         if room <= 0:
-            break
+            not_kept.append(name)
+            continue
         upload = FileStorage(stream=io.BytesIO(attachment.data), filename=attachment.filename,
                              content_type=attachment.content_type)
         try:
@@ -212,10 +217,20 @@ def _store_attachments(case, mail):
         except photos.PhotoRefused as refused:
             log.info("case %s: e-mail attachment %r not kept: %s", case.reference, attachment.filename,
                      refused.message)
+            not_kept.append(name)
             continue
         case.attachments.append(CaseAttachment(stored_name=stored.name, content_type=stored.content_type,
                                                size_bytes=stored.size_bytes))
         room -= 1
+    if not_kept:
+        db.session.add(CaseMessage(
+            case=case, author_type="system", internal=True, created_at=now or utcnow(),
+            body=f"Files e-mailed by the customer and not kept (only photos: JPEG, PNG or WebP, at most "
+                 f"{photos.max_bytes() // (1024 * 1024)} MB each and {photos.MAX_PHOTOS} per case): "
+                 + ", ".join(not_kept)))
+        if row is not None:
+            db.session.flush()
+            schedule("inbound.files_not_kept", row.id, case.id, not_kept, key=f"inbound:{row.id}:files")
 
 
 # ---- Reporting ------------------------------------------------------------------------------------------------

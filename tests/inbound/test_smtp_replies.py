@@ -67,7 +67,8 @@ def test_chinese_and_english_client_quote_formats_are_cut(app, redis, inbound_sm
     assert [m.body for m in customer_messages(case)] == ["盖子还是坏的，请再寄一个。"]
 
 
-def test_a_photo_attachment_lands_re_encoded_without_its_exif(app, redis, inbound_smtp, customer, answered_case):
+def test_a_photo_attachment_lands_re_encoded_without_its_exif(app, redis, inbound_smtp, customer, answered_case,
+                                                              mail_sink):
     photo = image_bytes(exif=gps_exif())
     message = compose(customer.email, reply_address(answered_case), "Here is the photo.",
                       attachments=[("lid.jpg", "image/jpeg", photo), ("notes.exe", "application/octet-stream",
@@ -81,6 +82,26 @@ def test_a_photo_attachment_lands_re_encoded_without_its_exif(app, redis, inboun
     with Image.open(path_for(attachment.stored_name)) as stored:
         assert not stored.getexif(), "the GPS position was not kept"
     assert [m.body for m in customer_messages(case)] == ["Here is the photo."]
+    # The file left out is named to the agent and to the customer, whose answer to that mail reaches the case.
+    [note] = [m for m in case.messages if m.author_type == "system"]
+    assert note.internal and "notes.exe" in note.body and "lid.jpg" not in note.body
+    [told] = [m for m in mail_sink.to(customer.email) if "could not keep" in m["Subject"]]
+    assert case.reference in told["Subject"] and "notes.exe" in told.get_body(("plain",)).get_content()
+    assert told["Reply-To"] and told["Auto-Submitted"] == "auto-replied"
+
+
+def test_a_chinese_customer_is_told_in_chinese_which_files_were_not_kept(app, redis, inbound_smtp, make_customer,
+                                                                         mail_sink):
+    zhang = make_customer(email="zhang@example.com", locale="zh")
+    case = make_case(zhang, status="answered")
+    send_smtp(inbound_smtp, compose(zhang.email, reply_address(case), "照片在附件里。",
+                                    attachments=[("水壶.jpg", "image/jpeg", b"not really a jpeg" * 1000)]))
+    process_all(app, redis)
+
+    assert db.session.get(Case, case.id).attachments == []
+    [told] = [m for m in mail_sink.to(zhang.email) if "无法保存" in m["Subject"]]
+    body = told.get_body(("plain",)).get_content()
+    assert "水壶.jpg" in body and "我们只保存照片" in body
 
 
 def test_html_only_mail_lands_as_safe_text(app, redis, inbound_smtp, customer, answered_case):

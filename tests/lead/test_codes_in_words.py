@@ -92,7 +92,8 @@ def test_lead_pages_and_the_alert_page_show_no_code_in_chinese(client, lead, cod
 
 def test_the_alert_page_names_its_jobs_in_words(client, lead, db, customer):
     db.session.add_all(OutboxRow(key=f"shop:delivery:{n}", job_name="shop.deliver", args=[n], status="pending",
-                                 attempts=0, not_before=utcnow() - timedelta(hours=2)) for n in range(2))
+                                 attempts=0, not_before=utcnow() - timedelta(hours=2),
+                                 created_at=utcnow() - timedelta(hours=2)) for n in range(2))
     alerts.sweep()
     db.session.commit()
     episode = db.session.scalars(select(AlertEpisode).where(AlertEpisode.kind == "outbox_backlog")).one()
