@@ -9,6 +9,8 @@ from portal.web import has_endpoint, no_store
 # The self-service journeys offered on the front page, most asked-for first: (endpoint, icon, title, text).
 HOME_ACTIONS = [
     ("orders.track", "truck", _l("Track your order"), _l("See where your parcel is and when it arrives.")),
+    ("assistant.page", "chat", _l("Ask the assistant"),
+     _l("Write your question in your own words: it answers, checks your orders, or passes you to a person.")),
     ("returns.start", "return", _l("Start a return"),
      _l("Return, exchange or repair an item. You see the policy and your refund before you submit.")),
     ("complaints.new", "flag", _l("File a complaint"),

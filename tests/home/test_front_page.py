@@ -17,6 +17,7 @@ def test_front_page_offers_each_self_service_journey_with_its_link(client):
     cards = re.findall(r'<li class="card card-link">.*?<a href="([^"]+)">([^<]+)</a>', html, re.S)
     assert cards == [
         ("/orders/track", "Track your order"),
+        ("/assistant/", "Ask the assistant"),
         ("/returns/new", "Start a return"),
         ("/complaints/new", "File a complaint"),
         ("/cases", "Follow your cases"),
