@@ -45,7 +45,7 @@ def _conversation(create=False):
 def _context(conversation, **extra):
     return {"conversation": conversation, "turns": conversation.turns if conversation else [],
             "offered": service.offered(conversation) if conversation else [],
-            "customer": current_customer(), "max_chars": service.MAX_MESSAGE_CHARS, **extra}
+            "customer": current_customer(), **extra}
 
 
 def _page(conversation, status=200, **extra):
