@@ -4,7 +4,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 
 from portal.auth.customers import current_customer
 from portal.casework import photos
-from portal.complaints import bp, service
+from portal.complaints import bp, resubmits, service
 from portal.complaints.forms import ComplaintForm
 from portal.extensions import db
 from portal.help import service as help_service
@@ -108,16 +108,30 @@ def create():
     form = _form(customer, formdata=request.form)
     if not form.validate():
         return _render_form(form), 400
+    sending = resubmits.key_for(customer.id, form.category.data, form.order.data, form.desired_outcome.data,
+                                form.description.data)
+    if not resubmits.claim(sending):
+        earlier = resubmits.earlier_case(sending)
+        if earlier is not None:
+            flash(_("You sent this complaint a moment ago: it is %(reference)s.", reference=earlier), "info")
+            return redirect(url_for("cases.detail", reference=earlier), 303)
     try:
         stored = photos.store_all(request.files.getlist("photos"))
     except photos.PhotoRefused as refused:
+        resubmits.release(sending)
         form.photos_error = refused.message
         return _render_form(form), 413 if refused.too_large else 400
     order = service.find_order(customer, form.order.data)
     article = help_service.last_viewed_article(visitor_id())
-    case = service.file_complaint(customer, form.category.data, form.description.data,
-                                  form.desired_outcome.data, order=order, source_article=article, photos=stored)
-    db.session.commit()
+    try:
+        case = service.file_complaint(customer, form.category.data, form.description.data,
+                                      form.desired_outcome.data, order=order, source_article=article,
+                                      photos=stored)
+        db.session.commit()
+    except Exception:
+        resubmits.release(sending)
+        raise
+    resubmits.filed(sending, case.reference)
     current_app.logger.info("complaint %s filed: %s", case.reference, case.urgency)
     flash(_("Thank you. Your complaint %(reference)s is with us.", reference=case.reference), "success")
     return redirect(url_for("cases.detail", reference=case.reference), 303)
