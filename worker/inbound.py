@@ -53,7 +53,8 @@ def files_not_kept(inbound_id, case_id, names):
     customer = case.customer if case is not None else None
     if customer is None or customer.anonymised_at is not None:
         return "nothing to tell"
-    original = parse.read(db.session.get(InboundMessage, inbound_id).raw) if inbound_id else None
+    row = db.session.get(InboundMessage, inbound_id)
+    original = parse.read(row.raw) if row is not None else None
     headers = {"Auto-Submitted": "auto-replied"}
     if original is not None and original.get("Message-ID"):
         headers["In-Reply-To"] = headers["References"] = str(original["Message-ID"]).strip()

@@ -197,14 +197,14 @@ def _clear_failing(customer):
     customer.email_failing_reason = ""
 
 
-def _store_attachments(case, mail, row=None, now=None):
+def _store_attachments(case, mail, row, now):
     """Photos under the photo rules (type by content, size, count, re-encoded without EXIF). A file left out is
-    named in a note for the agent and, when `row` is given, in an e-mail to the customer: nobody should think a
-    photo arrived that did not."""
+    named in a note for the agent and in an e-mail to the customer: nobody should think a photo arrived that did
+    not."""
     room = photos.MAX_PHOTOS - len(case.attachments)
     not_kept = []
     for attachment in mail.attachments:
-        name = (attachment.filename or "").strip()[:120] or "(no name)"
+        name = (attachment.filename or "").strip()[:120] or attachment.content_type
         if room <= 0:
             not_kept.append(name)
             continue
@@ -224,13 +224,12 @@ def _store_attachments(case, mail, row=None, now=None):
         room -= 1
     if not_kept:
         db.session.add(CaseMessage(
-            case=case, author_type="system", internal=True, created_at=now or utcnow(),
+            case=case, author_type="system", internal=True, created_at=now,
             body=f"Files e-mailed by the customer and not kept (only photos: JPEG, PNG or WebP, at most "
                  f"{photos.max_bytes() // (1024 * 1024)} MB each and {photos.MAX_PHOTOS} per case): "
                  + ", ".join(not_kept)))
-        if row is not None:
-            db.session.flush()
-            schedule("inbound.files_not_kept", row.id, case.id, not_kept, key=f"inbound:{row.id}:files")
+        db.session.flush()
+        schedule("inbound.files_not_kept", row.id, case.id, not_kept, key=f"inbound:{row.id}:files")
 
 
 # ---- Reporting ------------------------------------------------------------------------------------------------
