@@ -35,7 +35,7 @@ class InviteForm(FlaskForm):
     class Meta:
         csrf = False
 
-    email = EmailField(_l("Work e-mail"), validators=[
+    email = EmailField(_l("Work e-mail"), filters=[lambda value: (value or "").strip()], validators=[
         DataRequired(_l("Enter their work e-mail address.")),
         Length(max=254, message=_l("An e-mail address has at most 254 characters.")),
         Regexp(EMAIL_PATTERN, message=_l("Enter an e-mail address like name@example.com.")),
