@@ -157,8 +157,9 @@ class Config:
             for s in env.get("SHOP_HOOK_RETRY_SECONDS", "60,300,900,3600,7200,14400,28800,43200").split(",")
         ]
         self.SHOP_HOOK_TIMEOUT = _int(env, "SHOP_HOOK_TIMEOUT_SECONDS", 10)
-        # An endpoint on a loopback, private or link-local address is refused (the worker must not become a way
-        # into the internal network), except in development or where the shop really is on the private network.
+        # An endpoint on a loopback, private or link-local address is refused, when saved and before each attempt
+        # (portal.shop_events.check_endpoint_address: the worker must not become a way into the internal network),
+        # except in development or where the shop really is on the private network.
         self.SHOP_HOOK_ALLOW_PRIVATE = env.get("SHOP_HOOK_ALLOW_PRIVATE_ADDRESSES",
                                                "1" if self.DEV_MODE else "0") in ("1", "true", "yes")
 

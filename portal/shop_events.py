@@ -3,16 +3,68 @@
 Each deciding service calls one function here inside its own transaction: it writes one delivery per
 endpoint that receives the event, and the outbox row that sends it (worker/shop_hooks.py). The shop
 stays the source of truth: until it confirms (an inbound event), the customer reads "requested".
+
+`check_endpoint_address` is the one check of where an endpoint may point: the admin's form runs it when the
+address is saved, the worker before each attempt (both unless SHOP_HOOK_ALLOW_PRIVATE_ADDRESSES is set).
 """
 
+import ipaddress
 import secrets
+import socket
 import uuid
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
 from portal import jobs
 from portal.extensions import db
 from portal.models import CaseEvent, OrderItem, ShopDelivery, ShopEndpoint, utcnow
+
+
+class EndpointAddressRefused(ValueError):
+    """An endpoint's address we must not send to. `reason` is "unresolvable" (no address for the host) or
+    "internal" (`address`, one of the host's, is not on the public internet); the message is for logs."""
+
+    def __init__(self, reason, host, address=None):
+        if reason == "internal":
+            message = (f"the endpoint's address {address} is not on the public internet "
+                       "(SHOP_HOOK_ALLOW_PRIVATE_ADDRESSES allows it)")
+        else:
+            message = f"the endpoint's host {host!r} has no address (it does not resolve)"
+        super().__init__(message)
+        self.reason, self.host, self.address = reason, host, address
+
+
+def _public(address):
+    """True for an address on the public internet: not loopback, private, link-local, shared (carrier NAT),
+    reserved, multicast or unspecified, nor an IPv6 form of such an IPv4 address."""
+    if address.version == 6:
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is not None and not _public(embedded):
+            return False
+    return address.is_global and not (address.is_private or address.is_loopback or address.is_link_local
+                                      or address.is_reserved or address.is_multicast or address.is_unspecified)
+
+
+def check_endpoint_address(url):
+    """Raise EndpointAddressRefused unless every address the URL's host resolves to is public.
+
+    A literal IP is taken as it is; a name is looked up now, so one that later resolves inside the network is
+    caught by the worker's check before its next attempt.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        found = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP) if host else []
+    except (OSError, UnicodeError) as error:  # socket.gaierror is an OSError; a bad label fails IDNA encoding
+        raise EndpointAddressRefused("unresolvable", host) from error
+    if not found:
+        raise EndpointAddressRefused("unresolvable", host)
+    for *_, sockaddr in found:
+        address = ipaddress.ip_address(sockaddr[0].split("%", 1)[0])
+        if not _public(address):
+            raise EndpointAddressRefused("internal", host, address)
 
 
 def emit(event_type, subject, data):

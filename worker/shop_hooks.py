@@ -6,19 +6,17 @@ A worker killed after the shop answered and before `done` committed sends it aga
 Idempotency-Key, so the shop applies it once.
 """
 
-import ipaddress
 import json
-import socket
 import time
 import urllib.error
 import urllib.request
-from urllib.parse import urlsplit
 
 from flask import current_app
 
 from portal.extensions import db
 from portal.models import ShopDelivery, utcnow
 from portal.orders.webhook import sign
+from portal.shop_events import check_endpoint_address
 
 USER_AGENT = "portal-shop-webhooks/1"
 
@@ -53,20 +51,6 @@ def headers_for(delivery, body, timestamp):
     }
 
 
-def _public_only(url):
-    """Refuse an address that resolves to loopback, private, link-local or reserved space (ValueError).
-
-    Checked before each attempt, so a name that later resolves inside the network is caught on its next one.
-    """
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    for *_, sockaddr in socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP):
-        address = ipaddress.ip_address(sockaddr[0])
-        if not address.is_global:
-            raise ValueError(f"the endpoint's address {address} is not on the public internet "
-                             "(SHOP_HOOK_ALLOW_PRIVATE_ADDRESSES allows it)")
-
-
 def _post(url, body, headers, timeout):
     """(status code, first bytes of the answer); a 4xx/5xx answer is returned, not raised."""
     if not url.startswith(("https://", "http://")):
@@ -97,8 +81,9 @@ def deliver(delivery_id):
     delivery.last_attempt_at = utcnow()
     db.session.commit()
     try:
+        # Checked before each attempt, as when the address was saved: a name may since resolve inside the network.
         if not current_app.config["SHOP_HOOK_ALLOW_PRIVATE"]:
-            _public_only(delivery.endpoint.url)
+            check_endpoint_address(delivery.endpoint.url)
         status, answer = _post(delivery.endpoint.url, body, headers, current_app.config["SHOP_HOOK_TIMEOUT"])
     except (OSError, ValueError) as error:
         _failed(delivery, None, f"{type(error).__name__}: {error}")

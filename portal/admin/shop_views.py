@@ -3,7 +3,7 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from portal.admin import bp, endpoints
-from portal.admin.forms import EndpointForm
+from portal.admin.forms import EndpointForm, error_summary
 from portal.auth.staff import current_staff, staff_required
 from portal.extensions import db
 from portal.i18n import gettext as _
@@ -17,9 +17,14 @@ def _endpoint_or_404(endpoint_id):
     return endpoint
 
 
+# The endpoint form's inputs are named `<prefix>-<field>`; the events' checkboxes sit in `<prefix>-events`.
+FIELD_IDS = {"event_types": "events"}
+
+
 def _list_page(form=None, created=None, status=200):
+    form = form or EndpointForm(formdata=None, active=True)
     return render_template("admin/shop_endpoints.html", endpoints=endpoints.endpoints(), me=current_staff(),
-                           form=form or EndpointForm(formdata=None, active=True), created=created,
+                           form=form, form_errors=error_summary(form, "new-endpoint", FIELD_IDS), created=created,
                            event_labels=endpoints.EVENT_LABELS), status
 
 
@@ -47,8 +52,9 @@ def _detail_page(endpoint, form=None, status=200, new_secret=None):
     state = request.args.get("state", "")
     if state and state not in endpoints.DELIVERY_STATES:
         state, status = "", 400
+    shown = form or EndpointForm(formdata=None, obj=endpoint)
     return render_template("admin/shop_endpoint.html", endpoint=endpoint, me=current_staff(), new_secret=new_secret,
-                           form=form or EndpointForm(formdata=None, obj=endpoint),
+                           form=shown, form_errors=error_summary(shown, "endpoint", FIELD_IDS),
                            log=endpoints.delivery_log(endpoint, state or None), state=state,
                            state_refused=status == 400 and form is None, log_size=endpoints.LOG_SIZE,
                            event_labels=endpoints.EVENT_LABELS, states=endpoints.DELIVERY_STATES), status
@@ -66,6 +72,7 @@ def shop_endpoint(endpoint_id):
 def change_shop_endpoint(endpoint_id):
     """Change the address, the events or the switch; pending deliveries keep their key."""
     endpoint, form = _endpoint_or_404(endpoint_id), EndpointForm()
+    form.current_url = endpoint.url
     if not form.validate():
         return _detail_page(endpoint, form=form, status=400)
     endpoints.change(current_staff(), endpoint, form.url.data, form.description.data or "", form.event_types.data,

@@ -8,7 +8,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 
 from portal import settings
 from portal.admin import audit, bp, service
-from portal.admin.forms import ROLE_LABELS, InviteForm, RoleForm
+from portal.admin.forms import ROLE_LABELS, InviteForm, RoleForm, error_summary
 from portal.auth.staff import current_staff, staff_required
 from portal.extensions import db
 from portal.i18n import gettext as _
@@ -32,9 +32,10 @@ def _staff_or_404(staff_id):
 
 
 def _list_page(invite_form=None, error=None, status=200):
+    invite_form = invite_form or InviteForm(formdata=None)
     return render_template("admin/staff.html", accounts=service.staff_accounts(), me=current_staff(),
-                           invite_form=invite_form or InviteForm(formdata=None), role_labels=ROLE_LABELS,
-                           role_choices=list(ROLE_LABELS.items()), error=error), status
+                           invite_form=invite_form, invite_errors=error_summary(invite_form, "invite"),
+                           role_labels=ROLE_LABELS, role_choices=list(ROLE_LABELS.items()), error=error), status
 
 
 @bp.get("/admin")
@@ -55,7 +56,10 @@ def invite():
     try:
         staff = service.invite(current_staff(), form.email.data, form.name.data or "", form.role.data)
     except service.AdminRefused as refused:
-        return _list_page(invite_form=form, error=REFUSALS[refused.reason], status=400)
+        # Both refusals are about what was typed in one field: the message goes next to it.
+        field = form.email if refused.reason == "email_taken" else form.role
+        field.errors = [*field.errors, REFUSALS[refused.reason]]
+        return _list_page(invite_form=form, status=400)
     db.session.commit()
     flash(_("Invitation sent to %(email)s.", email=staff.email), "success")
     return redirect(url_for("admin.staff_list"))

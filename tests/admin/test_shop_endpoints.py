@@ -10,7 +10,8 @@ from tests.agent.helpers import sign_in_customer, sign_in_staff
 from tests.conftest import make_app
 
 RANK = ("anonymous", "customer", "agent", "lead", "admin")
-GOOD = {"url": "https://shop.example.com/hooks", "description": "Main shop",
+# A public address written as an IP, so saving it needs no DNS (the tests run without internet).
+GOOD = {"url": "https://93.184.216.34/hooks", "description": "Main shop",
         "event_types": ["return.approved", "refund.requested"], "active": "y"}
 
 
@@ -252,3 +253,147 @@ def test_the_log_is_filtered_by_state_and_a_made_up_state_is_refused(client, db,
     assert delivery.idempotency_key not in failed.text and "No delivery in this state." in failed.text
     assert made_up.status_code == 400 and "Choose a state from the list." in made_up.text
     assert "<script>x" not in made_up.text
+
+
+# Where the worker must not send (it would refuse each attempt, so the admin is told when saving): literal
+# addresses and `localhost`, which resolve without DNS.
+INSIDE_THE_NETWORK = [
+    ("http://169.254.169.254/latest/meta-data/", "169.254.169.254"),  # a cloud's metadata service (link-local)
+    ("http://127.0.0.1:8126/admin", "127.0.0.1"),
+    ("http://localhost:8126/admin", "127.0.0.1"),
+    ("http://[::1]:8126/admin", "::1"),
+    ("https://10.1.2.3/hooks", "10.1.2.3"),
+    ("https://192.168.0.10/hooks", "192.168.0.10"),
+    ("https://172.16.5.4/hooks", "172.16.5.4"),
+    ("https://100.64.0.1/hooks", "100.64.0.1"),  # shared by carriers' NAT
+    ("http://0.0.0.0:8000/hooks", "0.0.0.0"),  # noqa: S104 - an address refused, not bound
+    ("http://224.0.0.1/hooks", "224.0.0.1"),  # multicast
+    ("http://240.0.0.1/hooks", "240.0.0.1"),  # reserved
+    ("http://2130706433/hooks", "127.0.0.1"),  # 127.0.0.1 written as one number
+    ("http://[::ffff:127.0.0.1]/hooks", "::ffff:7f00:1"),
+    ("http://[fe80::1]/hooks", "fe80::1"),
+]
+
+
+@pytest.mark.parametrize(("url", "address"), INSIDE_THE_NETWORK)
+def test_an_address_inside_the_network_is_refused_next_to_the_field_and_nothing_is_stored(app, client, db, admin,
+                                                                                          endpoint, url, address):
+    app.config["SHOP_HOOK_ALLOW_PRIVATE"] = False
+    sign_in_staff(client, admin)
+    before = _snapshot(db)
+
+    created = client.post("/admin/shop-endpoints", data=dict(GOOD, url=url))
+    changed = client.post(f"/admin/shop-endpoints/{endpoint.id}", data=dict(GOOD, url=url))
+
+    for response, prefix in ((created, "new-endpoint"), (changed, "endpoint")):
+        assert response.status_code == 400
+        assert (f'<p id="{prefix}-url-error" class="field-error">This address leads into a private or local network '
+                f'({address}), not to the internet.') in response.text
+        assert (f'value="{url}" aria-invalid="true" aria-describedby="{prefix}-url-error"') in response.text
+        assert f'<li><a href="#{prefix}-url">This address leads into a private' in response.text  # the summary
+        assert "Signing secret" not in response.text and "whsec_" not in response.text
+    assert _snapshot(db) == before
+
+
+def test_the_refusal_reads_in_chinese(app, client, admin):
+    app.config["SHOP_HOOK_ALLOW_PRIVATE"] = False
+    sign_in_staff(client, admin)
+
+    response = client.post("/admin/shop-endpoints", data=dict(GOOD, url="http://169.254.169.254/latest/meta-data/"),
+                           headers={"Accept-Language": "zh"})
+
+    assert response.status_code == 400
+    assert "该地址指向私有或本地网络（169.254.169.254）" in response.text
+
+
+def _resolving(monkeypatch, answers):
+    """DNS as `answers` ({host: [address, ...]}) has it; any other name does not resolve."""
+    import socket
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host not in answers:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return [(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "",
+                 (a, port)) for a in answers[host]]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+def test_a_name_that_does_not_resolve_is_refused_with_its_name(app, client, db, admin, monkeypatch):
+    app.config["SHOP_HOOK_ALLOW_PRIVATE"] = False
+    _resolving(monkeypatch, {})
+    sign_in_staff(client, admin)
+
+    response = client.post("/admin/shop-endpoints", data=dict(GOOD, url="https://shop.example.com/hooks"))
+
+    assert response.status_code == 400
+    assert ('<p id="new-endpoint-url-error" class="field-error">No server was found for shop.example.com. Check the '
+            'address for typing errors') in response.text
+    assert 'value="https://shop.example.com/hooks" aria-invalid="true"' in response.text
+    assert db.session.scalars(select(ShopEndpoint)).all() == []
+
+
+def test_a_name_is_refused_when_any_of_its_addresses_is_inside_the_network(app, client, db, admin, monkeypatch):
+    app.config["SHOP_HOOK_ALLOW_PRIVATE"] = False
+    _resolving(monkeypatch, {"shop.example.com": ["93.184.216.34", "10.0.0.7"],
+                             "public.example.com": ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"]})
+    sign_in_staff(client, admin)
+
+    refused = client.post("/admin/shop-endpoints", data=dict(GOOD, url="https://shop.example.com/hooks"))
+    accepted = client.post("/admin/shop-endpoints", data=dict(GOOD, url="https://public.example.com/hooks"))
+
+    assert refused.status_code == 400 and "private or local network (10.0.0.7)" in refused.text
+    assert accepted.status_code == 201
+    assert [e.url for e in db.session.scalars(select(ShopEndpoint))] == ["https://public.example.com/hooks"]
+
+
+@pytest.mark.parametrize("url", ["https://93.184.216.34/hooks", "http://93.184.216.34:8080/hooks",
+                                 "https://[2606:2800:220:1:248:1893:25c8:1946]/hooks"])
+def test_a_public_address_is_saved_over_https_or_plain_http(app, client, db, admin, url):
+    app.config["SHOP_HOOK_ALLOW_PRIVATE"] = False
+    sign_in_staff(client, admin)
+
+    response = client.post("/admin/shop-endpoints", data=dict(GOOD, url=url))
+
+    assert response.status_code == 201
+    endpoint = db.session.scalar(select(ShopEndpoint))
+    assert (endpoint.url, endpoint.active) == (url, True) and endpoint.secret in response.text
+
+
+def test_the_setting_allows_an_address_inside_the_network(app, client, db, admin, endpoint):
+    app.config["SHOP_HOOK_ALLOW_PRIVATE"] = True  # SHOP_HOOK_ALLOW_PRIVATE_ADDRESSES=1: development, tests
+    sign_in_staff(client, admin)
+
+    created = client.post("/admin/shop-endpoints", data=dict(GOOD, url="http://127.0.0.1:8126/hooks"))
+    changed = client.post(f"/admin/shop-endpoints/{endpoint.id}", data=dict(GOOD, url="http://localhost:8126/hooks"))
+
+    assert (created.status_code, changed.status_code) == (201, 303)
+    db.session.expire_all()
+    assert sorted(e.url for e in db.session.scalars(select(ShopEndpoint))) == [
+        "http://127.0.0.1:8126/hooks", "http://localhost:8126/hooks"]
+
+
+def test_an_endpoint_saved_inside_the_network_before_can_be_switched_off_but_not_on(app, client, db, admin,
+                                                                                    endpoint):
+    endpoint.url, endpoint.active = "http://10.1.2.3/hooks", False
+    db.session.commit()
+    app.config["SHOP_HOOK_ALLOW_PRIVATE"] = False
+    sign_in_staff(client, admin)
+
+    kept_off = client.post(f"/admin/shop-endpoints/{endpoint.id}",
+                           data=dict(GOOD, url="http://10.1.2.3/hooks", description="Old shop", active=""))
+    switched_on = client.post(f"/admin/shop-endpoints/{endpoint.id}",
+                              data=dict(GOOD, url="http://10.1.2.3/hooks", active="y"))
+
+    assert kept_off.status_code == 303
+    assert switched_on.status_code == 400 and "private or local network (10.1.2.3)" in switched_on.text
+    db.session.expire_all()
+    saved = db.session.get(ShopEndpoint, endpoint.id)
+    assert (saved.url, saved.description, saved.active) == ("http://10.1.2.3/hooks", "Old shop", False)
+
+
+def test_the_worker_checks_with_the_same_function():
+    from portal import shop_events
+    from worker import shop_hooks
+
+    assert shop_hooks.check_endpoint_address is shop_events.check_endpoint_address

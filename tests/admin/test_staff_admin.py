@@ -185,3 +185,51 @@ def test_staff_create_makes_an_admin_who_lands_on_the_admin_pages(runner, client
     # An admin turns on two-factor sign-in before any other page.
     for path in ("/admin/staff", "/lead", "/agent"):
         assert client.get(path).headers["Location"] == "/staff/two-factor"
+
+
+@pytest.mark.parametrize("email", [
+    "😀@example.com", "name@😀.com", "名字@example.com", "josé@example.com", "name@bücher.de",  # our mail is ASCII
+    "name@example", "name@@example.com", "name@exa mple.com", "name@example..com", "name.@example.com",
+    ".name@example.com", "name@-example.com", "name@example.com.", "@example.com", "name@", "name",
+])
+def test_an_invalid_address_is_refused_next_to_the_field_as_typed_and_nothing_is_stored(client, db, admin, email):
+    sign_in_staff(client, admin)
+    before = _snapshot(db)
+
+    response = client.post("/admin/staff/invite", data={"email": email, "name": "Nia", "role": "agent"})
+
+    assert response.status_code == 400
+    assert ('<p id="invite-email-error" class="field-error">Enter an e-mail address like name@example.com.</p>'
+            in response.text)
+    assert f'value="{email}" aria-invalid="true" aria-describedby="invite-email-error"' in response.text
+    assert 'value="Nia"' in response.text
+    assert '<li><a href="#invite-email">Enter an e-mail address like name@example.com.</a></li>' in response.text
+    assert "Invitation sent" not in response.text
+    assert _snapshot(db) == before
+    assert db.session.scalars(select(OutboxRow)).all() == []
+
+
+def test_an_address_that_has_an_account_is_refused_on_the_field_whatever_its_case(client, db, admin, make_staff):
+    make_staff("agent", email="agent@example.com")
+    sign_in_staff(client, admin)
+    before = _snapshot(db)
+
+    response = client.post("/admin/staff/invite", data={"email": " Agent@Example.COM ", "role": "lead"})
+
+    assert response.status_code == 400
+    assert ('<p id="invite-email-error" class="field-error">That address already has a staff account.</p>'
+            in response.text)
+    assert 'value="Agent@Example.COM" aria-invalid="true" aria-describedby="invite-email-error"' in response.text
+    assert '<li><a href="#invite-email">That address already has a staff account.</a></li>' in response.text
+    assert 'class="notice notice-warning"' not in response.text  # not only a notice far from the field
+    assert _snapshot(db) == before
+    assert db.session.scalars(select(OutboxRow)).all() == []
+
+
+def test_an_address_typed_with_spaces_around_it_is_invited(client, db, admin):
+    sign_in_staff(client, admin)
+
+    response = client.post("/admin/staff/invite", data={"email": "  nia.new@example.com ", "role": "agent"})
+
+    assert response.status_code == 302
+    assert db.session.scalar(select(Staff).where(Staff.email == "nia.new@example.com")).invited
