@@ -46,8 +46,21 @@ def _public(address):
                                       or address.is_reserved or address.is_multicast or address.is_unspecified)
 
 
-def check_endpoint_address(url):
-    """Raise EndpointAddressRefused unless every address the URL's host resolves to is public.
+def _never(address):
+    """Addresses no shop listens on even on a private network: link-local (a cloud's metadata service lives
+    there), multicast, reserved and unspecified, or an IPv6 form of one."""
+    if address.version == 6:
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is not None and _never(embedded):
+            return True
+    return address.is_link_local or address.is_multicast or address.is_reserved or address.is_unspecified
+
+
+def check_endpoint_address(url, allow_private=False):
+    """Raise EndpointAddressRefused unless every address the URL's host resolves to is public. With
+    `allow_private` (development, or a shop on the private network) loopback and private addresses pass, and a
+    name that does not resolve is left to fail at delivery, but link-local, multicast, reserved and unspecified
+    addresses are still refused.
 
     A literal IP is taken as it is; a name is looked up now, so one that later resolves inside the network is
     caught by the worker's check before its next attempt.
@@ -58,12 +71,16 @@ def check_endpoint_address(url):
     try:
         found = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP) if host else []
     except (OSError, UnicodeError) as error:  # socket.gaierror is an OSError; a bad label fails IDNA encoding
+        if allow_private:
+            return
         raise EndpointAddressRefused("unresolvable", host) from error
     if not found:
+        if allow_private:
+            return
         raise EndpointAddressRefused("unresolvable", host)
     for *_, sockaddr in found:
         address = ipaddress.ip_address(sockaddr[0].split("%", 1)[0])
-        if not _public(address):
+        if _never(address) if allow_private else not _public(address):
             raise EndpointAddressRefused("internal", host, address)
 
 

@@ -82,8 +82,7 @@ def deliver(delivery_id):
     db.session.commit()
     try:
         # Checked before each attempt, as when the address was saved: a name may since resolve inside the network.
-        if not current_app.config["SHOP_HOOK_ALLOW_PRIVATE"]:
-            check_endpoint_address(delivery.endpoint.url)
+        check_endpoint_address(delivery.endpoint.url, allow_private=current_app.config["SHOP_HOOK_ALLOW_PRIVATE"])
         status, answer = _post(delivery.endpoint.url, body, headers, current_app.config["SHOP_HOOK_TIMEOUT"])
     except (OSError, ValueError) as error:
         _failed(delivery, None, f"{type(error).__name__}: {error}")

@@ -70,16 +70,17 @@ def _web_address(form, field):
 
 
 def _reachable_from_outside(form, field):
-    """Where the worker will send: a host that resolves, to public addresses only (unless
-    SHOP_HOOK_ALLOW_PRIVATE_ADDRESSES is set). The same check the worker makes before each attempt, so an address
-    it would refuse is not saved. A switched-off endpoint saved at the address it already has is not checked: it
-    sends nothing, and an admin must be able to switch off one saved before this check."""
-    if field.errors or current_app.config["SHOP_HOOK_ALLOW_PRIVATE"]:
+    """Where the worker will send: a host that resolves, to public addresses only (loopback and private ones
+    too when SHOP_HOOK_ALLOW_PRIVATE_ADDRESSES is set, never link-local or multicast). The same check the worker
+    makes before each attempt, so an address it would refuse is not saved. A switched-off endpoint saved at the
+    address it already has is not checked: it sends nothing, and an admin must be able to switch off one saved
+    before this check."""
+    if field.errors:
         return
     if form.current_url is not None and field.data == form.current_url and not form.active.data:
         return
     try:
-        check_endpoint_address(field.data)
+        check_endpoint_address(field.data, allow_private=current_app.config["SHOP_HOOK_ALLOW_PRIVATE"])
     except EndpointAddressRefused as refused:
         if refused.reason == "internal":
             raise ValidationError(_(

@@ -373,6 +373,20 @@ def test_the_setting_allows_an_address_inside_the_network(app, client, db, admin
         "http://127.0.0.1:8126/hooks", "http://localhost:8126/hooks"]
 
 
+@pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data/", "http://[fe80::1]/hooks",
+                                 "http://224.0.0.1/hooks", "http://0.0.0.0:8000/hooks"])  # noqa: S104
+def test_even_the_setting_never_allows_link_local_multicast_or_unspecified(app, client, db, admin, url):
+    # A cloud's metadata service is on a link-local address, also on a developer's or a private shop's host.
+    app.config["SHOP_HOOK_ALLOW_PRIVATE"] = True
+    sign_in_staff(client, admin)
+    before = _snapshot(db)
+
+    refused = client.post("/admin/shop-endpoints", data=dict(GOOD, url=url))
+
+    assert refused.status_code == 400 and "This address leads into a private or local network" in refused.text
+    assert _snapshot(db) == before
+
+
 def test_an_endpoint_saved_inside_the_network_before_can_be_switched_off_but_not_on(app, client, db, admin,
                                                                                     endpoint):
     endpoint.url, endpoint.active = "http://10.1.2.3/hooks", False
