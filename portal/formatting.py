@@ -1,11 +1,13 @@
 """The one way money, dates and times become text a person reads: Babel's formatting, in the reader's language
-(the request's, or the one `portal.i18n.force_locale` sets for an e-mail) and the reader's time zone.
+(the request's, or the one `portal.i18n.force_locale` sets for an e-mail) and the reader's time zone. Also how
+a case's reference is kept whole on a page.
 
 Money is stored as integer minor units ("cents") with its currency; the currency says how many digits follow
 the decimal point (EUR two, JPY none), so nothing here or in a template divides by 100.
 """
 
 import functools
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -16,6 +18,7 @@ from babel.dates import format_timedelta as babel_format_timedelta
 from babel.numbers import format_currency as babel_format_currency
 from babel.numbers import get_currency_precision
 from flask_babel import get_timezone
+from markupsafe import Markup, escape
 
 from portal.i18n import locale_tag, ngettext
 
@@ -121,5 +124,26 @@ def zone_name(zone=None):
     return str(zone or get_timezone()).replace("_", " ")
 
 
+# ---- References ----------------------------------------------------------------------------------
+
+# A case's reference (C-7K3M9Q2X), and a return's (R-…) or another kind's made the same way: a letter, a hyphen
+# and eight capitals or digits. A browser may break a line after the hyphen ("case C-" / "7K3M9Q2X").
+REFERENCE = re.compile(r"(?<![\w-])[A-Z]-[0-9A-Z]{8}(?![\w-])")
+
+
+def unbroken_refs(text):
+    """`text`, escaped, with each reference in it kept on one line: <span class="ref"> (white-space: nowrap in
+    portal.css). For a reference alone, or a message or stored text that holds one."""
+    if text is None:
+        return Markup("")
+    # Markup passes escape() as it is: only the text between its tags is marked, never a link's href.
+    pieces = re.split(r"(<[^>]*>)", str(escape(text)))
+    marked = "".join(piece if piece.startswith("<") else
+                     REFERENCE.sub(lambda found: f'<span class="ref">{found.group()}</span>', piece)
+                     for piece in pieces)
+    return Markup(marked)  # noqa: S704 - escaped first; a reference is capitals, digits and a hyphen
+
+
 FILTERS = {"datetimeformat": format_datetime, "dateformat": format_date, "timeformat": format_time,
-           "money": money, "moment": moment, "resumes": resumes, "duration": duration}
+           "money": money, "moment": moment, "resumes": resumes, "duration": duration,
+           "unbroken_refs": unbroken_refs}

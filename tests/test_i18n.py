@@ -74,6 +74,16 @@ def test_translations_keep_the_placeholders_of_their_message(zh_catalog):
     assert not problems, "\n".join(problems)
 
 
+def test_within_a_response_time_reads_as_one_phrase_in_chinese(zh_catalog):
+    # "within %(time)s" is filled with a duration ("10 分钟"): Chinese writes "10 分钟内", with no space before 内.
+    problems = []
+    for entry in zh_catalog:
+        if not entry.id or not any("within %(" in form for form in _forms(entry.id)):
+            continue
+        problems += [f"{entry.id!r}: {form!r}" for form in _forms(entry.string) if re.search(r"%\(\w+\)s 内", form)]
+    assert not problems, "\n".join(problems)
+
+
 def test_placeholder_check_catches_a_dropped_or_renamed_placeholder():
     assert set(PLACEHOLDER.findall("订单 %(num)s")) != set(PLACEHOLDER.findall("Order %(number)s"))
     assert set(PLACEHOLDER.findall("订单")) != set(PLACEHOLDER.findall("Order %(number)s"))

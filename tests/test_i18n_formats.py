@@ -73,3 +73,22 @@ def test_money_from_minor_units_matches_flask_babel(app, locale):
 def test_money_shows_each_currencys_own_digits_in_the_readers_language(app, locale, cents, currency, shown):
     with app.test_request_context(), flask_babel.force_locale(locale):
         assert formatting.money(cents, currency) == shown
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("C-7K3M9Q2X", '<span class="ref">C-7K3M9Q2X</span>'),
+    ("case C-7K3M9Q2X. We answer <soon>", 'case <span class="ref">C-7K3M9Q2X</span>. We answer &lt;soon&gt;'),
+    ("工单 C-7K3M9Q2X。退货单 R-7K3M9Q2X",
+     '工单 <span class="ref">C-7K3M9Q2X</span>。退货单 <span class="ref">R-7K3M9Q2X</span>'),
+    ("T-SHIRT-001, X-ABCDEFGH1, order 100119", "T-SHIRT-001, X-ABCDEFGH1, order 100119"),
+    (None, ""),
+])
+def test_a_reference_is_kept_on_one_line_and_the_rest_escaped(text, shown):
+    assert formatting.unbroken_refs(text) == shown
+
+
+def test_a_reference_inside_markup_is_marked_in_the_text_not_in_the_link():
+    from markupsafe import Markup
+
+    link = Markup('<a href="/cases/C-7K3M9Q2X">C-7K3M9Q2X</a>')
+    assert formatting.unbroken_refs(link) == '<a href="/cases/C-7K3M9Q2X"><span class="ref">C-7K3M9Q2X</span></a>'

@@ -56,6 +56,13 @@ class ComplaintForm(FlaskForm):
     desired_outcome = SelectField(_l("What would put it right?"), choices=[("", _l("Choose one"))] + OUTCOMES,
                                   validate_choice=False)
 
+    def error_summary(self):
+        """{input id: message} of each field in error, in the page's order, for the summary above the form."""
+        summary = {field.id: " ".join(str(error) for error in field.errors) for field in self if field.errors}
+        if self.photos_error:
+            summary["photos"] = self.photos_error
+        return summary
+
     def validate_category(self, field):
         if field.data not in CATEGORY_LABELS:
             raise ValidationError(_l("Please choose what it is about from the list."))

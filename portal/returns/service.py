@@ -60,6 +60,12 @@ class Line:
     available: int  # bought minus what earlier requests already hold
     qty: int = 0
 
+    @property
+    def choosable(self):
+        """Whether step 1 lets the customer choose it: some left to return, and the policy allows it or lets
+        them ask anyway."""
+        return self.available > 0 and (self.decision.eligible or self.decision.may_ask_anyway)
+
 
 @dataclass
 class Review:

@@ -22,7 +22,8 @@
     // An outerHTML swap replaces the target: the new region is found by its id.
     const region = swappedRegionId && document.getElementById(swappedRegionId);
     swappedRegionId = null;
-    // htmx itself puts the focus back on an element that kept its id (a textarea sent back with its error).
+    // htmx itself puts the focus back on an element that kept its id (a textarea sent back with its error), or
+    // on the new content's `autofocus` element (the error summary of templates/_form_errors.html).
     if (!region || (document.activeElement && document.activeElement !== document.body)) return;
     const chosen = FIRST_CHOICE.map((selector) => region.querySelector(selector)).find(Boolean) || region;
     if (!chosen.hasAttribute("tabindex") && chosen.tabIndex < 0) chosen.setAttribute("tabindex", "-1");

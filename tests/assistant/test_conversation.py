@@ -1,5 +1,6 @@
 """The assistant's conversation page: articles, orders, returns, hand-over, access and hostile input."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -139,6 +140,17 @@ def test_an_urgent_first_message_hands_over_at_once(client, sign_in, customer, d
     case = db.session.scalar(select(Case))
     assert case is not None and case.urgency == "high"
     assert "10 minutes" in html
+
+
+def test_the_hand_over_promise_reads_as_one_phrase_in_chinese(client, sign_in, customer, db):
+    sign_in(customer)
+    html = client.post("/assistant/", data={"message": "我要人工客服"},
+                       headers={**HX, "Accept-Language": "zh-CN"}).get_data(as_text=True)
+    case = db.session.scalar(select(Case))
+    assert case is not None and f'工单 <span class="ref">{case.reference}</span>' in html
+    # "10 分钟内", not "10 分钟 内": the duration and 内 are one phrase.
+    assert re.search(r"我们会在 \d+ (分钟|小时|天)内回复", html), html
+    assert not re.search(r"(分钟|小时|天) 内", html)
 
 
 def test_a_guest_asking_for_a_person_is_asked_to_sign_in_and_continues_after(client, customer, db):

@@ -102,6 +102,18 @@ def test_hostile_input_gets_a_message_next_to_the_field_and_stores_nothing(clien
     assert outbox(db) == []
 
 
+def test_a_refused_complaint_opens_on_a_summary_whose_messages_link_to_their_fields(client, customer):
+    sign_in_as(client, customer)
+
+    page = file(client, description="", category="", desired_outcome="").text
+
+    summary = re.search(r'<div class="form-errors" role="alert" tabindex="-1" autofocus>(.*?)</div>', page, re.S)
+    assert summary is not None, "the refused form opens on its error summary"
+    targets = re.findall(r'<li><a href="#([\w-]+)">', summary.group(1))
+    assert targets == ["description", "category", "desired_outcome"]
+    assert all(f'id="{target}"' in page for target in targets)
+
+
 def test_another_customers_order_cannot_be_attached(client, db, make_order, make_customer, customer):
     other = make_order(customer=make_customer())
     sign_in_as(client, customer)

@@ -172,3 +172,28 @@ def test_the_complaint_form_offers_self_service_and_articles_as_the_customer_typ
     assert suggestions.get_attribute("aria-live") == "polite"
     expect(cards.get_by_role("link", name="File a complaint")).to_have_count(0)
     check_page(page, "complaint-form-intent-cards", screenshots)
+
+
+def test_an_empty_complaint_sent_from_the_keyboard_focuses_the_summary_that_links_to_each_field(live_server, page,
+                                                                                                 customer):
+    sign_in(page, live_server, customer)
+    page.goto(f"{live_server.url}/complaints/new")
+    send = page.get_by_role("button", name="Send my complaint")
+    for _tab in range(60):  # the form's last control: well within 60 stops
+        page.keyboard.press("Tab")
+        if send.evaluate("button => button === document.activeElement"):
+            break
+    expect(send).to_be_focused()
+
+    page.keyboard.press("Enter")
+
+    summary = page.get_by_role("alert").filter(has_text="Please correct these:")
+    expect(summary).to_be_focused()
+    links = summary.get_by_role("link")
+    expect(links.first).to_have_attribute("href", "#description")
+    targets = links.evaluate_all("links => links.map(link => !!document.querySelector(link.getAttribute('href')))")
+    assert len(targets) >= 3 and all(targets)
+    page.keyboard.press("Tab")
+    expect(links.first).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("What happened?")).to_be_focused()

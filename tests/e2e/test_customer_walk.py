@@ -197,7 +197,7 @@ def test_a_return_with_a_photo_shows_each_mistake_in_place_and_ends_in_a_case(wa
     walk.check("return-1")
 
     page.locator("#wizard button[type=submit]").click()
-    expect(page.locator("#wizard .form-errors")).to_be_visible()
+    expect(page.locator("#wizard .form-errors")).to_be_focused()
     walk.check("return-1-error")
     page.locator(f"#qty-{headphones.id}").fill("1")
     page.locator("#wizard button[type=submit]").click()
@@ -234,7 +234,7 @@ def test_a_complaint_with_a_photo_ends_in_a_case(walk, lang, width):
     walk.go("/complaints/new")
     walk.check("complaint")
     page.locator("#complaint-send").click()
-    expect(page.locator(".complaint-form .form-errors")).to_be_visible()
+    expect(page.locator(".complaint-form .form-errors")).to_be_focused()
     walk.check("complaint-error")
 
     page.locator("#description").fill({"en": "The kettle arrived with a cracked lid and leaks hot water.",
@@ -260,7 +260,8 @@ def test_a_case_reply_shows_an_empty_message_in_place_then_the_sent_one(walk, la
     walk.check("case")
 
     page.locator("#conversation form button[type=submit]").click()
-    expect(page.locator("#conversation .form-errors")).to_be_visible()
+    expect(page.locator("#conversation .form-errors")).to_be_focused()
+    expect(page.locator("#conversation .form-errors a")).to_have_attribute("href", "#reply-body")
     walk.check("case-reply-error")
     page.locator("#reply-body").fill({"en": "Here is the photo you asked for.", "zh": "这是您要的照片。"}[lang])
     page.locator("#conversation form button[type=submit]").click()

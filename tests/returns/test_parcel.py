@@ -59,7 +59,7 @@ def test_the_customer_is_told_at_once_that_the_return_is_approved_with_its_rma(s
 
     page = signed_in.get(f"/cases/{case.reference}").text
 
-    assert f"Your return is approved. Your return reference is {case.return_label}." in page
+    assert f'Your return is approved. Your return reference is <span class="ref">{case.return_label}</span>.' in page
 
 
 def test_the_label_pdf_carries_the_rma_as_code_128_and_qr(approved, signed_in):
@@ -318,7 +318,7 @@ def test_the_agents_queue_lists_refused_events_even_for_an_unknown_rma(approved,
     page = staff.get("/agent").text
 
     assert "Shop events we refused" in page
-    assert "RMA R-ZZZZZZZZ" in page and "no return has this RMA" in page
+    assert 'RMA <span class="ref">R-ZZZZZZZZ</span>' in page and "no return has this RMA" in page
     assert f"/agent/cases/{approved.reference}" in page and "it came before the step it follows" in page
     assert "unknown_case" not in page and "out_of_order" not in page
 

@@ -1,6 +1,7 @@
 """The return wizard end to end over HTTP: four steps, automatic approval, review, and hostile input."""
 
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -239,6 +240,39 @@ def test_impossible_quantities_are_refused(signed_in, db, order, qty, message):
     assert response.status_code == 400
     assert message in response.text
     assert db.session.scalar(select(func.count(ReturnDraft.id))) == 0
+
+
+def _summary_links(page):
+    """The error summary's items: (the id each links to, or None, its text)."""
+    summary = re.search(r'<div class="form-errors" role="alert" tabindex="-1" autofocus>(.*?)</div>', page, re.S)
+    assert summary is not None, "the refused step opens on its error summary"
+    return [(target or None, text) for target, text in
+            re.findall(r'<li>(?:<a href="#([\w-]+)">)?([^<]*)', summary.group(1))]
+
+
+def test_each_steps_summary_links_to_the_input_to_fix(signed_in, order):
+    tshirt = item_named(order, "TSH-001")
+    nothing = signed_in.post(url(order, 1), data={}).text
+    too_many = signed_in.post(url(order, 1), data={f"qty-{tshirt.id}": "3"}).text
+    assert signed_in.post(url(order, 1), data={f"qty-{tshirt.id}": "1"}).status_code == 303
+    no_reason = signed_in.post(url(order, 2), data={}).text
+    assert signed_in.post(url(order, 2), data={"reason": "no_reason"}).status_code == 303
+    no_outcome = signed_in.post(url(order, 3), data={}).text
+
+    [(first, _text)] = _summary_links(nothing)
+    assert first.startswith("qty-") and re.search(rf'id="{first}"(?![^>]*disabled)', nothing)
+    assert _summary_links(too_many) == [(f"qty-{tshirt.id}", "You can return at most 2 of this item.")]
+    assert [target for target, _text in _summary_links(no_reason)] == ["return-reason"]
+    assert 'id="return-reason"' in no_reason
+    assert [target for target, _text in _summary_links(no_outcome)] == ["return-outcome"]
+    assert 'id="return-outcome"' in no_outcome
+
+
+def test_a_step_started_over_says_why_without_a_link(signed_in, order):
+    page = signed_in.post(url(order, 3), data={"outcome": "refund"}).text
+
+    assert _summary_links(page) == [
+        (None, "Please start from step 1: your earlier answers are missing or have expired.")]
 
 
 def test_quantities_already_in_an_earlier_request_cannot_be_asked_again(signed_in, db, order):
