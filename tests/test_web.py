@@ -32,6 +32,16 @@ def test_layout_nav_marks_the_current_page_on_each_page(client):
     assert 'href="/orders/track" aria-current="page"' not in home
 
 
+def test_a_form_sent_back_refused_keeps_its_page_marked_in_the_nav(client, customer):
+    from tests.orders.helpers import sign_in_as
+
+    sign_in_as(client, customer)
+    refused = client.post("/complaints/new", data={"description": "", "category": "", "desired_outcome": ""})
+
+    assert refused.status_code == 400
+    assert 'href="/complaints/new" aria-current="page"' in refused.text
+
+
 def test_layout_follows_the_language(client):
     english = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     chinese = client.get("/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
