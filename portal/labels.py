@@ -2,6 +2,7 @@
 timeline events, callback reasons), in the reader's language. Pages never show the codes themselves."""
 
 import re
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -217,8 +218,14 @@ def failure_text(error):
 _SUBJECT_KEY = re.compile(r"^(?:survey:|followup:)?(case|return|order):(\d+)(?::|$)")
 
 
+@dataclass(frozen=True)
+class JobSubject:
+    kind: str  # "case" or "order"
+    text: str  # the case's reference or the order's number
+
+
 def job_subjects(keys):
-    """{outbox key: the case reference or order number its job was about} for the keys that name one."""
+    """{outbox key: the JobSubject its job was about} for the keys that name a case or an order."""
     wanted = {"case": {}, "order": {}}
     for key in keys:
         found = _SUBJECT_KEY.match(key or "")
@@ -228,8 +235,8 @@ def job_subjects(keys):
         Case.id.in_(set(wanted["case"].values())))).all()) if wanted["case"] else {}
     numbers = dict(db.session.execute(select(Order.id, Order.number).where(
         Order.id.in_(set(wanted["order"].values())))).all()) if wanted["order"] else {}
-    subjects = {key: references[i] for key, i in wanted["case"].items() if i in references}
-    subjects.update({key: numbers[i] for key, i in wanted["order"].items() if i in numbers})
+    subjects = {key: JobSubject("case", references[i]) for key, i in wanted["case"].items() if i in references}
+    subjects.update({key: JobSubject("order", numbers[i]) for key, i in wanted["order"].items() if i in numbers})
     return subjects
 
 

@@ -5,7 +5,8 @@ endpoint that receives the event, and the outbox row that sends it (worker/shop_
 stays the source of truth: until it confirms (an inbound event), the customer reads "requested".
 
 `check_endpoint_address` is the one check of where an endpoint may point: the admin's form runs it when the
-address is saved, the worker before each attempt (both unless SHOP_HOOK_ALLOW_PRIVATE_ADDRESSES is set).
+address is saved, the worker before each attempt (SHOP_HOOK_ALLOW_PRIVATE_ADDRESSES lets loopback and private
+addresses pass, never link-local or multicast ones).
 """
 
 import ipaddress
@@ -27,21 +28,24 @@ class EndpointAddressRefused(ValueError):
 
     def __init__(self, reason, host, address=None):
         if reason == "internal":
-            message = (f"the endpoint's address {address} is not on the public internet "
-                       "(SHOP_HOOK_ALLOW_PRIVATE_ADDRESSES allows it)")
+            message = f"the endpoint's address {address} is not on the public internet"
         else:
             message = f"the endpoint's host {host!r} has no address (it does not resolve)"
         super().__init__(message)
         self.reason, self.host, self.address = reason, host, address
 
 
+def _embedded_ipv4(address):
+    """The IPv4 address an IPv6 one carries (::ffff:a.b.c.d, 6to4), or None."""
+    return (address.ipv4_mapped or address.sixtofour) if address.version == 6 else None
+
+
 def _public(address):
     """True for an address on the public internet: not loopback, private, link-local, shared (carrier NAT),
     reserved, multicast or unspecified, nor an IPv6 form of such an IPv4 address."""
-    if address.version == 6:
-        embedded = address.ipv4_mapped or address.sixtofour
-        if embedded is not None and not _public(embedded):
-            return False
+    embedded = _embedded_ipv4(address)
+    if embedded is not None and not _public(embedded):
+        return False
     return address.is_global and not (address.is_private or address.is_loopback or address.is_link_local
                                       or address.is_reserved or address.is_multicast or address.is_unspecified)
 
@@ -49,10 +53,9 @@ def _public(address):
 def _never(address):
     """Addresses no shop listens on even on a private network: link-local (a cloud's metadata service lives
     there), multicast, reserved and unspecified, or an IPv6 form of one."""
-    if address.version == 6:
-        embedded = address.ipv4_mapped or address.sixtofour
-        if embedded is not None and _never(embedded):
-            return True
+    embedded = _embedded_ipv4(address)
+    if embedded is not None and _never(embedded):
+        return True
     return address.is_link_local or address.is_multicast or address.is_reserved or address.is_unspecified
 
 

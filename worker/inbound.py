@@ -31,9 +31,7 @@ def answer(inbound_id):
     if row is None or row.answered_at is None:
         return "nothing to answer"
     original = parse.read(row.raw)
-    headers = {"Auto-Submitted": "auto-replied"}
-    if original.get("Message-ID"):
-        headers["In-Reply-To"] = headers["References"] = str(original["Message-ID"]).strip()
+    headers = _auto_reply_headers(original)
     customer = service.customer_by_address(row.sender)
     locale = customer.locale if customer is not None else _guess_locale(original)
     with force_locale(locale):
@@ -54,15 +52,20 @@ def files_not_kept(inbound_id, case_id, names):
     if customer is None or customer.anonymised_at is not None:
         return "nothing to tell"
     row = db.session.get(InboundMessage, inbound_id)
-    original = parse.read(row.raw) if row is not None else None
-    headers = {"Auto-Submitted": "auto-replied"}
-    if original is not None and original.get("Message-ID"):
-        headers["In-Reply-To"] = headers["References"] = str(original["Message-ID"]).strip()
+    headers = _auto_reply_headers(parse.read(row.raw) if row is not None else None)
     with force_locale(customer.locale):
         subject = _("Case %(reference)s: we could not keep some of your files", reference=case.reference)
         return notifications.deliver(customer, "files_not_kept", subject, "inbound_files_not_kept",
                                      link=notifications.case_link(case), case=case, headers=headers, names=names,
                                      max_mb=photos.max_bytes() // (1024 * 1024), max_photos=photos.MAX_PHOTOS)
+
+
+def _auto_reply_headers(original):
+    """An automatic reply (RFC 3834), threaded under the message it answers when that one is still kept."""
+    headers = {"Auto-Submitted": "auto-replied"}
+    if original is not None and original.get("Message-ID"):
+        headers["In-Reply-To"] = headers["References"] = str(original["Message-ID"]).strip()
+    return headers
 
 
 def _guess_locale(message):

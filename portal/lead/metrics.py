@@ -411,8 +411,8 @@ def failed_notifications(period):
     ).all()
     subjects = labels.job_subjects(key for key, *_rest in rows)
     return Table("failed_notifications", ["about", "job", "attempts", "failed_at", "failure"],
-                 [[subjects.get(k), j, a, f.isoformat() if f else "", labels.failure(e) or None]
-                  for k, j, a, f, e in rows])
+                 [[subjects[k].text if k in subjects else None, j, a, f.isoformat() if f else "",
+                   labels.failure(e) or None] for k, j, a, f, e in rows])
 
 
 def churn_risks(period, now, counts=None):

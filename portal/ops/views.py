@@ -92,9 +92,8 @@ def _job_rows(rows):
     state in words, and why it failed or since when it waits; never the key or the error's text."""
     rows = rows or []
     subjects = labels.job_subjects(row.get("key") for row in rows)
-    return [{"subject": subjects.get(row.get("key")), "case": (row.get("key") or "").split(":", 1)[0] != "order",
-             "job": row.get("job"), "status": row.get("status"), "failure": labels.failure_text(row.get("error")),
-             "due": _moment(row.get("due"))} for row in rows]
+    return [{"subject": subjects.get(row.get("key")), "job": row.get("job"), "status": row.get("status"),
+             "failure": labels.failure_text(row.get("error")), "due": _moment(row.get("due"))} for row in rows]
 
 
 def _moment(text):
